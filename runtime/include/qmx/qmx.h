@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * qmx.h - public C API of libqmx, the quantized-matrix offload runtime.
+ *
+ * Objects are opaque handles: a device (one backend instance), buffers owned by
+ * a device, and jobs submitted to it.  Every call returns 0 or a negative
+ * QMX_E* code; qmx_last_error() gives a thread-local message naming the field
+ * and the limit that was broken.
+ *
+ * The quantized GEMM computed by every backend is, bit for bit, the one
+ * qmx_gemm_reference() computes (see docs/semantics.md):
+ *
+ *   acc[i][j] = sum_k (A[i][k] - a_zero_point) * (B[k][j] - b_zero_point)   (int32)
+ *   int32 out : C[i][j] = acc + bias[j]
+ *   int8  out : C[i][j] = clamp(c_zero_point + requant(acc + bias[j], mult, shift), qmin, qmax)
+ */
+#ifndef QMX_QMX_H
+#define QMX_QMX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(QMX_STATIC_DEFINE)
+#define QMX_API
+#elif defined(__GNUC__)
+#define QMX_API __attribute__((visibility("default")))
+#else
+#define QMX_API
+#endif
+
+#define QMX_VERSION_MAJOR 0
+#define QMX_VERSION_MINOR 1
+#define QMX_VERSION_PATCH 0
+
+/* ------------------------------------------------------------------ errors */
+
+/* X(name, value, description): one list drives the enum and qmx_strerror(). */
+#define QMX_ERROR_LIST(X)                                                      \
+	X(QMX_OK, 0, "success")                                                \
+	X(QMX_EINVAL, -1, "invalid argument")                                  \
+	X(QMX_ENOMEM, -2, "out of memory")                                     \
+	X(QMX_ENODEV, -3, "no such device")                                    \
+	X(QMX_ENOTSUP, -4, "operation not supported by this backend")         \
+	X(QMX_ETIMEDOUT, -5, "timed out")                                      \
+	X(QMX_EIO, -6, "device input/output error")                            \
+	X(QMX_EOVERFLOW, -7, "size or value overflows its type")               \
+	X(QMX_ENOENT, -8, "required library or file not found")                \
+	X(QMX_EBUSY, -9, "resource busy")                                      \
+	X(QMX_EDEVICE, -10, "the device reported an error for the job")        \
+	X(QMX_EPERM, -11, "permission denied")                                 \
+	X(QMX_EVERSION, -12, "device or bitstream version mismatch")
+
+enum qmx_error {
+#define QMX_X_ENUM(name, value, text) name = value,
+	QMX_ERROR_LIST(QMX_X_ENUM)
+#undef QMX_X_ENUM
+};
+
+/* Static description of an error code ("unknown error" for unknown codes). */
+QMX_API const char *qmx_strerror(int err);
+/* The symbolic name of an error code ("QMX_EINVAL"). */
+QMX_API const char *qmx_error_name(int err);
+/* Thread-local detail of the last failing call on this thread, e.g.
+ * "qmx_gemm_submit: lda (12) < k (16)".  Never NULL; "" when none. */
+QMX_API const char *qmx_last_error(void);
+
+/* ------------------------------------------------------------------ devices */
+
+typedef struct qmx_device qmx_device;
+typedef struct qmx_buffer qmx_buffer;
+typedef struct qmx_job qmx_job;
+
+/* Feature bits in qmx_device_info.features. */
+#define QMX_FEATURE_INT32_OUT (1u << 0)
+#define QMX_FEATURE_INT8_OUT (1u << 1)
+#define QMX_FEATURE_PER_CHANNEL (1u << 2)
+#define QMX_FEATURE_BIAS (1u << 3)
+#define QMX_FEATURE_DEVICE_MEMORY (1u << 4) /* buffers live in device memory */
+#define QMX_FEATURE_SIMULATED (1u << 5)     /* a model, not silicon */
+#define QMX_FEATURE_COUNTERS (1u << 6)      /* activity counters in job stats */
+#define QMX_FEATURE_POWER_SENSOR (1u << 7)  /* measured power available */
+
+typedef struct qmx_device_info {
+	char uri[128];         /* string that opens this device, e.g. "sim" */
+	char backend[16];      /* "cpu", "sim", "kmod", "xrt", "opencl" */
+	char name[96];         /* human-readable device name */
+	char detail[160];      /* backend-specific: path, platform, ISA... */
+	uint32_t array_rows;   /* MAC array rows (0 for CPU) */
+	uint32_t array_cols;   /* MAC array columns (0 for CPU) */
+	uint32_t clock_mhz;    /* device clock, 0 when not applicable */
+	uint32_t compute_units;/* CPU threads, or 1 for one accelerator */
+	uint32_t hw_version;   /* register-map version (major << 16 | minor) */
+	uint32_t features;     /* QMX_FEATURE_* */
+	uint64_t max_dim;      /* largest M, N or K accepted */
+	uint64_t max_k;        /* largest K accepted without int32 overflow */
+} qmx_device_info;
+
+/*
+ * Open a device by URI: "cpu", "cpu-ref" (plain reference), "sim", "sim:16x16",
+ * "kmod", "kmod:/dev/dri/renderD128", "xrt:0", "opencl:0".  A NULL or empty
+ * URI means $QMX_DEVICE, else the default device (the simulated accelerator
+ * when built, otherwise "cpu").  The returned handle holds one reference.
+ */
+QMX_API int qmx_device_open(const char *uri, qmx_device **out);
+QMX_API qmx_device *qmx_device_ref(qmx_device *dev);
+/* Drop one reference; the device closes when the last one goes. */
+QMX_API void qmx_device_del(qmx_device *dev);
+QMX_API int qmx_device_query(const qmx_device *dev, qmx_device_info *info);
+/* URI the default device would open (what qmx_device_open(NULL) picks). */
+QMX_API const char *qmx_default_device_uri(void);
+
+/*
+ * Enumerate the devices every built backend can see.  Fills at most `cap`
+ * entries of `infos` (which may be NULL when cap is 0) and stores the total
+ * number found in *count.
+ */
+QMX_API int qmx_device_list(qmx_device_info *infos, size_t cap, size_t *count);
+
+/* Names of the backends compiled into this library, NULL-terminated. */
+QMX_API const char *const *qmx_backend_names(void);
+
+/* ------------------------------------------------------------------ buffers */
+
+enum qmx_sync_dir {
+	QMX_SYNC_TO_DEVICE = 1,   /* host writes become visible to the device */
+	QMX_SYNC_FROM_DEVICE = 2, /* device writes become visible to the host */
+};
+
+/* Allocate `size` bytes (> 0) owned by `dev`.  flags must be 0 for now. */
+QMX_API int qmx_buffer_new(qmx_device *dev, size_t size, uint32_t flags,
+			   qmx_buffer **out);
+/* Map the buffer for host access; nested maps return the same pointer. */
+QMX_API int qmx_buffer_map(qmx_buffer *buf, void **ptr);
+QMX_API int qmx_buffer_unmap(qmx_buffer *buf);
+/* Make [offset, offset + size) coherent in the given direction. */
+QMX_API int qmx_buffer_sync(qmx_buffer *buf, enum qmx_sync_dir dir,
+			    size_t offset, size_t size);
+QMX_API size_t qmx_buffer_size(const qmx_buffer *buf);
+QMX_API void qmx_buffer_del(qmx_buffer *buf);
+
+/* ------------------------------------------------------------------ GEMM */
+
+enum qmx_out_type {
+	QMX_OUT_INT32 = 0, /* C = acc + bias */
+	QMX_OUT_INT8 = 1,  /* C = requantized, clamped int8 */
+};
+
+enum qmx_quant_mode {
+	QMX_QUANT_PER_TENSOR = 0,  /* multiplier/shift scalars below */
+	QMX_QUANT_PER_CHANNEL = 1, /* one multiplier/shift per output column */
+};
+
+/*
+ * Shape and quantization of one GEMM: C (M x N) = A (M x K) * B (K x N).
+ * All matrices are row-major; leading dimensions are in elements.
+ * Initialise with qmx_gemm_params_init() so new fields get defaults.
+ */
+typedef struct qmx_gemm_params {
+	int64_t m, n, k;          /* > 0 */
+	int64_t lda, ldb, ldc;    /* lda >= k, ldb >= n, ldc >= n */
+	int32_t a_zero_point;     /* [-128, 127] */
+	int32_t b_zero_point;     /* [-128, 127], usually 0 */
+	int32_t c_zero_point;     /* [-128, 127], int8 output only */
+	int32_t out_type;         /* enum qmx_out_type */
+	int32_t quant_mode;       /* enum qmx_quant_mode, int8 output only */
+	int32_t multiplier;       /* per-tensor: [0, 2^31 - 1] */
+	int32_t shift;            /* per-tensor: [-31, 30], positive = left */
+	int32_t qmin, qmax;       /* clamp, -128 <= qmin <= qmax <= 127 */
+	int32_t has_bias;         /* 1: add bias[j] (int32, N entries) */
+} qmx_gemm_params;
+
+/* Defaults: int32 output, no bias, zero points 0, multiplier 2^30 (0.5) with
+ * shift 1 (so x * 1.0), clamp [-128, 127].  Shape fields are set to 0. */
+QMX_API void qmx_gemm_params_init(qmx_gemm_params *p, int64_t m, int64_t n,
+				  int64_t k);
+
+/* Host-memory operands of a GEMM.  bias is int32[N] (when has_bias);
+ * multipliers and shifts are int32[N] (per-channel only).  c is int8 or int32
+ * depending on out_type. */
+typedef struct qmx_gemm_host_operands {
+	const int8_t *a;
+	const int8_t *b;
+	const int32_t *bias;
+	const int32_t *multipliers;
+	const int32_t *shifts;
+	void *c;
+} qmx_gemm_host_operands;
+
+/* A place in a device buffer: byte offset into `buffer`. */
+typedef struct qmx_ref {
+	qmx_buffer *buffer;
+	uint64_t offset;
+} qmx_ref;
+
+/* Device-memory operands of a GEMM, for qmx_gemm_submit(). */
+typedef struct qmx_gemm_desc {
+	qmx_gemm_params params;
+	qmx_ref a, b, c;
+	qmx_ref bias;        /* when params.has_bias */
+	qmx_ref multipliers; /* per-channel only */
+	qmx_ref shifts;      /* per-channel only */
+} qmx_gemm_desc;
+
+/* Check params alone (shapes, ranges, overflow); 0 or QMX_EINVAL/EOVERFLOW. */
+QMX_API int qmx_gemm_params_check(const qmx_gemm_params *p);
+
+/* The golden reference: plain C, the definition of the semantics. */
+QMX_API int qmx_gemm_reference(const qmx_gemm_params *p,
+			       const qmx_gemm_host_operands *ops);
+
+/* ------------------------------------------------------------------ jobs */
+
+enum qmx_energy_source {
+	QMX_ENERGY_NONE = 0,     /* no figure */
+	QMX_ENERGY_MEASURED = 1, /* from a meter (RAPL, hwmon, card sensor) */
+	QMX_ENERGY_MODELLED = 2, /* from activity counters x per-action energy */
+};
+
+typedef struct qmx_job_stats {
+	uint64_t wall_ns;      /* host time, submit to completion */
+	uint64_t device_ns;    /* device busy time (cycles / clock; CPU: compute) */
+	uint64_t cpu_ns;       /* host CPU time the job consumed (all threads) */
+	uint64_t cycles;       /* device busy cycles (0 when not known) */
+	uint64_t stall_cycles; /* cycles waiting on memory */
+	uint64_t macs;         /* multiply-accumulates performed */
+	uint64_t ext_bytes_read, ext_bytes_written;   /* external memory */
+	uint64_t sram_bytes_read, sram_bytes_written; /* on-chip buffers */
+	uint32_t threads;      /* CPU threads used (CPU backends) */
+	int32_t energy_source; /* enum qmx_energy_source */
+	double energy_j;       /* device (or CPU package share) energy */
+	double carbon_operational_g; /* energy_j x grid intensity */
+	double carbon_embodied_g;    /* embodied share for this job's time */
+} qmx_job_stats;
+
+/* Validate `desc` against the buffers it names and queue it.  The buffers
+ * must stay alive until the job is waited for. */
+QMX_API int qmx_gemm_submit(qmx_device *dev, const qmx_gemm_desc *desc,
+			    qmx_job **out);
+/* Wait at most timeout_ns (< 0: forever).  Returns the job's status:
+ * 0, QMX_ETIMEDOUT (job still running), or the error the job ended with. */
+QMX_API int qmx_job_wait(qmx_job *job, int64_t timeout_ns);
+QMX_API int qmx_job_get_stats(const qmx_job *job, qmx_job_stats *stats);
+/* Waits for an unfinished job before freeing it. */
+QMX_API void qmx_job_del(qmx_job *job);
+
+/*
+ * Synchronous convenience: C = A * B on host pointers.  Copies operands into
+ * device buffers when the backend needs it, runs, waits, copies back.
+ * stats may be NULL.
+ */
+QMX_API int qmx_gemm(qmx_device *dev, const qmx_gemm_params *p,
+		     const qmx_gemm_host_operands *ops, qmx_job_stats *stats);
+
+/* ------------------------------------------------------------------ quantization math */
+
+/*
+ * Real multiplier -> (quantized multiplier, shift) exactly as TFLite's
+ * QuantizeMultiplier: real = q * 2^(shift - 31), q in [2^30, 2^31).
+ * real must be finite and >= 0; 0 gives (0, 0).
+ */
+QMX_API int qmx_quantize_multiplier(double real, int32_t *multiplier,
+				    int32_t *shift);
+/* gemmlowp SaturatingRoundingDoublingHighMul. */
+QMX_API int32_t qmx_srdhm(int32_t a, int32_t b);
+/* gemmlowp RoundingDivideByPOT, 0 <= exponent <= 31. */
+QMX_API int32_t qmx_rdbpot(int32_t x, int exponent);
+/* TFLite MultiplyByQuantizedMultiplier. */
+QMX_API int32_t qmx_multiply_by_quantized_multiplier(int32_t x, int32_t mult,
+						     int32_t shift);
+
+#ifdef __cplusplus
+}
+#endif
+
+#include "qmx/energy.h" /* meters, energy and carbon accounting */
+#include "qmx/train.h"  /* quantize/dequantize, fake-quant GEMM for training */
+
+#endif /* QMX_QMX_H */

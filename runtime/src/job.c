@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * job.c - submitting GEMM jobs, waiting for them, their statistics, and the
+ * synchronous qmx_gemm() convenience on host pointers.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "qmx/qmx.h"
+#include "qmx_backend.h"
+
+/* Check that `r` names `need` bytes inside a buffer of `dev`. */
+static int check_ref(qmx_device *dev, const char *name, const qmx_ref *r,
+		     uint64_t need)
+{
+	if (!need)
+		return 0;
+	if (!r->buffer)
+		return qmx_fail(QMX_EINVAL, "qmx_gemm_submit: %s.buffer is NULL", name);
+	if (r->buffer->dev != dev)
+		return qmx_fail(QMX_EINVAL,
+				"qmx_gemm_submit: %s.buffer belongs to another device", name);
+	if (r->offset > r->buffer->size || need > r->buffer->size - r->offset)
+		return qmx_fail(QMX_EINVAL,
+				"qmx_gemm_submit: %s.offset (%llu) + extent (%llu) > buffer size (%zu)",
+				name, (unsigned long long)r->offset,
+				(unsigned long long)need, r->buffer->size);
+	return 0;
+}
+
+static bool refs_overlap(const qmx_ref *x, uint64_t nx, const qmx_ref *y, uint64_t ny)
+{
+	return x->buffer == y->buffer && nx && ny && x->offset < y->offset + ny &&
+	       y->offset < x->offset + nx;
+}
+
+static int check_desc(qmx_device *dev, const qmx_gemm_desc *d)
+{
+	struct qmx_gemm_extents e;
+	int err = qmx_gemm_params_check(&d->params);
+	if (err)
+		return err;
+	const qmx_gemm_params *p = &d->params;
+	if ((uint64_t)p->m > dev->info.max_dim || (uint64_t)p->n > dev->info.max_dim ||
+	    (uint64_t)p->k > dev->info.max_dim)
+		return qmx_fail(QMX_EINVAL,
+				"qmx_gemm_submit: m/n/k (%lld/%lld/%lld) > device max_dim (%llu)",
+				(long long)p->m, (long long)p->n, (long long)p->k,
+				(unsigned long long)dev->info.max_dim);
+	if ((uint64_t)p->lda > dev->info.max_dim || (uint64_t)p->ldb > dev->info.max_dim ||
+	    (uint64_t)p->ldc > dev->info.max_dim)
+		return qmx_fail(QMX_EINVAL,
+				"qmx_gemm_submit: lda/ldb/ldc (%lld/%lld/%lld) > device max_dim (%llu)",
+				(long long)p->lda, (long long)p->ldb, (long long)p->ldc,
+				(unsigned long long)dev->info.max_dim);
+	qmx_gemm_extents(p, &e);
+	if ((err = check_ref(dev, "a", &d->a, e.a)) ||
+	    (err = check_ref(dev, "b", &d->b, e.b)) ||
+	    (err = check_ref(dev, "c", &d->c, e.c)) ||
+	    (err = check_ref(dev, "bias", &d->bias, e.bias)) ||
+	    (err = check_ref(dev, "multipliers", &d->multipliers, e.multipliers)) ||
+	    (err = check_ref(dev, "shifts", &d->shifts, e.shifts)))
+		return err;
+	const struct {
+		const char *name;
+		const qmx_ref *r;
+		uint64_t n;
+	} ins[] = { { "a", &d->a, e.a }, { "b", &d->b, e.b }, { "bias", &d->bias, e.bias },
+		    { "multipliers", &d->multipliers, e.multipliers },
+		    { "shifts", &d->shifts, e.shifts } };
+	for (size_t i = 0; i < sizeof(ins) / sizeof(ins[0]); i++)
+		if (refs_overlap(&d->c, e.c, ins[i].r, ins[i].n))
+			return qmx_fail(QMX_EINVAL, "qmx_gemm_submit: c overlaps %s",
+					ins[i].name);
+	/* Per-channel values are checked where the host can see them. */
+	if (e.multipliers && d->multipliers.buffer->host && d->shifts.buffer->host) {
+		qmx_gemm_host_operands ops;
+		qmx_desc_host_operands(d, &ops);
+		return qmx_gemm_host_operands_check("qmx_gemm_submit", p, &ops);
+	}
+	return 0;
+}
+
+static void job_free(qmx_job *job)
+{
+	if (job->dev->ops->job_release)
+		job->dev->ops->job_release(job->dev, job);
+	pthread_cond_destroy(&job->cond);
+	pthread_mutex_destroy(&job->lock);
+	qmx_device_del(job->dev);
+	free(job);
+}
+
+QMX_API int qmx_gemm_submit(qmx_device *dev, const qmx_gemm_desc *desc,
+			    qmx_job **out)
+{
+	if (!out)
+		return qmx_fail(QMX_EINVAL, "qmx_gemm_submit: out is NULL");
+	*out = NULL;
+	if (!dev || !desc)
+		return qmx_fail(QMX_EINVAL, "qmx_gemm_submit: %s is NULL", !dev ? "dev" : "desc");
+	if (!dev->ops->gemm_submit)
+		return qmx_fail(QMX_ENOTSUP, "qmx_gemm_submit: backend '%s' cannot run GEMM jobs",
+				dev->ops->name);
+	int err = check_desc(dev, desc);
+	if (err)
+		return err;
+
+	qmx_job *job = calloc(1, sizeof(*job));
+	if (!job)
+		return qmx_fail(QMX_ENOMEM, "qmx_gemm_submit: out of memory");
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&job->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&job->lock, NULL);
+	job->dev = qmx_device_ref(dev);
+	job->desc = *desc;
+	job->submit_ns = qmx_now_ns();
+	err = dev->ops->gemm_submit(dev, job);
+	if (err) {
+		job_free(job);
+		return err;
+	}
+	*out = job;
+	return 0;
+}
+
+void qmx_job_complete(qmx_job *job, int status)
+{
+	if (!job->stats.wall_ns)
+		job->stats.wall_ns = qmx_now_ns() - job->submit_ns;
+	if (!job->stats.macs && status == 0)
+		job->stats.macs = (uint64_t)job->desc.params.m *
+				  (uint64_t)job->desc.params.n *
+				  (uint64_t)job->desc.params.k;
+	if (status == 0)
+		qmx_account_job(job->dev, job);
+	pthread_mutex_lock(&job->lock);
+	job->status = status;
+	job->done = true;
+	pthread_cond_broadcast(&job->cond);
+	pthread_mutex_unlock(&job->lock);
+}
+
+QMX_API int qmx_job_wait(qmx_job *job, int64_t timeout_ns)
+{
+	if (!job)
+		return qmx_fail(QMX_EINVAL, "qmx_job_wait: job is NULL");
+	int64_t deadline = timeout_ns < 0 ? -1 : (int64_t)qmx_now_ns() + timeout_ns;
+	qmx_device *dev = job->dev;
+
+	if (dev->ops->job_wait) {
+		pthread_mutex_lock(&job->lock);
+		bool done = job->done;
+		pthread_mutex_unlock(&job->lock);
+		if (!done) {
+			int err = dev->ops->job_wait(dev, job, deadline);
+			if (err == QMX_ETIMEDOUT)
+				return qmx_fail(QMX_ETIMEDOUT,
+						"qmx_job_wait: job still running after %lld ns",
+						(long long)timeout_ns);
+			if (err)
+				return err;
+		}
+	}
+	pthread_mutex_lock(&job->lock);
+	while (!job->done) {
+		if (deadline < 0) {
+			pthread_cond_wait(&job->cond, &job->lock);
+			continue;
+		}
+		struct timespec ts = { .tv_sec = deadline / 1000000000,
+				       .tv_nsec = deadline % 1000000000 };
+		if (pthread_cond_timedwait(&job->cond, &job->lock, &ts) == ETIMEDOUT &&
+		    !job->done) {
+			pthread_mutex_unlock(&job->lock);
+			return qmx_fail(QMX_ETIMEDOUT,
+					"qmx_job_wait: job still running after %lld ns",
+					(long long)timeout_ns);
+		}
+	}
+	int status = job->status;
+	pthread_mutex_unlock(&job->lock);
+	if (status)
+		return qmx_fail(status, "qmx_job_wait: job failed on %s: %s",
+				dev->info.uri, qmx_strerror(status));
+	return 0;
+}
+
+QMX_API int qmx_job_get_stats(const qmx_job *job, qmx_job_stats *stats)
+{
+	if (!job || !stats)
+		return qmx_fail(QMX_EINVAL, "qmx_job_get_stats: %s is NULL",
+				!job ? "job" : "stats");
+	qmx_job *j = (qmx_job *)job;
+	pthread_mutex_lock(&j->lock);
+	bool done = j->done;
+	*stats = j->stats;
+	pthread_mutex_unlock(&j->lock);
+	if (!done)
+		return qmx_fail(QMX_EBUSY, "qmx_job_get_stats: job has not finished");
+	return 0;
+}
+
+QMX_API void qmx_job_del(qmx_job *job)
+{
+	if (!job)
+		return;
+	pthread_mutex_lock(&job->lock);
+	bool done = job->done;
+	pthread_mutex_unlock(&job->lock);
+	if (!done)
+		(void)qmx_job_wait(job, -1); /* its status was the caller's to read */
+	job_free(job);
+}
+
+/* ---------------------------------------------------------------- qmx_gemm() */
+
+struct staged {
+	qmx_buffer *buf;
+	void *host;
+};
+
+static int stage(qmx_device *dev, const void *src, uint64_t len, struct staged *s)
+{
+	int err;
+	s->buf = NULL;
+	if (!len)
+		return 0;
+	if ((err = qmx_buffer_new(dev, len, 0, &s->buf)) ||
+	    (err = qmx_buffer_map(s->buf, &s->host)))
+		return err;
+	if (src) {
+		memcpy(s->host, src, len);
+		return qmx_buffer_sync(s->buf, QMX_SYNC_TO_DEVICE, 0, len);
+	}
+	return 0;
+}
+
+QMX_API int qmx_gemm(qmx_device *dev, const qmx_gemm_params *p,
+		     const qmx_gemm_host_operands *ops, qmx_job_stats *stats)
+{
+	struct qmx_gemm_extents e;
+	int err;
+
+	if (!dev)
+		return qmx_fail(QMX_EINVAL, "qmx_gemm: dev is NULL");
+	if ((err = qmx_gemm_params_check(p)) ||
+	    (err = qmx_gemm_host_operands_check("qmx_gemm", p, ops)))
+		return err;
+	if (dev->ops->gemm_host) {
+		qmx_job_stats local;
+		memset(&local, 0, sizeof(local));
+		err = dev->ops->gemm_host(dev, p, ops, &local);
+		if (!err && stats)
+			*stats = local;
+		return err;
+	}
+
+	/* Stage through device buffers, one per operand. */
+	qmx_gemm_extents(p, &e);
+	struct staged a, b, c, bias, mult, shift;
+	memset(&a, 0, sizeof(a));
+	b = c = bias = mult = shift = a;
+	qmx_job *job = NULL;
+	if ((err = stage(dev, ops->a, e.a, &a)) || (err = stage(dev, ops->b, e.b, &b)) ||
+	    (err = stage(dev, NULL, e.c, &c)) ||
+	    (err = stage(dev, ops->bias, e.bias, &bias)) ||
+	    (err = stage(dev, ops->multipliers, e.multipliers, &mult)) ||
+	    (err = stage(dev, ops->shifts, e.shifts, &shift)))
+		goto out;
+	qmx_gemm_desc d = {
+		.params = *p,
+		.a = { a.buf, 0 }, .b = { b.buf, 0 }, .c = { c.buf, 0 },
+		.bias = { bias.buf, 0 }, .multipliers = { mult.buf, 0 },
+		.shifts = { shift.buf, 0 },
+	};
+	if ((err = qmx_gemm_submit(dev, &d, &job)) || (err = qmx_job_wait(job, -1)))
+		goto out;
+	if ((err = qmx_buffer_sync(c.buf, QMX_SYNC_FROM_DEVICE, 0, e.c)))
+		goto out;
+	/* Copy back only the elements of C, leaving the gaps of ldc untouched. */
+	size_t elem = p->out_type == QMX_OUT_INT8 ? 1 : 4;
+	for (int64_t i = 0; i < p->m; i++)
+		memcpy((char *)ops->c + (size_t)(i * p->ldc) * elem,
+		       (char *)c.host + (size_t)(i * p->ldc) * elem, (size_t)p->n * elem);
+	if (stats)
+		err = qmx_job_get_stats(job, stats);
+out:
+	qmx_job_del(job);
+	struct staged *all[] = { &a, &b, &c, &bias, &mult, &shift };
+	for (size_t i = 0; i < 6; i++)
+		qmx_buffer_del(all[i]->buf);
+	return err;
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * qmx_backend.h - the contract between the libqmx core and its backends.
+ *
+ * Each backend lives in runtime/backends/<name>/ and defines one
+ * `const struct qmx_backend_ops qmx_backend_<name>_ops`.  A NULL op means
+ * "not supported"; the core checks it and says so, or falls back to the
+ * shared host-memory default named beside the op.
+ *
+ * The core validates every argument before an op is called: ops receive
+ * well-formed descriptors whose references lie inside their buffers.
+ */
+#ifndef QMX_BACKEND_H
+#define QMX_BACKEND_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "qmx/qmx.h"
+
+struct qmx_backend_ops {
+	const char *name; /* URI scheme: "cpu", "sim", ... */
+
+	/* Append the devices this backend can see (may be NULL: none listed). */
+	int (*enumerate)(qmx_device_info *infos, size_t cap, size_t *count);
+
+	/* Open: `arg` is the URI part after "name:" ("" when absent).  Fill
+	 * dev->info and dev->priv.  Required. */
+	int (*open)(qmx_device *dev, const char *arg);
+	void (*close)(qmx_device *dev);
+
+	/* Buffers.  NULL alloc/free: 64-byte aligned host memory
+	 * (buf->host), map returns it, sync is a no-op. */
+	int (*buffer_alloc)(qmx_device *dev, qmx_buffer *buf);
+	void (*buffer_free)(qmx_device *dev, qmx_buffer *buf);
+	int (*buffer_map)(qmx_buffer *buf, void **ptr);
+	int (*buffer_unmap)(qmx_buffer *buf);
+	int (*buffer_sync)(qmx_buffer *buf, enum qmx_sync_dir dir,
+			   size_t offset, size_t size);
+
+	/* Optional: run a GEMM straight on host pointers (qmx_gemm()), for
+	 * backends that compute in host memory.  NULL: the core copies the
+	 * operands into device buffers and goes through gemm_submit. */
+	int (*gemm_host)(qmx_device *dev, const qmx_gemm_params *p,
+			 const qmx_gemm_host_operands *ops, qmx_job_stats *stats);
+
+	/* Start a validated GEMM job.  The backend completes it by calling
+	 * qmx_job_complete() from any thread, or synchronously before return. */
+	int (*gemm_submit)(qmx_device *dev, qmx_job *job);
+	/* Optional: drive a job forward when completion needs the waiter's
+	 * thread (polling backends).  Return 0 when done, QMX_ETIMEDOUT when
+	 * still running at the deadline (CLOCK_MONOTONIC ns, <0 = none).
+	 * NULL: the core waits on the job's condition variable. */
+	int (*job_wait)(qmx_device *dev, qmx_job *job, int64_t deadline_ns);
+	/* Optional: release backend state of a finished job. */
+	void (*job_release)(qmx_device *dev, qmx_job *job);
+};
+
+struct qmx_device {
+	int refs; /* atomic */
+	const struct qmx_backend_ops *ops;
+	void *priv;
+	qmx_device_info info;
+	pthread_mutex_t lock; /* for backends that serialise jobs */
+};
+
+struct qmx_buffer {
+	qmx_device *dev;
+	size_t size;
+	uint32_t flags;
+	void *host;      /* host mapping (default allocator, or backend's) */
+	void *priv;      /* backend's handle */
+	uint64_t dev_addr; /* device address when the backend has one */
+	int map_count;
+};
+
+struct qmx_job {
+	qmx_device *dev;
+	qmx_gemm_desc desc;
+	qmx_job_stats stats;
+	uint64_t submit_ns; /* CLOCK_MONOTONIC at submit */
+	void *priv;         /* backend's */
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int status;
+};
+
+/* Backend side of the job lifecycle: record status and wake waiters.  Sets
+ * stats.wall_ns from submit_ns unless the backend already set it. */
+void qmx_job_complete(qmx_job *job, int status);
+
+/* Host pointer of a reference (buffer's host mapping + offset). */
+static inline void *qmx_ref_host(const qmx_ref *r)
+{
+	return (char *)r->buffer->host + r->offset;
+}
+
+/* Build host operands from a descriptor whose buffers are host-mapped. */
+void qmx_desc_host_operands(const qmx_gemm_desc *d, qmx_gemm_host_operands *ops);
+
+/* Byte extents the operands of `p` span (valid after qmx_gemm_params_check). */
+struct qmx_gemm_extents {
+	uint64_t a, b, c, bias, multipliers, shifts; /* 0 when unused */
+};
+void qmx_gemm_extents(const qmx_gemm_params *p, struct qmx_gemm_extents *e);
+/* Check the host operands `p` needs are present and per-channel values are
+ * in range; `who` prefixes the message. */
+int qmx_gemm_host_operands_check(const char *who, const qmx_gemm_params *p,
+				 const qmx_gemm_host_operands *ops);
+
+/* Record a thread-local error message; returns err for `return qmx_fail(...)`. */
+int qmx_fail(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Clear the thread-local error message (called on success of public entries). */
+void qmx_clear_error(void);
+
+uint64_t qmx_now_ns(void);        /* CLOCK_MONOTONIC */
+uint64_t qmx_thread_cpu_ns(void); /* CLOCK_THREAD_CPUTIME_ID */
+uint64_t qmx_process_cpu_ns(void);/* CLOCK_PROCESS_CPUTIME_ID */
+
+/* Accounting hook run by the core when a job completes successfully: fills
+ * energy and carbon fields of job->stats from counters (runtime/energy). */
+void qmx_account_job(qmx_device *dev, qmx_job *job);
+
+/* Backend ops tables (defined in runtime/backends/<name>/). */
+extern const struct qmx_backend_ops qmx_backend_cpu_ops;
+extern const struct qmx_backend_ops qmx_backend_cpu_ref_ops;
+extern const struct qmx_backend_ops qmx_backend_sim_ops;
+extern const struct qmx_backend_ops qmx_backend_kmod_ops;
+extern const struct qmx_backend_ops qmx_backend_xrt_ops;
+extern const struct qmx_backend_ops qmx_backend_opencl_ops;
+
+#endif /* QMX_BACKEND_H */

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Generate the register-map header (C) and include (Verilog) from hw/regmap/qmx_regmap.toml.
+
+Usage: gen_regmap.py REGMAP.toml --c OUT.h --verilog OUT.vh
+
+The C header is kernel-safe (no libc, plain integer macros) so the driver, the
+runtime and the simulator include the same file.
+"""
+import argparse
+import sys
+import tomllib
+
+BANNER = "generated from hw/regmap/qmx_regmap.toml by tools/gen_regmap.py - do not edit"
+
+
+def load(path):
+    with open(path, "rb") as f:
+        m = tomllib.load(f)
+    regs = m["reg"]
+    seen = {}
+    for r in regs:
+        r.setdefault("width", 32)
+        r.setdefault("fields", [])
+        r.setdefault("values", [])
+        if r["offset"] % 4:
+            sys.exit(f"{r['name']}: offset {r['offset']:#x} not word aligned")
+        words = [r["offset"] + 4 * i for i in range(r["width"] // 32)]
+        for w in words:
+            if w in seen:
+                sys.exit(f"{r['name']}: offset {w:#x} overlaps {seen[w]}")
+            if w >= 1 << m["map"]["address_bits"]:
+                sys.exit(f"{r['name']}: offset {w:#x} outside the register window")
+            seen[w] = r["name"]
+        for f in r["fields"]:
+            f.setdefault("lsb", f.get("bit", 0))
+            f.setdefault("width", 1)
+    return m["map"], regs
+
+
+def c_header(mp, regs):
+    out = [f"/* {BANNER} */", "#ifndef QMX_REGS_H", "#define QMX_REGS_H", ""]
+    ver = (mp["version_major"] << 16) | mp["version_minor"]
+    out += [
+        f"#define QMX_MAP_MAGIC 0x{mp['magic']:08X}u",
+        f"#define QMX_MAP_VERSION_MAJOR {mp['version_major']}u",
+        f"#define QMX_MAP_VERSION_MINOR {mp['version_minor']}u",
+        f"#define QMX_MAP_VERSION 0x{ver:08X}u",
+        f"#define QMX_MAP_SIZE 0x{1 << mp['address_bits']:X}u",
+        "",
+    ]
+    for r in regs:
+        n, off = r["name"], r["offset"]
+        out.append(f"/* {n}: {r['doc']} ({r['access']}) */")
+        if r["width"] == 64:
+            out.append(f"#define QMX_REG_{n}_LO 0x{off:03X}u")
+            out.append(f"#define QMX_REG_{n}_HI 0x{off + 4:03X}u")
+        else:
+            out.append(f"#define QMX_REG_{n} 0x{off:03X}u")
+        for f in r["fields"]:
+            mask = ((1 << f["width"]) - 1) << f["lsb"]
+            if f["width"] == 1:
+                out.append(f"#define QMX_{n}_{f['name']} 0x{mask:08X}u /* {f['doc']} */")
+            else:
+                out.append(f"#define QMX_{n}_{f['name']}_SHIFT {f['lsb']}u")
+                out.append(f"#define QMX_{n}_{f['name']}_MASK 0x{mask:08X}u /* {f['doc']} */")
+        for v in r["values"]:
+            out.append(f"#define QMX_{n}_{v['name']} {v['value']}u /* {v['doc']} */")
+        out.append("")
+    # X-macro lists for dumps (debugfs, qmx devices --regs) and error names.
+    out.append("/* X(name, offset, width_bits) for every register */")
+    out.append("#define QMX_REG_LIST(X) \\")
+    out += [f"\tX({r['name']}, 0x{r['offset']:03X}u, {r['width']}) \\" for r in regs]
+    out.append("")
+    err = next(r for r in regs if r["name"] == "ERROR")
+    out.append("/* X(name, value, description) for ERROR register codes */")
+    out.append("#define QMX_HW_ERROR_LIST(X) \\")
+    out += [f"\tX({v['name']}, {v['value']}u, \"{v['doc']}\") \\" for v in err["values"]]
+    out += ["", "#endif /* QMX_REGS_H */", ""]
+    return "\n".join(out)
+
+
+def verilog_include(mp, regs):
+    ab = mp["address_bits"]
+    ver = (mp["version_major"] << 16) | mp["version_minor"]
+    out = [f"// {BANNER}", "`ifndef QMX_REGS_VH", "`define QMX_REGS_VH", ""]
+    out += [
+        f"`define QMX_MAP_MAGIC 32'h{mp['magic']:08X}",
+        f"`define QMX_MAP_VERSION 32'h{ver:08X}",
+        f"`define QMX_MAP_ADDR_BITS {ab}",
+        "",
+    ]
+    for r in regs:
+        n, off = r["name"], r["offset"]
+        out.append(f"// {n}: {r['doc']} ({r['access']})")
+        if r["width"] == 64:
+            out.append(f"`define QMX_REG_{n}_LO {ab}'h{off:03X}")
+            out.append(f"`define QMX_REG_{n}_HI {ab}'h{off + 4:03X}")
+        else:
+            out.append(f"`define QMX_REG_{n} {ab}'h{off:03X}")
+        for f in r["fields"]:
+            if f["width"] == 1:
+                out.append(f"`define QMX_{n}_{f['name']}_BIT {f['lsb']}")
+            else:
+                out.append(f"`define QMX_{n}_{f['name']}_LSB {f['lsb']}")
+                out.append(f"`define QMX_{n}_{f['name']}_WIDTH {f['width']}")
+        for v in r["values"]:
+            out.append(f"`define QMX_{n}_{v['name']} 8'd{v['value']}")
+        out.append("")
+    out += ["`endif // QMX_REGS_VH", ""]
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("regmap")
+    ap.add_argument("--c", help="write the C header here")
+    ap.add_argument("--verilog", help="write the Verilog include here")
+    a = ap.parse_args()
+    mp, regs = load(a.regmap)
+    for path, text in ((a.c, c_header(mp, regs)), (a.verilog, verilog_include(mp, regs))):
+        if path:
+            with open(path, "w") as f:
+                f.write(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_devices.c - `qmx devices`: every device the built backends can see. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "qmx/qmx.h"
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+} feature_names[] = {
+	{ QMX_FEATURE_INT32_OUT, "int32-out" },   { QMX_FEATURE_INT8_OUT, "int8-out" },
+	{ QMX_FEATURE_PER_CHANNEL, "per-channel" }, { QMX_FEATURE_BIAS, "bias" },
+	{ QMX_FEATURE_DEVICE_MEMORY, "device-memory" }, { QMX_FEATURE_SIMULATED, "simulated" },
+	{ QMX_FEATURE_COUNTERS, "counters" },     { QMX_FEATURE_POWER_SENSOR, "power-sensor" },
+};
+
+static void features_text(uint32_t f, char *out, size_t len)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
+		if ((f & feature_names[i].bit) && used < len)
+			used += (size_t)snprintf(out + used, len - used, "%s%s", used ? "," : "",
+						 feature_names[i].name);
+}
+
+int cmd_devices(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, 0, 'j' },
+					      { "help", no_argument, 0, 'h' },
+					      { 0, 0, 0, 0 } };
+	int json = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c == 'j') {
+			json = 1;
+		} else {
+			printf("usage: qmx devices [--json]\n\n"
+			       "List the devices every built backend can see, with their capabilities\n"
+			       "(array size, clock, features).  Backends built: ");
+			for (const char *const *b = qmx_backend_names(); *b; b++)
+				printf("%s%s", b == qmx_backend_names() ? "" : ", ", *b);
+			printf("\n");
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	size_t n = 0;
+	int err = qmx_device_list(NULL, 0, &n);
+	if (err)
+		return cli_error("devices", "listing devices", err);
+	qmx_device_info *infos = calloc(n ? n : 1, sizeof(*infos));
+	if (!infos)
+		return cli_error("devices", "listing devices", QMX_ENOMEM);
+	size_t cap = n;
+	if ((err = qmx_device_list(infos, cap, &n))) {
+		free(infos);
+		return cli_error("devices", "listing devices", err);
+	}
+	if (n > cap)
+		n = cap;
+	char feats[256];
+	if (json)
+		printf("[");
+	for (size_t i = 0; i < n; i++) {
+		const qmx_device_info *d = &infos[i];
+		features_text(d->features, feats, sizeof(feats));
+		if (json) {
+			printf("%s\n  {\"uri\": ", i ? "," : "");
+			cli_json_string(stdout, d->uri);
+			printf(", \"backend\": ");
+			cli_json_string(stdout, d->backend);
+			printf(", \"name\": ");
+			cli_json_string(stdout, d->name);
+			printf(", \"detail\": ");
+			cli_json_string(stdout, d->detail);
+			printf(", \"array_rows\": %u, \"array_cols\": %u, \"clock_mhz\": %u, "
+			       "\"compute_units\": %u, \"hw_version\": %u, \"max_dim\": %" PRIu64
+			       ", \"max_k\": %" PRIu64 ", \"features\": ",
+			       d->array_rows, d->array_cols, d->clock_mhz, d->compute_units,
+			       d->hw_version, d->max_dim, d->max_k);
+			cli_json_string(stdout, feats);
+			printf("}");
+			continue;
+		}
+		printf("%s\n", d->uri);
+		printf("  backend   %s\n  name      %s\n", d->backend, d->name);
+		if (d->detail[0])
+			printf("  detail    %s\n", d->detail);
+		if (d->array_rows)
+			printf("  array     %u x %u MACs @ %u MHz\n", d->array_rows, d->array_cols,
+			       d->clock_mhz);
+		if (d->hw_version)
+			printf("  regmap    v%u.%u\n", d->hw_version >> 16, d->hw_version & 0xffff);
+		printf("  units     %u\n  features  %s\n", d->compute_units, feats);
+	}
+	if (json)
+		printf("\n]\n");
+	else if (!n)
+		printf("no devices found\n");
+	free(infos);
+	return 0;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* main.c - `qmx <command> [options]`: dispatch and shared option helpers. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "qmx/qmx.h"
+
+static const struct qmx_command commands[] = {
+	{ "devices", "list devices and their capabilities", cmd_devices },
+	{ "gemm", "run one quantized GEMM, time it, verify it", cmd_gemm },
+	{ "compare", "time, energy and carbon of workloads vs the CPU baseline", cmd_compare },
+	{ "bench", "CPU int8 GEMM against oneDNN and OpenBLAS", cmd_bench },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: qmx <command> [options]   (qmx <command> --help for more)\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\ndevices are named by URI: cpu, cpu-ref, sim, kmod[:/dev/dri/renderDN], xrt:N, opencl:N;\n"
+		   "the default is $QMX_DEVICE, else %s.\n", qmx_default_device_uri());
+}
+
+int cli_error(const char *cmd, const char *what, int err)
+{
+	const char *detail = qmx_last_error();
+	fprintf(stderr, "qmx %s: %s: %s (%s)\n", cmd, what,
+		*detail ? detail : qmx_strerror(err), qmx_error_name(err));
+	return 1;
+}
+
+int cli_parse_i64(const char *cmd, const char *opt, const char *s, long long lo,
+		  long long hi, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 0);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, "qmx %s: --%s '%s' must be an integer in [%lld, %lld]\n", cmd,
+			opt, s, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+void cli_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("qmx %d.%d.%d\n", QMX_VERSION_MAJOR, QMX_VERSION_MINOR, QMX_VERSION_PATCH);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "qmx: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
