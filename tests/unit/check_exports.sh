@@ -1,0 +1,24 @@
+#!/bin/sh
+# check_exports.sh LIB - every symbol libqmx.so exports is a qmx_ name, and
+# the core API is all there (hidden by default, exported by QMX_API).
+set -eu
+lib=$1
+exported=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBRVW]$/ { print $3 }' | sort)
+bad=$(printf '%s\n' "$exported" | grep -v '^qmx_' || true)
+if [ -n "$bad" ]; then
+	echo "symbols exported without the qmx_ prefix:"; echo "$bad"; exit 1
+fi
+for sym in qmx_strerror qmx_error_name qmx_last_error qmx_device_open qmx_device_ref \
+	qmx_device_del qmx_device_query qmx_device_list qmx_default_device_uri \
+	qmx_backend_names qmx_buffer_new qmx_buffer_map qmx_buffer_unmap qmx_buffer_sync \
+	qmx_buffer_size qmx_buffer_del qmx_gemm_params_init qmx_gemm_params_check \
+	qmx_gemm_reference qmx_gemm_submit qmx_job_wait qmx_job_get_stats qmx_job_del \
+	qmx_gemm qmx_quantize_multiplier qmx_srdhm qmx_rdbpot \
+	qmx_multiply_by_quantized_multiplier; do
+	printf '%s\n' "$exported" | grep -qx "$sym" || { echo "missing export: $sym"; exit 1; }
+done
+# Internal helpers must stay hidden.
+for sym in qmx_fail qmx_job_complete qmx_now_ns qmx_backend_cpu_ops; do
+	if printf '%s\n' "$exported" | grep -qx "$sym"; then echo "internal symbol exported: $sym"; exit 1; fi
+done
+echo "exports ok: $(printf '%s\n' "$exported" | wc -l) qmx_ symbols"
