@@ -23,7 +23,7 @@ PKGS_DEMO=(build-essential cmake pkg-config python3 verilator zlib1g-dev)
 PKGS_TEST=(libcmocka-dev valgrind yosys libdnnl-dev libopenblas-dev libdrm-dev
 	clang linux-headers-amd64 qemu-system-x86 busybox-static cpio kmod xz-utils zstd
 	ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd
-	python3-numpy python3-pytest python3-sklearn python3-torch python3-pip)
+	python3-numpy python3-pytest python3-sklearn python3-torch python3-pip python3-venv)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
