@@ -120,6 +120,7 @@ QMX_API int qmx_gemm_submit(qmx_device *dev, const qmx_gemm_desc *desc,
 	job->dev = qmx_device_ref(dev);
 	job->desc = *desc;
 	job->submit_ns = qmx_now_ns();
+	qmx_account_job_begin(dev, job);
 	err = dev->ops->gemm_submit(dev, job);
 	if (err) {
 		job_free(job);

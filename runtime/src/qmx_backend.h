@@ -82,6 +82,14 @@ struct qmx_job {
 	uint64_t submit_ns; /* CLOCK_MONOTONIC at submit */
 	void *priv;         /* backend's */
 
+	/* Host meter readings at submit, so runtime/energy can measure the
+	 * job's share of package energy when it completes. */
+	struct {
+		bool valid;
+		double joules;       /* cumulative package energy */
+		uint64_t busy_ticks; /* busy CPU time of the machine (/proc/stat) */
+	} energy_begin;
+
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool done;
@@ -124,6 +132,9 @@ uint64_t qmx_process_cpu_ns(void);/* CLOCK_PROCESS_CPUTIME_ID */
 /* Accounting hook run by the core when a job completes successfully: fills
  * energy and carbon fields of job->stats from counters (runtime/energy). */
 void qmx_account_job(qmx_device *dev, qmx_job *job);
+/* Accounting hook run by the core as a job starts: samples host meters into
+ * job->energy_begin (a no-op where nothing is readable). */
+void qmx_account_job_begin(qmx_device *dev, qmx_job *job);
 
 /* Backend ops tables (defined in runtime/backends/<name>/). */
 extern const struct qmx_backend_ops qmx_backend_cpu_ops;

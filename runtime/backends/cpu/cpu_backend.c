@@ -139,6 +139,7 @@ static int cpu_gemm_host(qmx_device *dev, const qmx_gemm_params *p,
 	memset(&job, 0, sizeof(job));
 	job.dev = dev;
 	job.desc.params = *p;
+	qmx_account_job_begin(dev, &job);
 	int err = cpu_run(dev, p, ops, &job.stats);
 	if (err)
 		return err;
