@@ -21,7 +21,7 @@ PKGS_DEMO=(build-essential cmake pkg-config python3 verilator zlib1g-dev)
 # Everything the test suite uses on top: unit tests, peers for benchmarks,
 # synthesis, the kernel test (headers, QEMU, busybox), OpenCL on PoCL, Python.
 PKGS_TEST=(libcmocka-dev valgrind yosys libdnnl-dev libopenblas-dev libdrm-dev
-	clang linux-headers-amd64 qemu-system-x86 busybox-static cpio kmod xz-utils zstd
+	clang tcl linux-headers-amd64 qemu-system-x86 busybox-static cpio kmod xz-utils zstd
 	ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd
 	python3-numpy python3-pytest python3-sklearn python3-torch python3-pip python3-venv)
 

@@ -4,6 +4,7 @@
  * synchronous qmx_gemm() convenience on host pointers.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -140,6 +141,8 @@ void qmx_job_complete(qmx_job *job, int status)
 				  (uint64_t)job->desc.params.k;
 	if (status == 0)
 		qmx_account_job(job->dev, job);
+	else
+		snprintf(job->status_msg, sizeof(job->status_msg), "%s", qmx_last_error());
 	pthread_mutex_lock(&job->lock);
 	job->status = status;
 	job->done = true;
@@ -187,8 +190,8 @@ QMX_API int qmx_job_wait(qmx_job *job, int64_t timeout_ns)
 	int status = job->status;
 	pthread_mutex_unlock(&job->lock);
 	if (status)
-		return qmx_fail(status, "qmx_job_wait: job failed on %s: %s",
-				dev->info.uri, qmx_strerror(status));
+		return qmx_fail(status, "qmx_job_wait: job failed on %s: %s", dev->info.uri,
+				job->status_msg[0] ? job->status_msg : qmx_strerror(status));
 	return 0;
 }
 

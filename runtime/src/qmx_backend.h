@@ -94,10 +94,13 @@ struct qmx_job {
 	pthread_cond_t cond;
 	bool done;
 	int status;
+	char status_msg[256]; /* the backend's message for a failed job */
 };
 
 /* Backend side of the job lifecycle: record status and wake waiters.  Sets
- * stats.wall_ns from submit_ns unless the backend already set it. */
+ * stats.wall_ns from submit_ns unless the backend already set it.  For a
+ * failed job, the calling thread's last error (set with qmx_fail() by the
+ * backend) becomes the message qmx_job_wait() reports. */
 void qmx_job_complete(qmx_job *job, int status);
 
 /* Host pointer of a reference (buffer's host mapping + offset). */
