@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Copyright (C) 2026 The qmx authors */
+
+#ifndef __QMX_DRV_H__
+#define __QMX_DRV_H__
+
+#include <linux/atomic.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
+
+#include <drm/drm_device.h>
+#include <drm/gpu_scheduler.h>
+
+#include "qmx_hw.h"
+
+struct qmx_gem_object;
+struct qmx_file_stats;
+struct qmx_job;
+struct qmx_transport_ops;
+
+/**
+ * struct qmx_device - one qmx accelerator, whatever the transport
+ */
+struct qmx_device {
+	struct drm_device drm;
+
+	/** @ops: how registers, DMA mappings and resets reach this device */
+	const struct qmx_transport_ops *ops;
+	/** @transport: the transport's private state */
+	void *transport;
+	/** @transport_id: enum drm_qmx_transport */
+	u32 transport_id;
+
+	/** @info: identity and capabilities read at probe */
+	struct qmx_hw_info info;
+	/** @hw_lost: set when a register access failed; jobs are refused */
+	atomic_t hw_lost;
+
+	/* Job engine: one job on the device at a time. */
+	struct drm_gpu_scheduler sched;
+	/** @submit_lock: serialises drm_sched_job_arm() and push */
+	struct mutex submit_lock;
+	/** @job_lock: owns @active_job, taken by IRQ thread and timeout */
+	struct mutex job_lock;
+	/** @active_job: the job on the device, or NULL */
+	struct qmx_job *active_job;
+	/** @fence_lock: lock of the hardware fences */
+	spinlock_t fence_lock;
+	/** @fence_context: dma_fence context of the hardware fences */
+	u64 fence_context;
+	/** @fence_seqno: last hardware fence seqno (under @job_lock) */
+	u64 fence_seqno;
+
+	/**
+	 * @counters: activity counters at the end of the last job; they only
+	 * move while a job runs, so they are the next job's starting point
+	 * and save a round of counter reads per job (under @job_lock)
+	 */
+	struct qmx_jobprog_counters counters;
+	/** @counters_valid: @counters may be used */
+	bool counters_valid;
+
+	/* Statistics (under @job_lock). */
+	u64 jobs_submitted;
+	u64 jobs_done;
+	u64 jobs_failed;
+	u64 jobs_timedout;
+	u64 resets;
+	u64 missed_irqs;
+	/** @energy_fj: modelled device energy since bind, femtojoules */
+	u64 energy_fj;
+	/** @irq_count: device interrupts handled */
+	atomic64_t irq_count;
+
+	struct device *hwmon;
+};
+
+/**
+ * struct qmx_file_priv - per open file
+ */
+struct qmx_file_priv {
+	struct qmx_device *qdev;
+	struct drm_sched_entity entity;
+	/** @jobs: job id -> struct qmx_job (a reference), the last few */
+	struct xarray jobs;
+	/** @next_job_id: cursor of the cyclic id allocator */
+	u32 next_job_id;
+	/** @nr_jobs: entries in @jobs */
+	u32 nr_jobs;
+	/** @jobs_lock: protects @jobs and @nr_jobs */
+	struct mutex jobs_lock;
+	/** @client_id: drm-client-id of fdinfo */
+	u64 client_id;
+	/** @fstats: accounting for fdinfo, updated at completion */
+	struct qmx_file_stats *fstats;
+};
+
+static inline struct qmx_device *to_qmx_device(struct drm_device *drm)
+{
+	return container_of(drm, struct qmx_device, drm);
+}
+
+struct qmx_device *qmx_device_create(struct device *parent,
+				     const struct qmx_transport_ops *ops,
+				     void *transport, u32 transport_id);
+int qmx_device_register(struct qmx_device *qdev);
+void qmx_device_unregister(struct qmx_device *qdev);
+
+extern unsigned int qmx_job_timeout_ms;
+
+#endif /* __QMX_DRV_H__ */

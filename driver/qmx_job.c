@@ -1,0 +1,906 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Copyright (C) 2026 The qmx authors */
+
+#include <linux/dma-fence.h>
+#include <linux/ktime.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_print.h>
+#include <drm/drm_syncobj.h>
+
+#include "qmx_drv.h"
+#include "qmx_gem.h"
+#include "qmx_hw.h"
+#include "qmx_job.h"
+
+/* Same bound as the runtime's qmx_gemm_params_check(). */
+#define QMX_DIM_LIMIT 0x7fffffffull
+
+static const char *qmx_fence_get_driver_name(struct dma_fence *fence)
+{
+	return "qmx";
+}
+
+static const char *qmx_fence_get_timeline_name(struct dma_fence *fence)
+{
+	return "qmx-gemm";
+}
+
+static const struct dma_fence_ops qmx_fence_ops = {
+	.get_driver_name = qmx_fence_get_driver_name,
+	.get_timeline_name = qmx_fence_get_timeline_name,
+};
+
+static inline struct qmx_job *to_qmx_job(struct drm_sched_job *sched_job)
+{
+	return container_of(sched_job, struct qmx_job, base);
+}
+
+static void qmx_file_stats_release(struct kref *ref)
+{
+	kfree(container_of(ref, struct qmx_file_stats, refcount));
+}
+
+static void qmx_job_put_bos(struct qmx_job *job)
+{
+	unsigned int i;
+
+	for (i = 0; i < job->nr_bos; i++)
+		drm_gem_object_put(job->bos[i]);
+	job->nr_bos = 0;
+}
+
+static void qmx_job_release(struct kref *ref)
+{
+	struct qmx_job *job = container_of(ref, struct qmx_job, refcount);
+
+	qmx_job_put_bos(job);
+	if (job->done_fence)
+		dma_fence_put(job->done_fence);
+	if (job->finished)
+		dma_fence_put(job->finished);
+	kref_put(&job->fstats->refcount, qmx_file_stats_release);
+	kfree(job);
+}
+
+static void qmx_job_put(struct qmx_job *job)
+{
+	kref_put(&job->refcount, qmx_job_release);
+}
+
+/*
+ * Called with job_lock held once the device is done with the active job:
+ * collect status and counters, account, and signal the hardware fence.
+ */
+static void qmx_job_complete(struct qmx_device *qdev, struct qmx_job *job,
+			     u32 status)
+{
+	struct drm_qmx_job_stats *st = &job->stats;
+	struct qmx_jobprog_counters after, d;
+	unsigned int i;
+	u64 energy;
+
+	st->end_ns = ktime_get_ns();
+	if (status == DRM_QMX_JOB_DONE) {
+		st->hw_error = qmx_reg_read(qdev, ERROR);
+		if (st->hw_error == U32_MAX && !qmx_hw_check_alive(qdev)) {
+			status = DRM_QMX_JOB_CANCELED;
+		} else if (st->hw_error != QMX_ERROR_NONE) {
+			status = DRM_QMX_JOB_HW_ERROR;
+			st->error_addr = qmx_reg_read(qdev, ERROR_ADDR_LO) |
+				(u64)qmx_reg_read(qdev, ERROR_ADDR_HI) << 32;
+			drm_dbg(&qdev->drm, "job %u: device error %s (%s) at 0x%llx\n",
+				job->id, qmx_jobprog_error_name(st->hw_error),
+				qmx_jobprog_error_text(st->hw_error),
+				st->error_addr);
+		}
+		qmx_jobprog_ack(qmx_hw_jobprog_read32, qmx_hw_jobprog_write32, qdev);
+		/* AP_DONE is clear-on-read. */
+		qmx_reg_read(qdev, CTRL);
+	}
+
+	qmx_hw_read_counters(qdev, &after);
+	qmx_jobprog_counters_delta(&job->before, &after, &d);
+	/*
+	 * Free-running counters never go back and a job is not 2^40 cycles
+	 * (hours): anything else is a dead device's all-ones, not activity.
+	 */
+	if (after.busy_cycles < job->before.busy_cycles ||
+	    after.macs < job->before.macs || d.busy_cycles >> 40) {
+		drm_dbg(&qdev->drm, "job %u: counters unreadable, not accounted\n",
+			job->id);
+		memset(&d, 0, sizeof(d));
+		qdev->counters_valid = false;
+	} else {
+		qdev->counters = after;
+		qdev->counters_valid = !qmx_hw_lost(qdev);
+	}
+	energy = qmx_hw_energy_fj(qdev, &d);
+	st->busy_cycles = d.busy_cycles;
+	st->stall_cycles = d.stall_cycles;
+	st->macs = d.macs;
+	st->sram_rd_bytes = d.sram_rd_bytes;
+	st->sram_wr_bytes = d.sram_wr_bytes;
+	st->ext_rd_bytes = d.ext_rd_bytes;
+	st->ext_wr_bytes = d.ext_wr_bytes;
+	st->energy_nj = div_u64(energy, 1000000);
+	st->energy_modelled = qmx_hw_energy_modelled(qdev);
+	st->clock_khz = qdev->info.clock_khz;
+	if (qmx_hw_lost(qdev) && status == DRM_QMX_JOB_DONE)
+		status = DRM_QMX_JOB_CANCELED;
+	st->status = status;
+
+	for (i = 0; i < job->nr_bos; i++)
+		qmx_gem_sync_for_cpu(qdev, to_qmx_bo(job->bos[i]));
+
+	qdev->energy_fj += energy;
+	if (status == DRM_QMX_JOB_DONE)
+		qdev->jobs_done++;
+	else
+		qdev->jobs_failed++;
+	atomic64_add(st->end_ns - st->start_ns, &job->fstats->busy_ns);
+	atomic64_add(d.busy_cycles, &job->fstats->cycles);
+	atomic64_inc(&job->fstats->jobs);
+
+	if (status == DRM_QMX_JOB_HW_ERROR)
+		dma_fence_set_error(job->done_fence, -EIO);
+	else if (status == DRM_QMX_JOB_TIMEOUT)
+		dma_fence_set_error(job->done_fence, -ETIMEDOUT);
+	else if (status == DRM_QMX_JOB_CANCELED)
+		dma_fence_set_error(job->done_fence, -ECANCELED);
+	qdev->active_job = NULL;
+	dma_fence_signal(job->done_fence);
+}
+
+/* Threaded interrupt handler body, shared by every transport. */
+irqreturn_t qmx_job_irq(struct qmx_device *qdev)
+{
+	struct qmx_job *job;
+	u32 isr;
+
+	atomic64_inc(&qdev->irq_count);
+	mutex_lock(&qdev->job_lock);
+	isr = qmx_reg_read(qdev, ISR);
+	if (isr == U32_MAX)
+		qmx_hw_check_alive(qdev);
+	if (qmx_hw_lost(qdev) || !(isr & (QMX_ISR_DONE | QMX_ISR_READY))) {
+		mutex_unlock(&qdev->job_lock);
+		return IRQ_NONE;
+	}
+	job = qdev->active_job;
+	if (job && qmx_jobprog_isr_done(isr)) {
+		qmx_job_complete(qdev, job, DRM_QMX_JOB_DONE);
+	} else {
+		/* A stale event (e.g. READY): acknowledge and ignore. */
+		qmx_reg_write(qdev, ISR, isr & (QMX_ISR_DONE | QMX_ISR_READY));
+	}
+	mutex_unlock(&qdev->job_lock);
+	return IRQ_HANDLED;
+}
+
+static struct dma_fence *qmx_job_run(struct drm_sched_job *sched_job)
+{
+	struct qmx_job *job = to_qmx_job(sched_job);
+	struct qmx_device *qdev = job->qdev;
+	struct dma_fence *fence;
+	unsigned int i;
+
+	/* Canceled before it ran (a dependency failed, or the file closed). */
+	if (sched_job->s_fence->finished.error) {
+		job->stats.status = DRM_QMX_JOB_CANCELED;
+		return NULL;
+	}
+	if (qmx_hw_lost(qdev)) {
+		job->stats.status = DRM_QMX_JOB_CANCELED;
+		return ERR_PTR(-ENODEV);
+	}
+
+	fence = kzalloc(sizeof(*fence), GFP_KERNEL);
+	if (!fence)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_lock(&qdev->job_lock);
+	dma_fence_init(fence, &qmx_fence_ops, &qdev->fence_lock,
+		       qdev->fence_context, ++qdev->fence_seqno);
+	job->done_fence = dma_fence_get(fence);
+
+	for (i = 0; i < job->nr_bos; i++)
+		qmx_gem_sync_for_device(qdev, to_qmx_bo(job->bos[i]));
+
+	if (!qdev->counters_valid)
+		qmx_hw_read_counters(qdev, &qdev->counters);
+	job->before = qdev->counters;
+	qmx_jobprog_write_gemm(&job->gemm, qmx_hw_jobprog_write32, qdev);
+	job->stats.start_ns = ktime_get_ns();
+	qdev->active_job = job;
+	qmx_jobprog_start(qmx_hw_jobprog_read32, qmx_hw_jobprog_write32, qdev,
+			  1);
+	if (qmx_hw_lost(qdev))
+		qmx_job_complete(qdev, job, DRM_QMX_JOB_CANCELED);
+	mutex_unlock(&qdev->job_lock);
+
+	return fence;
+}
+
+/*
+ * The job overran the timeout: stop the scheduler, abort the job with
+ * SOFT_RESET (or finish it if only its interrupt got lost), restart.
+ */
+static enum drm_gpu_sched_stat qmx_job_timedout(struct drm_sched_job *sched_job)
+{
+	struct qmx_job *job = to_qmx_job(sched_job);
+	struct qmx_device *qdev = job->qdev;
+	struct dma_fence *finished = &sched_job->s_fence->finished;
+	int ret;
+
+	drm_sched_stop(&qdev->sched, sched_job);
+
+	mutex_lock(&qdev->job_lock);
+	if (qdev->active_job == job) {
+		if (qmx_jobprog_isr_done(qmx_reg_read(qdev, ISR)) &&
+		    !qmx_hw_lost(qdev)) {
+			drm_warn(&qdev->drm, "job %u: done, but its interrupt was lost\n",
+				 job->id);
+			qdev->missed_irqs++;
+			qmx_job_complete(qdev, job, DRM_QMX_JOB_DONE);
+		} else {
+			drm_warn(&qdev->drm, "job %u: timed out after %u ms, resetting the device\n",
+				 job->id, qmx_job_timeout_ms);
+			qdev->jobs_timedout++;
+			qdev->resets++;
+			ret = qmx_hw_reset(qdev);
+			if (ret)
+				drm_err(&qdev->drm, "device reset failed: %d\n", ret);
+			qmx_job_complete(qdev, job, DRM_QMX_JOB_TIMEOUT);
+		}
+	}
+	/* The parent callback is gone: carry the error to the finished fence. */
+	if (job->done_fence && job->done_fence->error &&
+	    !dma_fence_is_signaled(finished))
+		dma_fence_set_error(finished, job->done_fence->error);
+	mutex_unlock(&qdev->job_lock);
+
+#ifdef QMX_HAVE_SCHED_START_ERRNO
+	drm_sched_start(&qdev->sched, 0);
+#else
+	drm_sched_start(&qdev->sched, true);
+#endif
+	return DRM_GPU_SCHED_STAT_NOMINAL;
+}
+
+static void qmx_job_free(struct drm_sched_job *sched_job)
+{
+	struct qmx_job *job = to_qmx_job(sched_job);
+
+	drm_sched_job_cleanup(sched_job);
+	/* Drop the BOs now; the job record itself may live on for WAIT. */
+	qmx_job_put_bos(job);
+	qmx_job_put(job);
+}
+
+static const struct drm_sched_backend_ops qmx_sched_ops = {
+	.run_job = qmx_job_run,
+	.timedout_job = qmx_job_timedout,
+	.free_job = qmx_job_free,
+};
+
+static void qmx_job_sched_fini(struct drm_device *drm, void *data)
+{
+	struct qmx_device *qdev = data;
+
+	drm_sched_fini(&qdev->sched);
+}
+
+int qmx_job_init(struct qmx_device *qdev)
+{
+	long timeout = msecs_to_jiffies(qmx_job_timeout_ms);
+#ifdef QMX_HAVE_SCHED_INIT_ARGS
+	const struct drm_sched_init_args args = {
+		.ops = &qmx_sched_ops,
+		.credit_limit = 1,
+		.hang_limit = 0,
+		.timeout = timeout,
+		.name = "qmx",
+		.dev = qdev->drm.dev,
+	};
+#endif
+	int ret;
+
+	spin_lock_init(&qdev->fence_lock);
+	mutex_init(&qdev->job_lock);
+	mutex_init(&qdev->submit_lock);
+	qdev->fence_context = dma_fence_context_alloc(1);
+
+#ifdef QMX_HAVE_SCHED_INIT_ARGS
+	ret = drm_sched_init(&qdev->sched, &args);
+#else
+	ret = drm_sched_init(&qdev->sched, &qmx_sched_ops, 1, 0, timeout,
+			     NULL, NULL, "qmx", qdev->drm.dev);
+#endif
+	if (ret) {
+		drm_err(&qdev->drm, "scheduler init failed: %d\n", ret);
+		return ret;
+	}
+	/* Open files keep entities on it after unbind: fini at release. */
+	return drmm_add_action_or_reset(&qdev->drm, qmx_job_sched_fini, qdev);
+}
+
+/*
+ * The device is going away (unbind): end the job on it, which will never
+ * interrupt now.  The scheduler itself lives until the last file closes.
+ */
+void qmx_job_fini(struct qmx_device *qdev)
+{
+	struct qmx_job *job;
+
+	atomic_set(&qdev->hw_lost, 1);
+	mutex_lock(&qdev->job_lock);
+	job = qdev->active_job;
+	if (job)
+		qmx_job_complete(qdev, job, DRM_QMX_JOB_CANCELED);
+	mutex_unlock(&qdev->job_lock);
+}
+
+int qmx_job_open(struct qmx_file_priv *fpriv)
+{
+	struct drm_gpu_scheduler *sched = &fpriv->qdev->sched;
+	int ret;
+
+	fpriv->fstats = kzalloc(sizeof(*fpriv->fstats), GFP_KERNEL);
+	if (!fpriv->fstats)
+		return -ENOMEM;
+	kref_init(&fpriv->fstats->refcount);
+	xa_init_flags(&fpriv->jobs, XA_FLAGS_ALLOC1);
+	mutex_init(&fpriv->jobs_lock);
+
+	ret = drm_sched_entity_init(&fpriv->entity, DRM_SCHED_PRIORITY_NORMAL,
+				    &sched, 1, NULL);
+	if (ret)
+		goto err_free_stats;
+	return 0;
+
+err_free_stats:
+	kfree(fpriv->fstats);
+	return ret;
+}
+
+void qmx_job_close(struct qmx_file_priv *fpriv)
+{
+	struct qmx_job *job;
+	unsigned long id;
+
+	/* Kills queued jobs of a dying process; running ones finish or time out. */
+	drm_sched_entity_destroy(&fpriv->entity);
+
+	xa_for_each(&fpriv->jobs, id, job)
+		qmx_job_put(job);
+	xa_destroy(&fpriv->jobs);
+	mutex_destroy(&fpriv->jobs_lock);
+	kref_put(&fpriv->fstats->refcount, qmx_file_stats_release);
+}
+
+/* ------------------------------------------------------------- SUBMIT */
+
+static int qmx_check_range(struct qmx_device *qdev, const char *name, s64 v,
+			   s64 lo, s64 hi)
+{
+	if (v < lo || v > hi) {
+		drm_dbg(&qdev->drm, "submit: %s (%lld) not in [%lld, %lld]\n",
+			name, v, lo, hi);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A job must not ask for what the bitstream does not have. */
+static int qmx_gemm_check_features(struct qmx_device *qdev,
+				   const struct drm_qmx_gemm *g)
+{
+	u32 f = qdev->info.features;
+	const char *field = NULL;
+
+	if (g->out_type == DRM_QMX_OUT_INT32 && !(f & QMX_FEATURES_INT32_OUT))
+		field = "out_type INT32";
+	else if (g->out_type == DRM_QMX_OUT_INT8 && !(f & QMX_FEATURES_INT8_OUT))
+		field = "out_type INT8";
+	else if (g->out_type == DRM_QMX_OUT_INT8 &&
+		 g->quant_mode == DRM_QMX_QUANT_PER_CHANNEL &&
+		 !(f & QMX_FEATURES_PER_CHANNEL))
+		field = "quant_mode PER_CHANNEL";
+	else if (g->has_bias && !(f & QMX_FEATURES_BIAS))
+		field = "has_bias";
+	if (field) {
+		drm_dbg(&qdev->drm, "submit: %s not supported by this device (FEATURES 0x%x)\n",
+			field, f);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* Mirrors qmx_gemm_params_check() of the runtime, plus the device limit. */
+static int qmx_gemm_check(struct qmx_device *qdev, const struct drm_qmx_gemm *g)
+{
+	u64 limit = min_t(u64, QMX_DIM_LIMIT, qdev->info.max_dim);
+	const struct {
+		const char *name;
+		u64 v, min;
+		const char *min_name;
+	} dims[] = {
+		{ "m", g->m, 1, "1" },
+		{ "n", g->n, 1, "1" },
+		{ "k", g->k, 1, "1" },
+		{ "lda", g->lda, g->k, "k" },
+		{ "ldb", g->ldb, g->n, "n" },
+		{ "ldc", g->ldc, g->n, "n" },
+	};
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(dims); i++) {
+		if (dims[i].v < dims[i].min) {
+			drm_dbg(&qdev->drm, "submit: %s (%llu) < %s (%llu)\n",
+				dims[i].name, dims[i].v, dims[i].min_name,
+				dims[i].min);
+			return -EINVAL;
+		}
+		if (dims[i].v > limit) {
+			drm_dbg(&qdev->drm, "submit: %s (%llu) > max_dim (%llu)\n",
+				dims[i].name, dims[i].v, limit);
+			return -EINVAL;
+		}
+	}
+
+	ret = qmx_check_range(qdev, "a_zero_point", g->a_zero_point, -128, 127);
+	if (!ret)
+		ret = qmx_check_range(qdev, "b_zero_point", g->b_zero_point,
+				      -128, 127);
+	if (ret)
+		return ret;
+	if (g->out_type != DRM_QMX_OUT_INT32 && g->out_type != DRM_QMX_OUT_INT8) {
+		drm_dbg(&qdev->drm, "submit: out_type (%u) is not INT32 (0) or INT8 (1)\n",
+			g->out_type);
+		return -EINVAL;
+	}
+	if (g->has_bias > 1) {
+		drm_dbg(&qdev->drm, "submit: has_bias (%u) must be 0 or 1\n",
+			g->has_bias);
+		return -EINVAL;
+	}
+	if (g->out_type != DRM_QMX_OUT_INT8)
+		return 0;
+
+	if (g->quant_mode != DRM_QMX_QUANT_PER_TENSOR &&
+	    g->quant_mode != DRM_QMX_QUANT_PER_CHANNEL) {
+		drm_dbg(&qdev->drm, "submit: quant_mode (%u) is not PER_TENSOR (0) or PER_CHANNEL (1)\n",
+			g->quant_mode);
+		return -EINVAL;
+	}
+	ret = qmx_check_range(qdev, "c_zero_point", g->c_zero_point, -128, 127);
+	if (!ret)
+		ret = qmx_check_range(qdev, "qmin", g->qmin, -128, 127);
+	if (!ret)
+		ret = qmx_check_range(qdev, "qmax", g->qmax, -128, 127);
+	if (ret)
+		return ret;
+	if (g->qmin > g->qmax) {
+		drm_dbg(&qdev->drm, "submit: qmin (%d) > qmax (%d)\n",
+			g->qmin, g->qmax);
+		return -EINVAL;
+	}
+	if (g->quant_mode == DRM_QMX_QUANT_PER_TENSOR) {
+		ret = qmx_check_range(qdev, "multiplier", g->multiplier, 0,
+				      S32_MAX);
+		if (!ret)
+			ret = qmx_check_range(qdev, "shift", g->shift, -31, 30);
+	}
+	return ret;
+}
+
+/* Bytes of (rows - 1) * ld + cols elements of elem bytes, overflow-checked. */
+static int qmx_extent(u64 rows, u64 ld, u64 cols, u64 elem, u64 *bytes)
+{
+	u64 e;
+
+	if (check_mul_overflow(rows - 1, ld, &e) ||
+	    check_add_overflow(e, cols, &e) ||
+	    check_mul_overflow(e, elem, &e))
+		return -EOVERFLOW;
+	*bytes = e;
+	return 0;
+}
+
+/*
+ * Look an operand's BO up, prove [offset, offset + extent) lies inside it,
+ * map it for the device and return the operand's device address.
+ */
+static int qmx_job_add_operand(struct qmx_job *job, struct drm_file *file,
+			       const char *name,
+			       const struct drm_qmx_operand *op, u64 extent,
+			       u64 *dev_addr)
+{
+	struct qmx_device *qdev = job->qdev;
+	struct drm_gem_object *obj;
+	u64 end, base;
+	int ret;
+
+	if (op->pad) {
+		drm_dbg(&qdev->drm, "submit: %s.pad must be 0\n", name);
+		return -EINVAL;
+	}
+	obj = drm_gem_object_lookup(file, op->handle);
+	if (!obj) {
+		drm_dbg(&qdev->drm, "submit: %s.handle %u not found\n", name,
+			op->handle);
+		return -ENOENT;
+	}
+	/* The job owns the reference from here on, even on error. */
+	job->bos[job->nr_bos++] = obj;
+
+	if (check_add_overflow(op->offset, extent, &end) || end > obj->size) {
+		drm_dbg(&qdev->drm, "submit: %s: offset %llu + extent %llu exceeds BO size %zu\n",
+			name, op->offset, extent, obj->size);
+		return -EINVAL;
+	}
+	ret = qmx_gem_map(qdev, to_qmx_bo(obj), &base);
+	if (ret) {
+		drm_dbg(&qdev->drm, "submit: %s: mapping the BO for the device failed: %d\n",
+			name, ret);
+		return ret;
+	}
+	*dev_addr = base + op->offset;
+	return 0;
+}
+
+static int qmx_job_unused_operand(struct qmx_device *qdev, const char *name,
+				  const struct drm_qmx_operand *op)
+{
+	if (op->handle || op->pad || op->offset) {
+		drm_dbg(&qdev->drm, "submit: %s is not used by this job and must be all zero\n",
+			name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int qmx_job_prepare(struct qmx_job *job, struct drm_file *file,
+			   const struct drm_qmx_gemm *g)
+{
+	struct qmx_device *qdev = job->qdev;
+	struct qmx_jobprog_gemm *p = &job->gemm;
+	bool int8 = g->out_type == DRM_QMX_OUT_INT8;
+	bool per_channel = int8 && g->quant_mode == DRM_QMX_QUANT_PER_CHANNEL;
+	u64 ext_a, ext_b, ext_c, ext_n4;
+	int ret;
+
+	ret = qmx_gemm_check(qdev, g);
+	if (!ret)
+		ret = qmx_gemm_check_features(qdev, g);
+	if (ret)
+		return ret;
+	if (qmx_extent(g->m, g->lda, g->k, 1, &ext_a) ||
+	    qmx_extent(g->k, g->ldb, g->n, 1, &ext_b) ||
+	    qmx_extent(g->m, g->ldc, g->n, int8 ? 1 : 4, &ext_c) ||
+	    check_mul_overflow(g->n, 4ull, &ext_n4)) {
+		drm_dbg(&qdev->drm, "submit: operand extent overflows\n");
+		return -EINVAL;
+	}
+
+	ret = qmx_job_add_operand(job, file, "a", &g->a, ext_a, &p->a_addr);
+	if (ret)
+		return ret;
+	ret = qmx_job_add_operand(job, file, "b", &g->b, ext_b, &p->b_addr);
+	if (ret)
+		return ret;
+	ret = qmx_job_add_operand(job, file, "c", &g->c, ext_c, &p->c_addr);
+	if (ret)
+		return ret;
+	if (g->has_bias)
+		ret = qmx_job_add_operand(job, file, "bias", &g->bias, ext_n4,
+					  &p->bias_addr);
+	else
+		ret = qmx_job_unused_operand(qdev, "bias", &g->bias);
+	if (ret)
+		return ret;
+	if (per_channel) {
+		ret = qmx_job_add_operand(job, file, "multipliers",
+					  &g->multipliers, ext_n4,
+					  &p->mult_addr);
+		if (!ret)
+			ret = qmx_job_add_operand(job, file, "shifts",
+						  &g->shifts, ext_n4,
+						  &p->shift_addr);
+	} else {
+		ret = qmx_job_unused_operand(qdev, "multipliers",
+					     &g->multipliers);
+		if (!ret)
+			ret = qmx_job_unused_operand(qdev, "shifts",
+						     &g->shifts);
+	}
+	if (ret)
+		return ret;
+
+	/* Checked against max_dim (<= 2^31 - 1) above, so they fit. */
+	p->m = g->m;
+	p->n = g->n;
+	p->k = g->k;
+	p->lda = g->lda;
+	p->ldb = g->ldb;
+	p->ldc = g->ldc;
+	p->a_zero_point = g->a_zero_point;
+	p->b_zero_point = g->b_zero_point;
+	p->out_int8 = int8;
+	p->per_channel = per_channel;
+	p->has_bias = g->has_bias;
+	/* Defaults the device validates even when it does not use them. */
+	p->c_zero_point = int8 ? g->c_zero_point : 0;
+	p->qmin = int8 ? g->qmin : -128;
+	p->qmax = int8 ? g->qmax : 127;
+	p->multiplier = int8 && !per_channel ? g->multiplier : 0;
+	p->shift = int8 && !per_channel ? g->shift : 0;
+	return 0;
+}
+
+/* Forget the oldest finished job once a file keeps too many records. */
+static int qmx_job_make_room(struct qmx_file_priv *fpriv)
+{
+	struct qmx_job *job;
+	unsigned long id;
+
+	if (fpriv->nr_jobs < QMX_JOB_RECORDS_MAX)
+		return 0;
+	xa_for_each(&fpriv->jobs, id, job) {
+		if (job->finished && dma_fence_is_signaled(job->finished)) {
+			xa_erase(&fpriv->jobs, id);
+			fpriv->nr_jobs--;
+			qmx_job_put(job);
+			return 0;
+		}
+	}
+	return -EBUSY;
+}
+
+int qmx_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
+{
+	struct qmx_device *qdev = to_qmx_device(dev);
+	struct qmx_file_priv *fpriv = file->driver_priv;
+	struct drm_qmx_submit *args = data;
+	struct drm_syncobj *out_sync = NULL;
+	struct dma_fence *in_fence;
+	struct drm_qmx_gemm g;
+	struct qmx_job *job;
+	u32 id;
+	int ret;
+
+	if (args->flags || args->reserved) {
+		drm_dbg(dev, "submit: flags and reserved must be 0\n");
+		return -EINVAL;
+	}
+	if (args->gemm_struct_size < sizeof(g)) {
+		drm_dbg(dev, "submit: gemm_struct_size %u < %zu\n",
+			args->gemm_struct_size, sizeof(g));
+		return -EINVAL;
+	}
+	ret = copy_struct_from_user(&g, sizeof(g),
+				    u64_to_user_ptr(args->gemm_ptr),
+				    args->gemm_struct_size);
+	if (ret == -E2BIG) {
+		drm_dbg(dev, "submit: gemm has non-zero bytes past the known %zu\n",
+			sizeof(g));
+		return -EINVAL;
+	}
+	if (ret)
+		return ret;
+	if (qmx_hw_lost(qdev))
+		return -ENODEV;
+
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!job)
+		return -ENOMEM;
+	kref_init(&job->refcount);
+	job->qdev = qdev;
+	job->fstats = fpriv->fstats;
+	kref_get(&job->fstats->refcount);
+	job->stats.submit_ns = ktime_get_ns();
+
+	ret = qmx_job_prepare(job, file, &g);
+	if (ret)
+		goto err_put_job;
+
+	if (args->out_sync) {
+		out_sync = drm_syncobj_find(file, args->out_sync);
+		if (!out_sync) {
+			drm_dbg(dev, "submit: out_sync %u not found\n",
+				args->out_sync);
+			ret = -ENOENT;
+			goto err_put_job;
+		}
+	}
+
+#ifdef QMX_HAVE_SCHED_JOB_CREDITS
+	ret = drm_sched_job_init(&job->base, &fpriv->entity, 1, fpriv);
+#else
+	ret = drm_sched_job_init(&job->base, &fpriv->entity, fpriv);
+#endif
+	if (ret)
+		goto err_put_syncobj;
+
+	if (args->in_sync) {
+		ret = drm_syncobj_find_fence(file, args->in_sync, 0, 0,
+					     &in_fence);
+		if (ret) {
+			drm_dbg(dev, "submit: in_sync %u: no such syncobj or no fence\n",
+				args->in_sync);
+			goto err_cleanup_job;
+		}
+		ret = drm_sched_job_add_dependency(&job->base, in_fence);
+		if (ret)
+			goto err_cleanup_job;
+	}
+
+	mutex_lock(&fpriv->jobs_lock);
+	ret = qmx_job_make_room(fpriv);
+	if (ret) {
+		drm_dbg(dev, "submit: %u jobs unfinished on this file\n",
+			QMX_JOB_RECORDS_MAX);
+		goto err_unlock_jobs;
+	}
+	/* Reserve the id; the entry becomes visible once the job is armed. */
+	ret = xa_alloc_cyclic(&fpriv->jobs, &id, NULL, xa_limit_32b,
+			      &fpriv->next_job_id, GFP_KERNEL);
+	if (ret < 0)
+		goto err_unlock_jobs;
+	job->id = id;
+	fpriv->nr_jobs++;
+
+	mutex_lock(&qdev->submit_lock);
+	drm_sched_job_arm(&job->base);
+	job->finished = dma_fence_get(&job->base.s_fence->finished);
+	kref_get(&job->refcount);
+	xa_store(&fpriv->jobs, id, job, GFP_KERNEL);
+	if (out_sync)
+		drm_syncobj_replace_fence(out_sync, job->finished);
+	qdev->jobs_submitted++;
+	/* The scheduler's reference; dropped in free_job. */
+	kref_get(&job->refcount);
+	drm_sched_entity_push_job(&job->base);
+	mutex_unlock(&qdev->submit_lock);
+	mutex_unlock(&fpriv->jobs_lock);
+
+	args->job_id = id;
+	if (out_sync)
+		drm_syncobj_put(out_sync);
+	qmx_job_put(job);
+	return 0;
+
+err_unlock_jobs:
+	mutex_unlock(&fpriv->jobs_lock);
+err_cleanup_job:
+	drm_sched_job_cleanup(&job->base);
+err_put_syncobj:
+	if (out_sync)
+		drm_syncobj_put(out_sync);
+err_put_job:
+	qmx_job_put(job);
+	return ret;
+}
+
+/* ------------------------------------------------------------- WAIT */
+
+static int qmx_wait_fence(struct dma_fence *fence, struct drm_qmx_wait *args)
+{
+	ktime_t start = ktime_get();
+	long timeout, ret;
+	s64 left;
+
+	if (!args->timeout_ns) {
+		ret = dma_fence_is_signaled(fence) ? 1 : 0;
+	} else {
+		timeout = min_t(u64, nsecs_to_jiffies64(args->timeout_ns),
+				MAX_SCHEDULE_TIMEOUT - 1);
+		ret = dma_fence_wait_timeout(fence, true, timeout ?: 1);
+	}
+	left = args->timeout_ns - ktime_to_ns(ktime_sub(ktime_get(), start));
+	args->timeout_ns = max_t(s64, left, 0);
+
+	if (ret == 0) {
+		args->timeout_ns = 0;
+		return -ETIME;
+	}
+	return ret < 0 ? ret : 0;
+}
+
+static int qmx_copy_stats(struct drm_qmx_wait *args,
+			  const struct drm_qmx_job_stats *st)
+{
+	void __user *uptr = u64_to_user_ptr(args->stats_ptr);
+	size_t n = min_t(size_t, args->stats_struct_size, sizeof(*st));
+
+	if (copy_to_user(uptr, st, n))
+		return -EFAULT;
+	if (args->stats_struct_size > n &&
+	    clear_user(uptr + n, args->stats_struct_size - n))
+		return -EFAULT;
+	return 0;
+}
+
+int qmx_ioctl_wait(struct drm_device *dev, void *data, struct drm_file *file)
+{
+	struct qmx_file_priv *fpriv = file->driver_priv;
+	struct drm_qmx_wait *args = data;
+	struct drm_qmx_job_stats stats;
+	struct dma_fence *fence;
+	struct qmx_job *job;
+	int ret, cret;
+
+	if (args->pad || (args->flags & ~DRM_QMX_WAIT_SYNCOBJ)) {
+		drm_dbg(dev, "wait: pad must be 0, flags 0x%x unknown\n",
+			args->flags);
+		return -EINVAL;
+	}
+	if (args->timeout_ns < 0) {
+		drm_dbg(dev, "wait: timeout_ns (%lld) < 0\n", args->timeout_ns);
+		return -EINVAL;
+	}
+	if (!args->stats_ptr != !args->stats_struct_size) {
+		drm_dbg(dev, "wait: stats_ptr and stats_struct_size go together\n");
+		return -EINVAL;
+	}
+
+	if (args->flags & DRM_QMX_WAIT_SYNCOBJ) {
+		if (args->job_id || args->stats_ptr) {
+			drm_dbg(dev, "wait: syncobj waits take no job_id or stats\n");
+			return -EINVAL;
+		}
+		ret = drm_syncobj_find_fence(file, args->syncobj, 0, 0, &fence);
+		if (ret) {
+			drm_dbg(dev, "wait: syncobj %u: not found or no fence\n",
+				args->syncobj);
+			return ret;
+		}
+		ret = qmx_wait_fence(fence, args);
+		dma_fence_put(fence);
+		return ret;
+	}
+
+	if (args->syncobj) {
+		drm_dbg(dev, "wait: syncobj needs DRM_QMX_WAIT_SYNCOBJ\n");
+		return -EINVAL;
+	}
+	if (!args->job_id || args->job_id > U32_MAX) {
+		drm_dbg(dev, "wait: job_id %llu unknown\n", args->job_id);
+		return -ENOENT;
+	}
+	mutex_lock(&fpriv->jobs_lock);
+	job = xa_load(&fpriv->jobs, args->job_id);
+	if (job)
+		kref_get(&job->refcount);
+	mutex_unlock(&fpriv->jobs_lock);
+	if (!job) {
+		drm_dbg(dev, "wait: job_id %llu unknown (or forgotten)\n",
+			args->job_id);
+		return -ENOENT;
+	}
+
+	ret = qmx_wait_fence(job->finished, args);
+	if (args->stats_ptr) {
+		if (dma_fence_is_signaled(job->finished)) {
+			stats = job->stats;
+			if (stats.status == DRM_QMX_JOB_PENDING)
+				stats.status = DRM_QMX_JOB_CANCELED;
+		} else {
+			memset(&stats, 0, sizeof(stats));
+			stats.submit_ns = job->stats.submit_ns;
+			stats.status = DRM_QMX_JOB_PENDING;
+		}
+		cret = qmx_copy_stats(args, &stats);
+		if (cret && (!ret || ret == -ETIME))
+			ret = cret;
+	}
+	qmx_job_put(job);
+	return ret;
+}
