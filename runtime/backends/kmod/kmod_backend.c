@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmod_backend.c - the "kmod" backend: qmx.ko's DRM render node through its
+ * ioctls (driver/include/uapi/drm/qmx_accel.h), with libdrm.
+ *
+ * Buffers are GEM objects (shmem pages) mapped into the process through the
+ * fd's fake mmap offsets; a job names them by handle + offset, so the kernel
+ * checks every access.  Waits go through DRM_IOCTL_QMX_WAIT, which also
+ * returns the job's activity counters.
+ *
+ * URIs: "kmod" (the first render node whose driver is "qmx") and
+ * "kmod:/dev/dri/renderDN".
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+
+#include "qmx_accel.h"
+#include "qmx_backend.h"
+
+#define KMOD_DRI_DIR "/dev/dri"
+#define KMOD_DRIVER_NAME "qmx"
+
+struct kmod_device {
+	int fd;
+	char path[64];
+	uint32_t clock_khz;
+};
+
+struct kmod_bo {
+	uint32_t handle;
+	size_t map_size;
+};
+
+struct kmod_job {
+	uint64_t id;
+};
+
+static int kmod_errno(int err)
+{
+	switch (err) {
+	case EINVAL: return QMX_EINVAL;
+	case ENOMEM: return QMX_ENOMEM;
+	case ENOENT: return QMX_ENOENT;
+	case EACCES:
+	case EPERM: return QMX_EPERM;
+	case EBUSY: return QMX_EBUSY;
+	case EOPNOTSUPP: return QMX_ENOTSUP;
+	case ETIME:
+	case ETIMEDOUT: return QMX_ETIMEDOUT;
+	case ENODEV:
+	case ENXIO: return QMX_ENODEV;
+	case EOVERFLOW:
+	case E2BIG: return QMX_EOVERFLOW;
+	default: return QMX_EIO;
+	}
+}
+
+/* 1 when `fd` is a qmx node, 0 when another driver's. */
+static int kmod_is_qmx(int fd)
+{
+	drmVersionPtr v = drmGetVersion(fd);
+	int ok;
+
+	if (!v)
+		return 0;
+	ok = v->name && !strcmp(v->name, KMOD_DRIVER_NAME);
+	drmFreeVersion(v);
+	return ok;
+}
+
+static int kmod_get_param(int fd, uint32_t param, uint64_t *value)
+{
+	struct drm_qmx_get_param gp = { .param = param };
+
+	if (drmIoctl(fd, DRM_IOCTL_QMX_GET_PARAM, &gp))
+		return -errno;
+	*value = gp.value;
+	return 0;
+}
+
+/* Render nodes, sorted, so "kmod" always means the same device. */
+static int kmod_nodes(char (*paths)[64], int cap)
+{
+	DIR *d = opendir(KMOD_DRI_DIR);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) && n < cap) {
+		if (strncmp(e->d_name, "renderD", 7))
+			continue;
+		snprintf(paths[n++], 64, KMOD_DRI_DIR "/%.40s", e->d_name);
+	}
+	closedir(d);
+	qsort(paths, (size_t)n, 64, (int (*)(const void *, const void *))strcmp);
+	return n;
+}
+
+static void kmod_fill_info(int fd, const char *path, qmx_device_info *info,
+			   uint32_t *clock_khz)
+{
+	uint64_t rows = 0, cols = 0, clk = 0, ver = 0, feat = 0, maxd = 0, tr = 0;
+
+	kmod_get_param(fd, DRM_QMX_PARAM_ARRAY_ROWS, &rows);
+	kmod_get_param(fd, DRM_QMX_PARAM_ARRAY_COLS, &cols);
+	kmod_get_param(fd, DRM_QMX_PARAM_CLOCK_KHZ, &clk);
+	kmod_get_param(fd, DRM_QMX_PARAM_VERSION, &ver);
+	kmod_get_param(fd, DRM_QMX_PARAM_FEATURES, &feat);
+	kmod_get_param(fd, DRM_QMX_PARAM_MAX_DIM, &maxd);
+	kmod_get_param(fd, DRM_QMX_PARAM_TRANSPORT, &tr);
+
+	snprintf(info->uri, sizeof(info->uri), "kmod:%s", path);
+	snprintf(info->backend, sizeof(info->backend), "kmod");
+	snprintf(info->name, sizeof(info->name), "qmx %llux%llu int8 array (qmx.ko, %s)",
+		 (unsigned long long)rows, (unsigned long long)cols,
+		 tr == DRM_QMX_TRANSPORT_COSIM ? "cosim model" :
+		 tr == DRM_QMX_TRANSPORT_PLATFORM ? "SoC FPGA" : "PCI card");
+	snprintf(info->detail, sizeof(info->detail), "node=%s transport=%s", path,
+		 tr == DRM_QMX_TRANSPORT_COSIM ? "cosim" :
+		 tr == DRM_QMX_TRANSPORT_PLATFORM ? "platform" : "pci");
+	info->array_rows = (uint32_t)rows;
+	info->array_cols = (uint32_t)cols;
+	info->clock_mhz = (uint32_t)(clk / 1000);
+	info->compute_units = 1;
+	info->hw_version = (uint32_t)ver;
+	/* FEATURES register bits -> QMX_FEATURE_*: the low four match. */
+	info->features = (uint32_t)(feat & 0xF);
+	if (feat & (1u << 5))
+		info->features |= QMX_FEATURE_COUNTERS;
+	if (tr == DRM_QMX_TRANSPORT_COSIM)
+		info->features |= QMX_FEATURE_SIMULATED;
+	info->max_dim = maxd;
+	info->max_k = maxd < 32768 ? maxd : 32768;
+	*clock_khz = (uint32_t)clk;
+}
+
+static int kmod_enumerate(qmx_device_info *infos, size_t cap, size_t *count)
+{
+	char paths[64][64];
+	int n = kmod_nodes(paths, 64);
+	size_t found = 0;
+
+	for (int i = 0; i < n; i++) {
+		int fd = open(paths[i], O_RDWR | O_CLOEXEC);
+		uint32_t clk;
+
+		if (fd < 0)
+			continue;
+		if (kmod_is_qmx(fd)) {
+			if (found < cap)
+				kmod_fill_info(fd, paths[i], &infos[found], &clk);
+			found++;
+		}
+		close(fd);
+	}
+	*count = found;
+	return 0;
+}
+
+/* Why no qmx node was found, for the message. */
+static const char *kmod_why_missing(void)
+{
+	struct stat st;
+
+	if (stat("/sys/module/qmx", &st) == 0)
+		return "qmx.ko is loaded but no device is bound to it (cosim: write "
+		       "qmx_cosim to the ivshmem device's driver_override, then its "
+		       "address to /sys/bus/pci/drivers_probe)";
+	return "qmx.ko is not loaded (modprobe qmx, or insmod driver/qmx.ko)";
+}
+
+static int kmod_open_path(const char *path, int *out)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		int e = errno;
+
+		if (e == EACCES || e == EPERM)
+			return qmx_fail(QMX_EPERM,
+					"kmod: permission denied opening %s (join its group, "
+					"usually 'render')", path);
+		if (e == ENOENT)
+			return qmx_fail(QMX_ENODEV, "kmod: %s does not exist; %s", path,
+					kmod_why_missing());
+		return qmx_fail(QMX_ENODEV, "kmod: cannot open %s: %s", path, strerror(e));
+	}
+	if (!kmod_is_qmx(fd)) {
+		close(fd);
+		return qmx_fail(QMX_ENODEV, "kmod: %s is not a qmx device", path);
+	}
+	*out = fd;
+	return 0;
+}
+
+static int kmod_open(qmx_device *dev, const char *arg)
+{
+	struct kmod_device *kd;
+	char path[64] = "";
+	int fd = -1, err, denied = 0;
+
+	if (*arg) {
+		if (strlen(arg) >= sizeof(path))
+			return qmx_fail(QMX_EINVAL, "kmod: device path '%s' too long", arg);
+		snprintf(path, sizeof(path), "%s", arg);
+		err = kmod_open_path(path, &fd);
+		if (err)
+			return err;
+	} else {
+		char paths[64][64];
+		int n = kmod_nodes(paths, 64);
+
+		for (int i = 0; i < n && fd < 0; i++) {
+			int f = open(paths[i], O_RDWR | O_CLOEXEC);
+
+			if (f < 0) {
+				denied |= errno == EACCES || errno == EPERM;
+				continue;
+			}
+			if (kmod_is_qmx(f)) {
+				fd = f;
+				snprintf(path, sizeof(path), "%.63s", paths[i]);
+			} else {
+				close(f);
+			}
+		}
+		if (fd < 0 && denied)
+			return qmx_fail(QMX_EPERM,
+					"kmod: no qmx render node could be opened: permission "
+					"denied on some of %s/renderD* (join group 'render')",
+					KMOD_DRI_DIR);
+		if (fd < 0)
+			return qmx_fail(QMX_ENODEV, "kmod: no qmx render node in %s: %s",
+					KMOD_DRI_DIR, kmod_why_missing());
+	}
+
+	kd = calloc(1, sizeof(*kd));
+	if (!kd) {
+		close(fd);
+		return qmx_fail(QMX_ENOMEM, "kmod: out of memory");
+	}
+	kd->fd = fd;
+	snprintf(kd->path, sizeof(kd->path), "%s", path);
+	kmod_fill_info(fd, path, &dev->info, &kd->clock_khz);
+	/* Keep the URI the caller used. */
+	snprintf(dev->info.uri, sizeof(dev->info.uri), "%s%s%s", "kmod", *arg ? ":" : "",
+		 arg);
+	dev->priv = kd;
+	return 0;
+}
+
+static void kmod_close(qmx_device *dev)
+{
+	struct kmod_device *kd = dev->priv;
+
+	close(kd->fd);
+	free(kd);
+}
+
+/* ------------------------------------------------------------ buffers */
+
+static int kmod_buffer_alloc(qmx_device *dev, qmx_buffer *buf)
+{
+	struct kmod_device *kd = dev->priv;
+	struct drm_qmx_bo_create create = { .size = buf->size };
+	struct drm_qmx_bo_mmap_offset mo = { 0 };
+	struct kmod_bo *bo;
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+	int err;
+
+	bo = calloc(1, sizeof(*bo));
+	if (!bo)
+		return qmx_fail(QMX_ENOMEM, "kmod: out of memory");
+	if (drmIoctl(kd->fd, DRM_IOCTL_QMX_BO_CREATE, &create)) {
+		err = errno;
+		free(bo);
+		return qmx_fail(kmod_errno(err), "kmod: BO_CREATE of %zu bytes: %s",
+				buf->size, strerror(err));
+	}
+	bo->handle = create.handle;
+	bo->map_size = (buf->size + (size_t)page - 1) & ~((size_t)page - 1);
+	mo.handle = bo->handle;
+	if (drmIoctl(kd->fd, DRM_IOCTL_QMX_BO_MMAP_OFFSET, &mo)) {
+		err = errno;
+		goto err_close_bo;
+	}
+	p = mmap(NULL, bo->map_size, PROT_READ | PROT_WRITE, MAP_SHARED, kd->fd,
+		 (off_t)mo.offset);
+	if (p == MAP_FAILED) {
+		err = errno;
+		goto err_close_bo;
+	}
+	buf->host = p;
+	buf->priv = bo;
+	return 0;
+
+err_close_bo:
+	drmCloseBufferHandle(kd->fd, bo->handle);
+	free(bo);
+	return qmx_fail(kmod_errno(err), "kmod: mapping a %zu-byte BO: %s", buf->size,
+			strerror(err));
+}
+
+static void kmod_buffer_free(qmx_device *dev, qmx_buffer *buf)
+{
+	struct kmod_device *kd = dev->priv;
+	struct kmod_bo *bo = buf->priv;
+
+	if (!bo)
+		return;
+	munmap(buf->host, bo->map_size);
+	drmCloseBufferHandle(kd->fd, bo->handle);
+	free(bo);
+	buf->priv = NULL;
+	buf->host = NULL;
+}
+
+static int kmod_buffer_map(qmx_buffer *buf, void **ptr)
+{
+	*ptr = buf->host; /* mapped for the BO's whole life */
+	return 0;
+}
+
+static int kmod_buffer_unmap(qmx_buffer *buf)
+{
+	(void)buf;
+	return 0;
+}
+
+static int kmod_buffer_sync(qmx_buffer *buf, enum qmx_sync_dir dir, size_t offset,
+			    size_t size)
+{
+	/* shmem pages are cache-coherent with the device's DMA on x86 and
+	 * the driver orders its job start after our stores. */
+	(void)buf, (void)dir, (void)offset, (void)size;
+	return 0;
+}
+
+/* ------------------------------------------------------------ jobs */
+
+static void kmod_operand(struct drm_qmx_operand *o, const qmx_ref *r, uint64_t need)
+{
+	if (!need || !r->buffer)
+		return;
+	o->handle = ((struct kmod_bo *)r->buffer->priv)->handle;
+	o->offset = r->offset;
+}
+
+static int kmod_gemm_submit(qmx_device *dev, qmx_job *job)
+{
+	struct kmod_device *kd = dev->priv;
+	const qmx_gemm_desc *d = &job->desc;
+	const qmx_gemm_params *p = &d->params;
+	struct qmx_gemm_extents e;
+	struct drm_qmx_gemm g = {
+		.m = (uint64_t)p->m, .n = (uint64_t)p->n, .k = (uint64_t)p->k,
+		.lda = (uint64_t)p->lda, .ldb = (uint64_t)p->ldb, .ldc = (uint64_t)p->ldc,
+		.a_zero_point = p->a_zero_point, .b_zero_point = p->b_zero_point,
+		.c_zero_point = p->c_zero_point,
+		.out_type = (uint32_t)p->out_type, .quant_mode = (uint32_t)p->quant_mode,
+		.multiplier = p->multiplier, .shift = p->shift,
+		.qmin = p->qmin, .qmax = p->qmax, .has_bias = (uint32_t)p->has_bias,
+	};
+	struct drm_qmx_submit s = {
+		.gemm_ptr = (uint64_t)(uintptr_t)&g,
+		.gemm_struct_size = sizeof(g),
+	};
+	struct kmod_job *kj;
+
+	qmx_gemm_extents(p, &e);
+	kmod_operand(&g.a, &d->a, e.a);
+	kmod_operand(&g.b, &d->b, e.b);
+	kmod_operand(&g.c, &d->c, e.c);
+	kmod_operand(&g.bias, &d->bias, e.bias);
+	kmod_operand(&g.multipliers, &d->multipliers, e.multipliers);
+	kmod_operand(&g.shifts, &d->shifts, e.shifts);
+
+	kj = calloc(1, sizeof(*kj));
+	if (!kj)
+		return qmx_fail(QMX_ENOMEM, "kmod: out of memory");
+	if (drmIoctl(kd->fd, DRM_IOCTL_QMX_SUBMIT, &s)) {
+		int err = errno;
+
+		free(kj);
+		return qmx_fail(kmod_errno(err), "kmod: SUBMIT on %s: %s", kd->path,
+				strerror(err));
+	}
+	kj->id = s.job_id;
+	job->priv = kj;
+	return 0;
+}
+
+static int kmod_job_wait(qmx_device *dev, qmx_job *job, int64_t deadline_ns)
+{
+	struct kmod_device *kd = dev->priv;
+	struct kmod_job *kj = job->priv;
+	struct drm_qmx_job_stats st = { 0 };
+	struct drm_qmx_wait w = {
+		.job_id = kj->id,
+		.stats_ptr = (uint64_t)(uintptr_t)&st,
+		.stats_struct_size = sizeof(st),
+	};
+	int status;
+
+	w.timeout_ns = deadline_ns < 0 ? INT64_MAX
+				       : deadline_ns - (int64_t)qmx_now_ns();
+	if (w.timeout_ns < 0)
+		w.timeout_ns = 0;
+	/* drmIoctl restarts on EINTR; the driver updates timeout_ns. */
+	if (drmIoctl(kd->fd, DRM_IOCTL_QMX_WAIT, &w)) {
+		int err = errno;
+
+		if (err == ETIME || err == ETIMEDOUT)
+			return QMX_ETIMEDOUT;
+		return qmx_fail(kmod_errno(err), "kmod: WAIT for job %llu: %s",
+				(unsigned long long)kj->id, strerror(err));
+	}
+
+	switch (st.status) {
+	case DRM_QMX_JOB_DONE:
+		status = 0;
+		break;
+	case DRM_QMX_JOB_HW_ERROR:
+		status = QMX_EDEVICE;
+		break;
+	case DRM_QMX_JOB_TIMEOUT:
+	case DRM_QMX_JOB_CANCELED:
+		status = QMX_EIO;
+		break;
+	default:
+		return qmx_fail(QMX_EIO, "kmod: WAIT returned job %llu with status %u",
+				(unsigned long long)kj->id, st.status);
+	}
+	job->stats.cycles = st.busy_cycles;
+	job->stats.stall_cycles = st.stall_cycles;
+	job->stats.macs = st.macs;
+	job->stats.ext_bytes_read = st.ext_rd_bytes;
+	job->stats.ext_bytes_written = st.ext_wr_bytes;
+	job->stats.sram_bytes_read = st.sram_rd_bytes;
+	job->stats.sram_bytes_written = st.sram_wr_bytes;
+	if (st.clock_khz)
+		job->stats.device_ns = st.busy_cycles * 1000000ull / st.clock_khz;
+	qmx_job_complete(job, status);
+	return 0;
+}
+
+static void kmod_job_release(qmx_device *dev, qmx_job *job)
+{
+	(void)dev;
+	free(job->priv);
+	job->priv = NULL;
+}
+
+const struct qmx_backend_ops qmx_backend_kmod_ops = {
+	.name = "kmod",
+	.enumerate = kmod_enumerate,
+	.open = kmod_open,
+	.close = kmod_close,
+	.buffer_alloc = kmod_buffer_alloc,
+	.buffer_free = kmod_buffer_free,
+	.buffer_map = kmod_buffer_map,
+	.buffer_unmap = kmod_buffer_unmap,
+	.buffer_sync = kmod_buffer_sync,
+	.gemm_submit = kmod_gemm_submit,
+	.job_wait = kmod_job_wait,
+	.job_release = kmod_job_release,
+};

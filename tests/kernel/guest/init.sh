@@ -1,0 +1,85 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# /init of the kernel-test guest: load the DRM helpers and qmx.ko, bind the
+# ivshmem device to qmx, run the steps (qmx_mode=test) or the benchmark
+# (qmx_mode=bench), then leave QEMU through isa-debug-exit with the number
+# of failed steps (0 = pass).  Every step is bounded by `timeout`.
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin LD_LIBRARY_PATH=/lib:/lib64:/usr/lib
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+
+SEED=${qmx_seed:-20261127}
+MODE=${qmx_mode:-test}
+FAILED=0
+echo "qmx guest: mode $MODE seed $SEED kernel $(uname -r)"
+
+bye() {
+	echo "qmx guest: $FAILED failed step(s)"
+	echo "QMX-GUEST-RESULT: $FAILED"
+	sync
+	/bin/qmx_ktest exit "$FAILED"
+	poweroff -f
+}
+
+# step NAME SECONDS CMD...: run CMD bounded, record the outcome.
+step() {
+	name=$1 secs=$2
+	shift 2
+	echo "==> step $name"
+	if timeout "$secs" "$@"; then
+		echo "<== step $name: ok"
+	else
+		echo "<== step $name: FAILED (status $?)"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+for m in $(cat /lib/modules/load-order); do
+	insmod "/lib/modules/$m" || { echo "insmod $m failed"; FAILED=$((FAILED + 1)); bye; }
+done
+# The backend's errors say what is missing: first the module, then a device.
+step nodev-unloaded 30 /bin/qmx_ktest nodev "not loaded"
+insmod /lib/modules/qmx.ko job_timeout_ms=3000 ||
+	{ echo "insmod qmx.ko failed"; FAILED=$((FAILED + 1)); bye; }
+step nodev-unbound 30 /bin/qmx_ktest nodev "no device is bound"
+
+# The ivshmem-doorbell device (1af4:1110): qmx's ID tables never claim it,
+# so bind it by hand to the cosim PCI driver (qmx_cosim).
+BDF=
+for d in /sys/bus/pci/devices/*; do
+	if [ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1110 ]; then
+		BDF=${d##*/}
+	fi
+done
+[ -n "$BDF" ] || { echo "no ivshmem device"; FAILED=$((FAILED + 1)); bye; }
+echo qmx_cosim > "/sys/bus/pci/devices/$BDF/driver_override"
+echo "$BDF" > /sys/bus/pci/drivers_probe
+i=0
+while [ ! -e /dev/dri/renderD128 ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ ! -e /dev/dri/renderD128 ]; then
+	echo "qmx did not bind $BDF; PCI drivers: $(ls /sys/bus/pci/drivers | tr '\n' ' ')"
+	dmesg | tail -n 20
+	FAILED=$((FAILED + 1))
+	bye
+fi
+echo "qmx bound to $BDF: $(ls /dev/dri | tr '\n' ' ')"
+
+if [ "$MODE" = bench ]; then
+	step bench 300 /bin/qmx_bench_kmod --device kmod
+else
+	step gemm 120 /bin/qmx_ktest gemm --seed "$SEED"
+	step badinput 120 /bin/qmx_ktest badinput
+	step conformance 300 /bin/qmx_conformance --device kmod --quick --seed "$SEED"
+	step kill 180 /bin/qmx_ktest kill
+	step fault-hang 120 /bin/qmx_ktest fault hang --seed "$SEED"
+	step fault-axi 120 /bin/qmx_ktest fault axi --seed "$SEED"
+fi
+echo "interrupts: $(grep -i qmx /proc/interrupts)"
+step rmmod 60 rmmod qmx
+bye

@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * qmx_ktest.c - kernel-path tests run inside the QEMU guest (statically
+ * linked, no cmocka), one subcommand per step of tests/kernel/guest/init.sh:
+ *
+ *   qmx_ktest nodev WHY         opening "kmod" fails with ENODEV, message has WHY
+ *   qmx_ktest gemm [--seed S]   device listed; one random GEMM per output kind, bit-exact
+ *   qmx_ktest badinput          every malformed ioctl -> -EINVAL / -ENOENT
+ *   qmx_ktest kill              a process killed with jobs in flight frees its BOs
+ *   qmx_ktest fault hang|axi    inject through qmx-simd's control port (ttyS1),
+ *                               the job fails, the next one is bit-exact
+ *   qmx_ktest exit CODE         leave QEMU through isa-debug-exit
+ *
+ * Exit status 0 = pass; every failure prints "FAIL: <why>".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+
+#include "qmx/qmx.h"
+#include "qmx_accel.h"
+#include "qmx_util.h"
+
+#define KT_NODE "/dev/dri/renderD128"
+#define KT_CTL_TTY "/dev/ttyS1"
+#define KT_DEBUG_EXIT_PORT 0xf4
+
+static int failures;
+static uint64_t seed = 20261127;
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("FAIL: ", stdout);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+	failures++;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------ GEMM through libqmx */
+
+/* One random problem on `dev`, compared with the reference.  Returns the
+ * qmx error of the run (0 = ran and matched or mismatch reported). */
+static int run_random(qmx_device *dev, qmx_rng *rng, int64_t m, int64_t n, int64_t k,
+		      int out_type, bool expect_ok)
+{
+	qmx_gemm_params p;
+	qmx_gemm_host_operands ops;
+	qmx_problem pb;
+	char msg[160];
+	int err;
+
+	qmx_gemm_params_init(&p, m, n, k);
+	qmx_problem_random_quant(&p, rng);
+	p.out_type = out_type;
+	if (qmx_problem_init(&pb, &p, rng, QMX_FILL_RANDOM)) {
+		fail("out of memory");
+		return QMX_ENOMEM;
+	}
+	qmx_problem_compute_reference(&pb);
+	qmx_problem_operands(&pb, &ops, false);
+	err = qmx_gemm(dev, &pb.p, &ops, NULL);
+	if (expect_ok) {
+		if (err)
+			fail("%lldx%lldx%lld gemm: %s (%s)", (long long)m, (long long)n,
+			     (long long)k, qmx_error_name(err), qmx_last_error());
+		else if (!qmx_problem_matches(&pb, msg, sizeof(msg)))
+			fail("%lldx%lldx%lld %s: not bit-exact: %s", (long long)m,
+			     (long long)n, (long long)k, out_type ? "int8" : "int32", msg);
+		else
+			printf("ok: %lldx%lldx%lld %s bit-exact\n", (long long)m,
+			       (long long)n, (long long)k, out_type ? "int8" : "int32");
+	}
+	qmx_problem_free(&pb);
+	return err;
+}
+
+/* No qmx node: opening "kmod" must fail with ENODEV and say why. */
+static int cmd_nodev(const char *why)
+{
+	qmx_device *dev = NULL;
+	int err = qmx_device_open("kmod", &dev);
+
+	if (err != QMX_ENODEV)
+		fail("open kmod without a device: %s, expected QMX_ENODEV", qmx_error_name(err));
+	else if (!strstr(qmx_last_error(), why))
+		fail("open kmod without a device says '%s', expected it to mention '%s'",
+		     qmx_last_error(), why);
+	else
+		printf("ok: %s\n", qmx_last_error());
+	qmx_device_del(dev);
+	return failures != 0;
+}
+
+static int cmd_gemm(void)
+{
+	qmx_device_info infos[8];
+	qmx_device *dev;
+	qmx_rng rng = { seed };
+	size_t n = 0, kmod = 0;
+	int err = qmx_device_open("kmod", &dev);
+
+	if (err) {
+		fail("open kmod: %s", qmx_last_error());
+		return 1;
+	}
+	/* Enumeration lists the node by its full URI. */
+	qmx_device_list(infos, 8, &n);
+	for (size_t i = 0; i < n && i < 8; i++)
+		if (!strcmp(infos[i].uri, "kmod:" KT_NODE))
+			kmod++;
+	if (kmod != 1)
+		fail("qmx_device_list: %zu entries for kmod:%s (of %zu devices)", kmod, KT_NODE, n);
+	else
+		printf("ok: qmx_device_list has kmod:%s\n", KT_NODE);
+	run_random(dev, &rng, 5, 7, 9, QMX_OUT_INT32, true);
+	run_random(dev, &rng, 17, 33, 70, QMX_OUT_INT8, true);
+	qmx_device_del(dev);
+	return failures != 0;
+}
+
+/* ------------------------------------------------------------ bad ioctls */
+
+struct kt_bo {
+	uint32_t handle;
+	uint64_t size;
+};
+
+static int bo_new(int fd, uint64_t size, struct kt_bo *bo)
+{
+	struct drm_qmx_bo_create c = { .size = size };
+
+	if (drmIoctl(fd, DRM_IOCTL_QMX_BO_CREATE, &c))
+		return -errno;
+	bo->handle = c.handle;
+	bo->size = size;
+	return 0;
+}
+
+/* A valid 4x4x4 int32 GEMM in three BOs. */
+static void good_gemm(struct drm_qmx_gemm *g, const struct kt_bo *a, const struct kt_bo *b,
+		      const struct kt_bo *c)
+{
+	memset(g, 0, sizeof(*g));
+	g->m = g->n = g->k = 4;
+	g->lda = g->ldb = g->ldc = 4;
+	g->out_type = DRM_QMX_OUT_INT32;
+	g->multiplier = 1 << 30;
+	g->shift = 1;
+	g->qmin = -128;
+	g->qmax = 127;
+	g->a.handle = a->handle;
+	g->b.handle = b->handle;
+	g->c.handle = c->handle;
+}
+
+static int submit(int fd, struct drm_qmx_gemm *g, uint32_t size, uint32_t flags,
+		  uint64_t reserved, uint64_t *job)
+{
+	struct drm_qmx_submit s = {
+		.gemm_ptr = (uint64_t)(uintptr_t)g,
+		.gemm_struct_size = size,
+		.flags = flags,
+		.reserved = reserved,
+	};
+
+	if (drmIoctl(fd, DRM_IOCTL_QMX_SUBMIT, &s))
+		return -errno;
+	if (job)
+		*job = s.job_id;
+	return 0;
+}
+
+static void expect(const char *what, int got, int want1, int want2)
+{
+	if (got == want1 || got == want2)
+		printf("ok: %s -> %d (%s)\n", what, got, strerror(-got));
+	else
+		fail("%s -> %d (%s), expected %d%s%s", what, got,
+		     got ? strerror(-got) : "accepted", want1, want2 != want1 ? " or " : "",
+		     want2 != want1 ? strerror(-want2) : "");
+}
+
+static int cmd_badinput(void)
+{
+	struct kt_bo a, b, c;
+	struct drm_qmx_gemm g;
+	/* A bigger struct than the kernel knows, with a non-zero tail. */
+	struct {
+		struct drm_qmx_gemm g;
+		uint64_t extra;
+	} big;
+	uint64_t job = 0;
+	int fd = open(KT_NODE, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		fail("open %s: %s", KT_NODE, strerror(errno));
+		return 1;
+	}
+	if (bo_new(fd, 4096, &a) || bo_new(fd, 4096, &b) || bo_new(fd, 4096, &c)) {
+		fail("BO_CREATE: %s", strerror(errno));
+		return 1;
+	}
+
+	/* The valid job first: the mutations below are then the only cause. */
+	good_gemm(&g, &a, &b, &c);
+	expect("valid 4x4x4 submit", submit(fd, &g, sizeof(g), 0, 0, &job), 0, 0);
+	if (job) {
+		struct drm_qmx_job_stats st = { 0 };
+		struct drm_qmx_wait w = { .job_id = job, .timeout_ns = 60000000000ll,
+					  .stats_ptr = (uintptr_t)&st,
+					  .stats_struct_size = sizeof(st) };
+		int r = drmIoctl(fd, DRM_IOCTL_QMX_WAIT, &w) ? -errno : 0;
+
+		expect("wait for the valid job", r, 0, 0);
+		if (!r && st.status != DRM_QMX_JOB_DONE)
+			fail("valid job ended with status %u (hw_error %u)", st.status,
+			     st.hw_error);
+	}
+
+	good_gemm(&g, &a, &b, &c);
+	g.b.handle = 0xdead;
+	expect("unknown BO handle", submit(fd, &g, sizeof(g), 0, 0, NULL), -ENOENT, -EINVAL);
+
+	good_gemm(&g, &a, &b, &c);
+	g.c.offset = 4096 - 32; /* C needs 64 bytes */
+	expect("offset + extent beyond the BO", submit(fd, &g, sizeof(g), 0, 0, NULL),
+	       -EINVAL, -EINVAL);
+
+	good_gemm(&g, &a, &b, &c);
+	g.a.offset = UINT64_MAX - 8;
+	expect("offset wrapping around", submit(fd, &g, sizeof(g), 0, 0, NULL), -EINVAL,
+	       -EINVAL);
+
+	good_gemm(&g, &a, &b, &c);
+	g.m = 1ull << 62;
+	g.lda = 1ull << 62;
+	expect("overflowing dims (m * lda)", submit(fd, &g, sizeof(g), 0, 0, NULL), -EINVAL,
+	       -EINVAL);
+
+	good_gemm(&g, &a, &b, &c);
+	g.k = 0;
+	expect("zero K", submit(fd, &g, sizeof(g), 0, 0, NULL), -EINVAL, -EINVAL);
+
+	good_gemm(&g, &a, &b, &c);
+	g.a.pad = 1;
+	expect("operand pad != 0", submit(fd, &g, sizeof(g), 0, 0, NULL), -EINVAL, -EINVAL);
+
+	good_gemm(&g, &a, &b, &c);
+	expect("submit.reserved != 0", submit(fd, &g, sizeof(g), 0, 1, NULL), -EINVAL,
+	       -EINVAL);
+	expect("submit.flags != 0", submit(fd, &g, sizeof(g), 1, 0, NULL), -EINVAL, -EINVAL);
+	expect("gemm_struct_size too small", submit(fd, &g, 8, 0, 0, NULL), -EINVAL,
+	       -EINVAL);
+	big.g = g;
+	big.extra = 1;
+	expect("gemm_struct_size larger, non-zero tail",
+	       submit(fd, &big.g, sizeof(big), 0, 0, NULL), -EINVAL, -EINVAL);
+
+	{
+		struct drm_qmx_bo_create bc = { .size = 0 };
+		struct drm_qmx_bo_create bf = { .size = 4096, .flags = 1 };
+		struct drm_qmx_bo_mmap_offset mo = { .handle = 0xbeef };
+		struct drm_qmx_get_param gp = { .param = 0xffff };
+		struct drm_qmx_wait w = { .job_id = 0x7fffffff, .timeout_ns = 0 };
+
+		expect("BO_CREATE size 0",
+		       drmIoctl(fd, DRM_IOCTL_QMX_BO_CREATE, &bc) ? -errno : 0, -EINVAL,
+		       -EINVAL);
+		expect("BO_CREATE flags != 0",
+		       drmIoctl(fd, DRM_IOCTL_QMX_BO_CREATE, &bf) ? -errno : 0, -EINVAL,
+		       -EINVAL);
+		expect("BO_MMAP_OFFSET unknown handle",
+		       drmIoctl(fd, DRM_IOCTL_QMX_BO_MMAP_OFFSET, &mo) ? -errno : 0, -ENOENT,
+		       -EINVAL);
+		expect("GET_PARAM unknown param",
+		       drmIoctl(fd, DRM_IOCTL_QMX_GET_PARAM, &gp) ? -errno : 0, -EINVAL,
+		       -EINVAL);
+		expect("WAIT unknown job",
+		       drmIoctl(fd, DRM_IOCTL_QMX_WAIT, &w) ? -errno : 0, -ENOENT, -ENOENT);
+	}
+	close(fd);
+	return failures != 0;
+}
+
+/* ------------------------------------------------------------ killed with jobs in flight */
+
+static long meminfo_kb(const char *key)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+	size_t n = strlen(key);
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+#define KT_KILL_BUFS 4
+#define KT_KILL_BUF_MB 4
+
+static void kill_child(void)
+{
+	qmx_device *dev;
+	qmx_buffer *buf[KT_KILL_BUFS];
+	qmx_job *job[8];
+	qmx_gemm_desc d;
+
+	qmx_device_info info;
+	int64_t k;
+
+	if (qmx_device_open("kmod", &dev) || qmx_device_query(dev, &info)) {
+		printf("child: open kmod: %s\n", qmx_last_error());
+		_exit(10);
+	}
+	/* Long enough to still run when the process dies. */
+	k = info.max_dim < 512 ? (int64_t)info.max_dim : 512;
+	for (int i = 0; i < KT_KILL_BUFS; i++) {
+		void *p;
+
+		if (qmx_buffer_new(dev, KT_KILL_BUF_MB << 20, 0, &buf[i]) ||
+		    qmx_buffer_map(buf[i], &p)) {
+			printf("child: buffer: %s\n", qmx_last_error());
+			_exit(11);
+		}
+		memset(p, i + 1, KT_KILL_BUF_MB << 20); /* populate the pages */
+	}
+	memset(&d, 0, sizeof(d));
+	qmx_gemm_params_init(&d.params, 64, 64, k);
+	d.a = (qmx_ref){ buf[0], 0 };
+	d.b = (qmx_ref){ buf[1], 0 };
+	for (int j = 0; j < 8; j++) {
+		d.c = (qmx_ref){ buf[2 + (j & 1)], (uint64_t)(j / 2) * 64 * 64 * 4 };
+		if (qmx_gemm_submit(dev, &d, &job[j])) {
+			printf("child: submit: %s\n", qmx_last_error());
+			_exit(12);
+		}
+	}
+	printf("child: 8 jobs in flight on %d x %d MiB BOs, killing myself\n",
+	       KT_KILL_BUFS, KT_KILL_BUF_MB);
+	fflush(stdout);
+	raise(SIGKILL);
+	_exit(13);
+}
+
+static int cmd_kill(void)
+{
+	long base = meminfo_kb("Shmem"), now = -1;
+	int status = 0;
+	pid_t pid;
+	uint64_t t0;
+
+	if (base < 0) {
+		fail("no Shmem in /proc/meminfo");
+		return 1;
+	}
+	pid = fork();
+	if (pid == 0)
+		kill_child();
+	/* Bounded wait for the child. */
+	t0 = now_ms();
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (now_ms() - t0 > 60000) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			fail("child did not finish in 60 s");
+			return 1;
+		}
+		usleep(20000);
+	}
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
+		fail("child did not die by SIGKILL (status 0x%x)", status);
+		return 1;
+	}
+	/* The jobs keep their BOs until they finish or time out; then every
+	 * page must be back. */
+	t0 = now_ms();
+	while (now_ms() - t0 < 90000) {
+		now = meminfo_kb("Shmem");
+		if (now >= 0 && now <= base + 1024)
+			break;
+		usleep(100000);
+	}
+	printf("Shmem before %ld kB, after %ld kB (%llu ms)\n", base, now,
+	       (unsigned long long)(now_ms() - t0));
+	if (now > base + 1024)
+		fail("%ld kB of shmem still held after the process was killed (BOs leaked)",
+		     now - base);
+	return failures != 0;
+}
+
+/* ------------------------------------------------------------ fault injection */
+
+/* Ask qmx-simd (on the guest's second serial port) to arm a fault. */
+static int arm_fault(const char *what)
+{
+	char buf[128] = "", want[32];
+	struct termios t;
+	size_t len = 0;
+	uint64_t t0 = now_ms();
+	int fd = open(KT_CTL_TTY, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0) {
+		fail("open %s: %s", KT_CTL_TTY, strerror(errno));
+		return -1;
+	}
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	tcflush(fd, TCIOFLUSH);
+	dprintf(fd, "%s\n", what);
+	snprintf(want, sizeof(want), "ok %s\n", what);
+	while (!strstr(buf, "\n") && now_ms() - t0 < 10000 && len < sizeof(buf) - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n > 0)
+			len += (size_t)n;
+		buf[len] = '\0';
+	}
+	close(fd);
+	if (!strstr(buf, want)) {
+		fail("qmx-simd did not acknowledge '%s' (got '%s')", what, buf);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_fault(const char *what)
+{
+	qmx_device *dev;
+	qmx_rng rng = { seed };
+	int err, want;
+	uint64_t t0;
+
+	if (strcmp(what, "hang") && strcmp(what, "axi")) {
+		fail("fault: '%s' is not hang or axi", what);
+		return 1;
+	}
+	if (qmx_device_open("kmod", &dev)) {
+		fail("open kmod: %s", qmx_last_error());
+		return 1;
+	}
+	run_random(dev, &rng, 8, 8, 8, QMX_OUT_INT32, true);
+	if (arm_fault(what))
+		goto out;
+	/* hang: the driver's timeout fires and resets the device (EIO);
+	 * axi: the device reports the error (EDEVICE). */
+	want = what[0] == 'h' ? QMX_EIO : QMX_EDEVICE;
+	t0 = now_ms();
+	err = run_random(dev, &rng, 8, 8, 8, QMX_OUT_INT32, false);
+	printf("faulted job: %s after %llu ms (%s)\n", qmx_error_name(err),
+	       (unsigned long long)(now_ms() - t0), qmx_last_error());
+	if (err != want)
+		fail("job with '%s' injected: %s, expected %s", what, qmx_error_name(err),
+		     qmx_error_name(want));
+	/* The device recovered: the next jobs are bit-exact. */
+	run_random(dev, &rng, 8, 8, 8, QMX_OUT_INT32, true);
+	run_random(dev, &rng, 9, 20, 33, QMX_OUT_INT8, true);
+out:
+	qmx_device_del(dev);
+	return failures != 0;
+}
+
+/* ------------------------------------------------------------ exit */
+
+static int cmd_exit(int code)
+{
+	/* QEMU exits with (code << 1) | 1. */
+	if (ioperm(KT_DEBUG_EXIT_PORT, 4, 1)) {
+		perror("ioperm");
+		return 1;
+	}
+	outl((unsigned)code, KT_DEBUG_EXIT_PORT);
+	sleep(5);
+	fprintf(stderr, "isa-debug-exit did not stop the machine\n");
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int i = 2; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--seed"))
+			seed = strtoull(argv[i + 1], NULL, 0);
+	if (!strcmp(cmd, "nodev") && argc > 2)
+		return cmd_nodev(argv[2]);
+	if (!strcmp(cmd, "gemm"))
+		return cmd_gemm();
+	if (!strcmp(cmd, "badinput"))
+		return cmd_badinput();
+	if (!strcmp(cmd, "kill"))
+		return cmd_kill();
+	if (!strcmp(cmd, "fault") && argc > 2)
+		return cmd_fault(argv[2]);
+	if (!strcmp(cmd, "exit") && argc > 2)
+		return cmd_exit(atoi(argv[2]));
+	fprintf(stderr, "usage: qmx_ktest nodev WHY|gemm|badinput|kill|fault hang|axi|"
+			"exit CODE [--seed S]\n");
+	return 2;
+}
