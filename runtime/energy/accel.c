@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * accel.c - the accelerator energy model (Accelergy's method): activity
+ * counters x per-action energy at a process node + static power x busy time.
+ * Base energies: Horowitz ISSCC 2014 (45 nm); other nodes scaled with
+ * Stillmaker & Baas 2017.  All numbers come from hw/energy/actions.ini.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "energy_internal.h"
+#include "qmx_backend.h"
+
+static int poly(const struct qmx_data *d, int node, double vdd, double *e)
+{
+	char key[16];
+	double a, b, c;
+	int err;
+	snprintf(key, sizeof(key), "%d", node);
+	if ((err = qmx_data_value(d, "stillmaker_baas", key, 0, &a)) ||
+	    (err = qmx_data_value(d, "stillmaker_baas", key, 1, &b)) ||
+	    (err = qmx_data_value(d, "stillmaker_baas", key, 2, &c)))
+		return err;
+	*e = a * vdd * vdd + b * vdd + c;
+	return 0;
+}
+
+static int node_vdd(const struct qmx_data *d, int node, double *vdd)
+{
+	char key[16];
+	snprintf(key, sizeof(key), "%d", node);
+	return qmx_data_value(d, "vdd", key, 0, vdd);
+}
+
+static int energy_at(const struct qmx_data *d, int node, double *e)
+{
+	double vdd, lo, hi, nodes[2];
+	int err;
+	if (node == 5) {
+		double r;
+		if ((err = qmx_data_value(d, "node_rules", "n5_over_n7", 0, &r)) ||
+		    (err = energy_at(d, 7, e)))
+			return err;
+		*e *= r;
+		return 0;
+	}
+	if ((err = node_vdd(d, node, &vdd)))
+		return err;
+	if (node == 28) {
+		if ((err = qmx_data_value(d, "node_rules", "interp_28", 0, &nodes[0])) ||
+		    (err = qmx_data_value(d, "node_rules", "interp_28", 1, &nodes[1])) ||
+		    (err = poly(d, (int)nodes[0], vdd, &lo)) ||
+		    (err = poly(d, (int)nodes[1], vdd, &hi)))
+			return err;
+		*e = lo + (nodes[0] - 28.0) / (nodes[0] - nodes[1]) * (hi - lo);
+		return 0;
+	}
+	return poly(d, node, vdd, e);
+}
+
+static bool node_known(int node)
+{
+	return node == 45 || node == 28 || node == 16 || node == 7 || node == 5;
+}
+
+int qmx_node_energy_scale(int node_nm, double *scale)
+{
+	const struct qmx_data *d;
+	double e, e45;
+	int err;
+	if (!node_known(node_nm))
+		return qmx_fail(QMX_EINVAL, "process node %d nm: must be 45, 28, 16, 7 or 5",
+				node_nm);
+	if ((err = qmx_data_get("actions.ini", &d)) || (err = energy_at(d, 45, &e45)) ||
+	    (err = energy_at(d, node_nm, &e)))
+		return err;
+	if (!(e > 0) || !(e45 > 0))
+		return qmx_fail(QMX_EINVAL, "%s: energy fit at %d nm is not positive", d->path,
+				node_nm);
+	*scale = e / e45;
+	return 0;
+}
+
+int qmx_action_energy(int node_nm, struct qmx_action_energy *ae)
+{
+	const struct qmx_data *d;
+	double mul, add, sram64, dram64;
+	int err;
+	memset(ae, 0, sizeof(*ae));
+	if ((err = qmx_node_energy_scale(node_nm, &ae->scale)) ||
+	    (err = qmx_data_get("actions.ini", &d)) ||
+	    (err = qmx_data_value(d, "horowitz45", "mul_int8", 0, &mul)) ||
+	    (err = qmx_data_value(d, "horowitz45", "add_int32", 0, &add)) ||
+	    (err = qmx_data_value(d, "horowitz45", "sram_64bit_8kb", 0, &sram64)) ||
+	    (err = qmx_data_value(d, "horowitz45", "dram_64bit", 0, &dram64)) ||
+	    (err = qmx_data_value(d, "static", "fraction_of_peak", 0, &ae->static_fraction)))
+		return err;
+	ae->node_nm = node_nm;
+	ae->mac_j = (mul + add) * ae->scale * 1e-12;
+	ae->sram_byte_j = sram64 / 8.0 * ae->scale * 1e-12;
+	/* DRAM is its own chip and its energy is dominated by the interface:
+	 * not scaled with the accelerator's logic node. */
+	ae->dram_byte_j = dram64 / 8.0 * 1e-12;
+	return 0;
+}
+
+int qmx_asic_area_mm2(const struct qmx_synth_area *a, int node_nm, double *mm2)
+{
+	const struct qmx_data *d;
+	char key[16];
+	double density, util, bitcell, eff;
+	int err;
+	snprintf(key, sizeof(key), "%d", node_nm);
+	if ((err = qmx_data_get("embodied.ini", &d)) ||
+	    (err = qmx_data_value(d, "logic_density", key, 0, &density)) ||
+	    (err = qmx_data_value(d, "logic_density", "utilisation", 0, &util)) ||
+	    (err = qmx_data_value(d, "sram_bitcell", key, 0, &bitcell)) ||
+	    (err = qmx_data_value(d, "sram_bitcell", "array_efficiency", 0, &eff)))
+		return err;
+	if (!(density > 0) || !(util > 0) || !(eff > 0))
+		return qmx_fail(QMX_EINVAL, "%s: density, utilisation and efficiency must be > 0",
+				d->path);
+	*mm2 = a->transistors / (density * 1e6 * util) + a->memory_bits * bitcell * 1e-6 / eff;
+	return 0;
+}
+
+
+QMX_API int qmx_accel_energy(const qmx_device_info *info, const qmx_job_stats *st,
+			     double *joules, char *detail, size_t detail_len)
+{
+	qmx_carbon_config cfg;
+	struct qmx_action_energy ae;
+	int err;
+	if (!info || !st || !joules)
+		return qmx_fail(QMX_EINVAL, "qmx_accel_energy: %s is NULL",
+				!info ? "info" : !st ? "st" : "joules");
+	double t = st->device_ns ? st->device_ns * 1e-9 : st->wall_ns * 1e-9;
+	enum qmx_device_kind kind = qmx_device_kind(info);
+	if (kind == QMX_KIND_OTHER)
+		return qmx_fail(QMX_ENOTSUP, "no energy model for %s device '%s' (%s)",
+				info->backend, info->name, info->detail);
+	if (kind == QMX_KIND_CPU) {
+		/* A CPU behind another API (OpenCL on PoCL): CPU time when the
+		 * backend knows it, else all its compute units busy for the job. */
+		struct qmx_cpu_model cm;
+		if ((err = qmx_cpu_model_get(&cm)))
+			return err;
+		double units = info->compute_units ? info->compute_units : 1;
+		double cpu_s = st->cpu_ns ? st->cpu_ns * 1e-9 : t * units;
+		*joules = cpu_s * cm.watts_per_thread;
+		if (detail)
+			snprintf(detail, detail_len, "modelled: %.3g CPU-s x %.3g W/thread (%.150s)",
+				 cpu_s, cm.watts_per_thread, cm.detail);
+		return 0;
+	}
+	if (kind == QMX_KIND_FPGA) {
+		const struct qmx_data *d;
+		double w;
+		if ((err = qmx_data_get("actions.ini", &d)) ||
+		    (err = qmx_data_value(d, "fpga", "alveo_u250_w", 0, &w)))
+			return err;
+		*joules = w * t;
+		if (detail)
+			snprintf(detail, detail_len,
+				 "modelled: card maximum power %.0f W (Alveo U250 data sheet) x %.3g s",
+				 w, t);
+		return 0;
+	}
+	if ((err = qmx_carbon_config_get(&cfg)) ||
+	    (err = qmx_action_energy(cfg.accel_node_nm, &ae)))
+		return err;
+	double sram = (double)(st->sram_bytes_read + st->sram_bytes_written);
+	double ext = (double)(st->ext_bytes_read + st->ext_bytes_written);
+	double dyn = (double)st->macs * ae.mac_j + sram * ae.sram_byte_j + ext * ae.dram_byte_j;
+	/* Static power: a fraction of the array's peak MAC power at its clock. */
+	double lanes = (double)info->array_rows * (double)info->array_cols;
+	double hz = info->clock_mhz * 1e6;
+	double p_static = ae.static_fraction * lanes * ae.mac_j * hz;
+	*joules = dyn + p_static * t;
+	if (detail)
+		snprintf(detail, detail_len,
+			 "modelled: %d nm, %.3g pJ/MAC, %.3g pJ/SRAM byte, %.3g pJ/DRAM byte, static %.3g W x %.3g s",
+			 ae.node_nm, ae.mac_j * 1e12, ae.sram_byte_j * 1e12,
+			 ae.dram_byte_j * 1e12, p_static, t);
+	return 0;
+}

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * carbon.c - SCI (Green Software Foundation SCI spec v1.1), ACT embodied
+ * carbon of chips (Gupta et al., ISCA 2022), grid intensity and the
+ * embodied carbon behind each kind of device.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "energy_internal.h"
+#include "qmx_backend.h"
+
+#define SECONDS_PER_YEAR (365.0 * 24 * 3600) /* the SCI example's 4 y = 35040 h */
+
+QMX_API int qmx_sci_embodied(double te_g, double tir_s, double el_s, double rr,
+			     double tor, double *m_g)
+{
+	if (!m_g)
+		return qmx_fail(QMX_EINVAL, "qmx_sci_embodied: m_g is NULL");
+	if (!(te_g >= 0) || !isfinite(te_g))
+		return qmx_fail(QMX_EINVAL, "qmx_sci_embodied: TE (%g g) must be >= 0", te_g);
+	if (!(tir_s >= 0) || !isfinite(tir_s))
+		return qmx_fail(QMX_EINVAL, "qmx_sci_embodied: TiR (%g s) must be >= 0", tir_s);
+	if (!(el_s > 0) || !isfinite(el_s))
+		return qmx_fail(QMX_EINVAL, "qmx_sci_embodied: EL (%g s) must be > 0", el_s);
+	if (!(tor > 0) || !(rr >= 0) || rr > tor)
+		return qmx_fail(QMX_EINVAL,
+				"qmx_sci_embodied: RR (%g) must be in [0, ToR] and ToR (%g) > 0",
+				rr, tor);
+	*m_g = te_g * (tir_s / el_s) * (rr / tor);
+	return 0;
+}
+
+QMX_API int qmx_sci(double e_kwh, double i_g_per_kwh, double m_g, double r, double *sci_g)
+{
+	if (!sci_g)
+		return qmx_fail(QMX_EINVAL, "qmx_sci: sci_g is NULL");
+	if (!(e_kwh >= 0) || !(i_g_per_kwh >= 0) || !(m_g >= 0) || !isfinite(e_kwh) ||
+	    !isfinite(i_g_per_kwh) || !isfinite(m_g))
+		return qmx_fail(QMX_EINVAL, "qmx_sci: E (%g kWh), I (%g g/kWh) and M (%g g) must be finite and >= 0",
+				e_kwh, i_g_per_kwh, m_g);
+	if (!(r > 0) || !isfinite(r))
+		return qmx_fail(QMX_EINVAL, "qmx_sci: R (%g functional units) must be > 0", r);
+	*sci_g = (e_kwh * i_g_per_kwh + m_g) / r;
+	return 0;
+}
+
+QMX_API int qmx_act_cpa(int node_nm, double *g_per_cm2)
+{
+	const struct qmx_data *d;
+	char key[16];
+	double act_node, ci, yield, mpa, epa, gpa95, gpa99;
+	int err;
+	if (!g_per_cm2)
+		return qmx_fail(QMX_EINVAL, "qmx_act_cpa: g_per_cm2 is NULL");
+	if ((err = qmx_data_get("embodied.ini", &d)))
+		return err;
+	snprintf(key, sizeof(key), "%d", node_nm);
+	if (!qmx_data_find(d, "act_node", key))
+		return qmx_fail(QMX_EINVAL, "qmx_act_cpa: node %d nm not in %s [act_node] (45, 28, 16, 7, 5)",
+				node_nm, d->path);
+	if ((err = qmx_data_value(d, "act_node", key, 0, &act_node)))
+		return err;
+	snprintf(key, sizeof(key), "%d", (int)act_node);
+	if ((err = qmx_data_value(d, "act", "fab_ci", 0, &ci)) ||
+	    (err = qmx_data_value(d, "act", "yield", 0, &yield)) ||
+	    (err = qmx_data_value(d, "act", "mpa", 0, &mpa)) ||
+	    (err = qmx_data_value(d, "epa", key, 0, &epa)) ||
+	    (err = qmx_data_value(d, "gpa", key, 0, &gpa95)) ||
+	    (err = qmx_data_value(d, "gpa", key, 1, &gpa99)))
+		return err;
+	if (!(yield > 0) || yield > 1)
+		return qmx_fail(QMX_EINVAL, "%s: [act] yield %g must be in (0, 1]", d->path, yield);
+	/* ACT's default gas figure is the mean of its 95% and 99% abatement cases. */
+	*g_per_cm2 = (ci * epa + 0.5 * (gpa95 + gpa99) + mpa) / yield;
+	return 0;
+}
+
+QMX_API int qmx_act_chip(int node_nm, double area_mm2, int packages, double dram_gb,
+			 double *g)
+{
+	const struct qmx_data *d;
+	double cpa, pkg, dram;
+	int err;
+	if (!g)
+		return qmx_fail(QMX_EINVAL, "qmx_act_chip: g is NULL");
+	if (!(area_mm2 >= 0) || area_mm2 > 1e5 || packages < 0 || packages > 10000 ||
+	    !(dram_gb >= 0) || dram_gb > 1e6)
+		return qmx_fail(QMX_EINVAL,
+				"qmx_act_chip: area (%g mm^2) in [0, 1e5], packages (%d) in [0, 10000], dram (%g GB) in [0, 1e6]",
+				area_mm2, packages, dram_gb);
+	if ((err = qmx_act_cpa(node_nm, &cpa)) || (err = qmx_data_get("embodied.ini", &d)) ||
+	    (err = qmx_data_value(d, "act", "packaging_g", 0, &pkg)) ||
+	    (err = qmx_data_value(d, "act", "dram_g_per_gb", 0, &dram)))
+		return err;
+	*g = area_mm2 / 100.0 * cpa + packages * pkg + dram_gb * dram;
+	return 0;
+}
+
+QMX_API int qmx_grid_intensity(const char *region, double *g_per_kwh, char *source,
+			       size_t source_len)
+{
+	const struct qmx_data *d;
+	int err;
+	if (!region || !g_per_kwh)
+		return qmx_fail(QMX_EINVAL, "qmx_grid_intensity: %s is NULL",
+				!region ? "region" : "g_per_kwh");
+	if ((err = qmx_data_get("grid.ini", &d)))
+		return err;
+	const struct qmx_data_entry *e = qmx_data_find(d, "grid", region);
+	if (!e) {
+		char known[256] = "";
+		size_t used = 0;
+		for (size_t i = 0; i < d->n && used < sizeof(known); i++)
+			if (!strcmp(d->e[i].section, "grid"))
+				used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s",
+							 used ? ", " : "", d->e[i].key);
+		return qmx_fail(QMX_EINVAL,
+				"region '%s' not in %s (known: %s); or set QMX_GRID_INTENSITY in gCO2e/kWh",
+				region, d->path, known);
+	}
+	*g_per_kwh = e->v[0];
+	if (source && source_len) {
+		/* The comment is "unit; source": keep the source. */
+		const char *s = strstr(e->source, "; ");
+		snprintf(source, source_len, "%s", s ? s + 2 : e->source);
+	}
+	return 0;
+}
+
+static int env_double(const char *name, double lo, double hi, bool lo_open, double *v,
+		      bool *set)
+{
+	const char *s = getenv(name);
+	*set = false;
+	if (!s || !*s)
+		return 0;
+	char *end;
+	errno = 0;
+	double x = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(x) || x > hi || (lo_open ? x <= lo : x < lo))
+		return qmx_fail(QMX_EINVAL, "%s '%s' must be a number in %c%g, %g]", name, s,
+				lo_open ? '(' : '[', lo, hi);
+	*v = x;
+	*set = true;
+	return 0;
+}
+
+QMX_API int qmx_carbon_config_get(qmx_carbon_config *cfg)
+{
+	const struct qmx_data *d;
+	double v, years;
+	bool set;
+	int err;
+	if (!cfg)
+		return qmx_fail(QMX_EINVAL, "qmx_carbon_config_get: cfg is NULL");
+	memset(cfg, 0, sizeof(*cfg));
+	if ((err = env_double("QMX_GRID_INTENSITY", 0, 2000, false, &v, &set)))
+		return err;
+	if (set) {
+		cfg->grid_g_per_kwh = v;
+		snprintf(cfg->region, sizeof(cfg->region), "custom");
+		snprintf(cfg->grid_source, sizeof(cfg->grid_source), "QMX_GRID_INTENSITY");
+	} else {
+		const char *region = getenv("QMX_REGION");
+		if (!region || !*region)
+			region = "world";
+		if (strlen(region) >= sizeof(cfg->region))
+			return qmx_fail(QMX_EINVAL, "QMX_REGION '%s' longer than %zu characters",
+					region, sizeof(cfg->region) - 1);
+		snprintf(cfg->region, sizeof(cfg->region), "%s", region);
+		if ((err = qmx_grid_intensity(region, &cfg->grid_g_per_kwh, cfg->grid_source,
+					      sizeof(cfg->grid_source))))
+			return err;
+	}
+	if ((err = qmx_data_get("embodied.ini", &d)) ||
+	    (err = qmx_data_value(d, "server", "lifetime_years", 0, &years)))
+		return err;
+	cfg->server_lifetime_s = years * SECONDS_PER_YEAR;
+	if ((err = qmx_data_value(d, "accel", "lifetime_years", 0, &years)))
+		return err;
+	cfg->accel_lifetime_s = years * SECONDS_PER_YEAR;
+	if ((err = env_double("QMX_LIFETIME_YEARS", 0, 30, true, &v, &set)))
+		return err;
+	if (set)
+		cfg->server_lifetime_s = cfg->accel_lifetime_s = v * SECONDS_PER_YEAR;
+	if ((err = qmx_data_value(d, "accel", "node_nm", 0, &v)))
+		return err;
+	cfg->accel_node_nm = (int32_t)v;
+	const char *node = getenv("QMX_ACCEL_NODE_NM");
+	if (node && *node) {
+		char *end;
+		long n = strtol(node, &end, 10);
+		if (*end || (n != 45 && n != 28 && n != 16 && n != 7 && n != 5))
+			return qmx_fail(QMX_EINVAL, "QMX_ACCEL_NODE_NM '%s' must be 45, 28, 16, 7 or 5",
+					node);
+		cfg->accel_node_nm = (int32_t)n;
+	}
+	return 0;
+}
+
+enum qmx_device_kind qmx_device_kind(const qmx_device_info *info)
+{
+	if (!strncmp(info->backend, "cpu", 3))
+		return QMX_KIND_CPU;
+	if (!strcmp(info->backend, "xrt"))
+		return QMX_KIND_FPGA;
+	if (!strcmp(info->backend, "opencl")) {
+		/* The backend writes the OpenCL device type into detail. */
+		if (strstr(info->detail, ", cpu,"))
+			return QMX_KIND_CPU;
+		if (strstr(info->detail, ", accelerator,"))
+			return QMX_KIND_FPGA;
+		return QMX_KIND_OTHER;
+	}
+	return QMX_KIND_ASIC;
+}
+
+QMX_API const char *qmx_energy_model_name(const qmx_device_info *info)
+{
+	if (!info)
+		return "none";
+	switch (qmx_device_kind(info)) {
+	case QMX_KIND_CPU: return "model:tdp";
+	case QMX_KIND_ASIC: return "model:counters";
+	case QMX_KIND_FPGA: return "model:card";
+	default: return "none";
+	}
+}
+
+QMX_API int qmx_device_embodied(const qmx_device_info *info, qmx_embodied *out)
+{
+	const struct qmx_data *d;
+	qmx_carbon_config cfg;
+	int err;
+	if (!info || !out)
+		return qmx_fail(QMX_EINVAL, "qmx_device_embodied: %s is NULL", !info ? "info" : "out");
+	memset(out, 0, sizeof(*out));
+	if ((err = qmx_carbon_config_get(&cfg)) || (err = qmx_data_get("embodied.ini", &d)))
+		return err;
+	enum qmx_device_kind kind = qmx_device_kind(info);
+	if (kind == QMX_KIND_OTHER)
+		return qmx_fail(QMX_ENOTSUP,
+				"qmx_device_embodied: no embodied model for %s device '%s' (%s)",
+				info->backend, info->name, info->detail);
+	if (kind == QMX_KIND_CPU) {
+		double cpu_kg, dram_kg, threads;
+		if ((err = qmx_data_value(d, "server", "cpu_kg", 0, &cpu_kg)) ||
+		    (err = qmx_data_value(d, "server", "dram_kg", 0, &dram_kg)) ||
+		    (err = qmx_data_value(d, "server", "threads", 0, &threads)))
+			return err;
+		out->total_g = (cpu_kg + dram_kg) * 1000.0;
+		out->lifetime_s = cfg.server_lifetime_s;
+		out->resources = threads;
+		snprintf(out->detail, sizeof(out->detail),
+			 "server LCA (Dell R740 CPUs %.0f kg + DRAM %.0f kg) shared over %.0f threads, %.1f y",
+			 cpu_kg, dram_kg, threads, out->lifetime_s / SECONDS_PER_YEAR);
+		return 0;
+	}
+	if (kind == QMX_KIND_FPGA) {
+		double die, node, gb, pkgs, years;
+		if ((err = qmx_data_value(d, "fpga_card", "die_mm2", 0, &die)) ||
+		    (err = qmx_data_value(d, "fpga_card", "node_nm", 0, &node)) ||
+		    (err = qmx_data_value(d, "fpga_card", "dram_gb", 0, &gb)) ||
+		    (err = qmx_data_value(d, "fpga_card", "packages", 0, &pkgs)) ||
+		    (err = qmx_data_value(d, "fpga_card", "lifetime_years", 0, &years)) ||
+		    (err = qmx_act_chip((int)node, die, (int)pkgs, gb, &out->total_g)))
+			return err;
+		out->lifetime_s = getenv("QMX_LIFETIME_YEARS") ? cfg.accel_lifetime_s
+							       : years * SECONDS_PER_YEAR;
+		out->resources = 1;
+		out->area_mm2 = die;
+		snprintf(out->detail, sizeof(out->detail),
+			 "ACT, FPGA card: %.0f mm^2 die at %.0f nm + %.0f packages + %.0f GB DRAM",
+			 die, node, pkgs, gb);
+		return 0;
+	}
+	/* The ASIC: area from the Yosys synthesis of hw/ at this array size. */
+	struct qmx_synth_area area;
+	char array[32], from[160];
+	double pkgs, gb;
+	snprintf(array, sizeof(array), "%ux%u", info->array_rows, info->array_cols);
+	const char *path = qmx_area_json_path();
+	if (qmx_area_json_read(path, array, &area)) {
+		memset(&area, 0, sizeof(area));
+		if ((err = qmx_data_value(d, "accel", "default_transistors", 0, &area.transistors)))
+			return err;
+		snprintf(from, sizeof(from), "assumed %.0f transistors (no %s entry in %s)",
+			 area.transistors, array, path);
+	} else {
+		snprintf(from, sizeof(from), "%s synthesis: %.0f transistors, %.0f memory bits",
+			 array, area.transistors, area.memory_bits);
+	}
+	if ((err = qmx_asic_area_mm2(&area, cfg.accel_node_nm, &out->area_mm2)) ||
+	    (err = qmx_data_value(d, "accel", "packages", 0, &pkgs)) ||
+	    (err = qmx_data_value(d, "accel", "dram_gb", 0, &gb)) ||
+	    (err = qmx_act_chip(cfg.accel_node_nm, out->area_mm2, (int)pkgs, gb, &out->total_g)))
+		return err;
+	out->lifetime_s = cfg.accel_lifetime_s;
+	out->resources = 1;
+	snprintf(out->detail, sizeof(out->detail),
+		 "ACT, ASIC at %d nm: %.4g mm^2 (%s) + %.0f package + %.0f GB DRAM",
+		 cfg.accel_node_nm, out->area_mm2, from, pkgs, gb);
+	return 0;
+}

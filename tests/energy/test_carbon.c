@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_carbon.c - formula tests with hand-computed values: SCI (the spec's
+ * worked example), ACT carbon per area at the defaults, chip embodied carbon,
+ * node energy scaling, the accelerator energy model, the data-file reader and
+ * the settings' bad-input messages.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "energy_internal.h"
+#include "qmx/qmx.h"
+
+#define NEAR(a, b, rel) \
+	assert_true(fabs((double)(a) - (double)(b)) <= (rel) * fabs((double)(b)) + 1e-300)
+
+static void expect_msg(const char *needle)
+{
+	if (!strstr(qmx_last_error(), needle))
+		fail_msg("message '%s' lacks '%s'", qmx_last_error(), needle);
+}
+
+static void sci_worked_example(void **state)
+{
+	(void)state;
+	double m, sci;
+	/* SCI spec: TE 1000 kg, EL 4 years, 1 hour reserved, whole machine:
+	 * 1e6 g x 1 h / 35040 h = 28.538812 g. */
+	assert_int_equal(qmx_sci_embodied(1000e3, 3600, 4 * 365 * 24 * 3600.0, 1, 1, &m), 0);
+	NEAR(m, 28.538812, 1e-6);
+	/* Half the machine's resources: half the share. */
+	assert_int_equal(qmx_sci_embodied(1000e3, 3600, 4 * 365 * 24 * 3600.0, 4, 8, &m), 0);
+	NEAR(m, 14.269406, 1e-6);
+	/* (E*I + M)/R = (0.5 kWh x 475 + 28.54) / 10 = 26.604 g per unit. */
+	assert_int_equal(qmx_sci(0.5, 475, 28.54, 10, &sci), 0);
+	NEAR(sci, 26.604, 1e-9);
+}
+
+static void sci_bad_input(void **state)
+{
+	(void)state;
+	double m;
+	assert_int_equal(qmx_sci_embodied(1000, 1, 0, 1, 1, &m), QMX_EINVAL);
+	expect_msg("EL (0 s) must be > 0");
+	assert_int_equal(qmx_sci_embodied(1000, 1, 10, 3, 2, &m), QMX_EINVAL);
+	expect_msg("RR (3) must be in [0, ToR]");
+	assert_int_equal(qmx_sci_embodied(-1, 1, 10, 1, 1, &m), QMX_EINVAL);
+	expect_msg("TE");
+	assert_int_equal(qmx_sci(1, 1, 1, 0, &m), QMX_EINVAL);
+	expect_msg("R (0 functional units) must be > 0");
+	assert_int_equal(qmx_sci(NAN, 1, 1, 1, &m), QMX_EINVAL);
+}
+
+static void act_cpa_defaults(void **state)
+{
+	(void)state;
+	double cpa, g;
+	/* (CI_fab 583 x EPA + (GPA95 + GPA99)/2 + MPA 500) / yield 0.875 */
+	assert_int_equal(qmx_act_cpa(28, &cpa), 0);
+	NEAR(cpa, (583 * 0.9 + 137.5 + 500) / 0.875, 1e-12); /* 1328.2286 */
+	NEAR(cpa, 1328.2286, 1e-6);
+	assert_int_equal(qmx_act_cpa(7, &cpa), 0);
+	NEAR(cpa, 2318.2286, 1e-6); /* (1253.45 + 275 + 500) / 0.875 */
+	assert_int_equal(qmx_act_cpa(16, &cpa), 0); /* ACT's 14 nm */
+	NEAR(cpa, 1556.6857, 1e-6);
+	assert_int_equal(qmx_act_cpa(5, &cpa), 0);
+	NEAR(cpa, 2778.0, 1e-6); /* (1603.25 + 327.5 + 500) / 0.875 */
+	/* 1 cm^2 at 28 nm + one package + 1 GB DRAM. */
+	assert_int_equal(qmx_act_chip(28, 100, 1, 1, &g), 0);
+	NEAR(g, 1328.2286 + 150 + 65, 1e-6);
+	assert_int_equal(qmx_act_cpa(10, &cpa), QMX_EINVAL);
+	expect_msg("node 10 nm");
+	assert_int_equal(qmx_act_chip(28, -1, 1, 0, &g), QMX_EINVAL);
+	expect_msg("area (-1 mm^2)");
+}
+
+static void node_scaling(void **state)
+{
+	(void)state;
+	double s;
+	assert_int_equal(qmx_node_energy_scale(45, &s), 0);
+	NEAR(s, 1.0, 1e-12);
+	/* E16(0.8 V) / E45(0.9 V) = 0.120272 / 0.84433 */
+	assert_int_equal(qmx_node_energy_scale(16, &s), 0);
+	NEAR(s, 0.120272 / 0.84433, 1e-5);
+	/* 28 nm: E32(0.9) = 0.541209, E20(0.9) = 0.20079, 4/12 of the way. */
+	assert_int_equal(qmx_node_energy_scale(28, &s), 0);
+	NEAR(s, (0.541209 + (0.20079 - 0.541209) / 3) / 0.84433, 1e-5);
+	/* 5 nm: 0.7 x E7(0.75 V) = 0.7 x 0.0561425 */
+	assert_int_equal(qmx_node_energy_scale(5, &s), 0);
+	NEAR(s, 0.7 * 0.0561425 / 0.84433, 1e-5);
+	assert_int_equal(qmx_node_energy_scale(22, &s), QMX_EINVAL);
+	expect_msg("must be 45, 28, 16, 7 or 5");
+}
+
+static void accel_model(void **state)
+{
+	(void)state;
+	struct qmx_action_energy ae;
+	assert_int_equal(qmx_action_energy(45, &ae), 0);
+	NEAR(ae.mac_j, 0.3e-12, 1e-12);        /* 0.2 pJ mult + 0.1 pJ add */
+	NEAR(ae.sram_byte_j, 1.25e-12, 1e-12); /* 10 pJ / 8 bytes */
+	NEAR(ae.dram_byte_j, 162.5e-12, 1e-12);/* 1.3 nJ / 8 bytes */
+
+	qmx_device_info info;
+	qmx_job_stats st;
+	memset(&info, 0, sizeof(info));
+	memset(&st, 0, sizeof(st));
+	snprintf(info.backend, sizeof(info.backend), "sim");
+	info.array_rows = info.array_cols = 8;
+	info.clock_mhz = 100;
+	st.macs = 1000000;
+	st.sram_bytes_read = 60000;
+	st.sram_bytes_written = 40000;
+	st.ext_bytes_read = 8000;
+	st.ext_bytes_written = 2000;
+	st.device_ns = 1000000;
+	setenv("QMX_ACCEL_NODE_NM", "45", 1);
+	double j;
+	char detail[256];
+	assert_int_equal(qmx_accel_energy(&info, &st, &j, detail, sizeof(detail)), 0);
+	/* 1e6 x 0.3 pJ + 1e5 x 1.25 pJ + 1e4 x 162.5 pJ = 2.05 uJ;
+	 * static 0.1 x 64 x 0.3 pJ x 100 MHz = 0.192 mW for 1 ms = 0.192 uJ. */
+	NEAR(j, 2.242e-6, 1e-9);
+	assert_non_null(strstr(detail, "modelled"));
+	setenv("QMX_ACCEL_NODE_NM", "12", 1);
+	assert_int_equal(qmx_accel_energy(&info, &st, &j, NULL, 0), QMX_EINVAL);
+	expect_msg("QMX_ACCEL_NODE_NM '12'");
+	unsetenv("QMX_ACCEL_NODE_NM");
+}
+
+static void asic_area_and_embodied(void **state)
+{
+	(void)state;
+	struct qmx_synth_area a;
+	char path[600];
+	double mm2;
+	snprintf(path, sizeof(path), "%s/area.json", QMX_TEST_FIXTURES);
+	assert_int_equal(qmx_area_json_read(path, "8x8", &a), 0);
+	NEAR(a.transistors, 1148000, 0);
+	NEAR(a.memory_bits, 65536, 0);
+	assert_int_equal(qmx_area_json_read(path, "32x32", &a), QMX_ENOENT);
+	expect_msg("no entry for array size 32x32");
+	/* 1.148e6 / (16.4e6 x 0.7) = 0.1 mm^2 logic; 65536 x 0.127 um^2 / 0.5
+	 * = 0.016646 mm^2 SRAM. */
+	assert_int_equal(qmx_area_json_read(path, "8x8", &a), 0);
+	assert_int_equal(qmx_asic_area_mm2(&a, 28, &mm2), 0);
+	NEAR(mm2, 0.1 + 0.01664614, 1e-6);
+
+	qmx_device_info info;
+	qmx_embodied emb;
+	memset(&info, 0, sizeof(info));
+	snprintf(info.backend, sizeof(info.backend), "sim");
+	info.array_rows = info.array_cols = 8;
+	setenv("QMX_AREA_JSON", path, 1);
+	assert_int_equal(qmx_device_embodied(&info, &emb), 0);
+	/* ACT: area x CPA(28) + 150 g package + 1 GB x 65 g */
+	NEAR(emb.total_g, 0.11664614 / 100 * 1328.2286 + 150 + 65, 1e-6);
+	NEAR(emb.lifetime_s, 4 * 365 * 86400.0, 1e-12);
+	unsetenv("QMX_AREA_JSON");
+
+	snprintf(info.backend, sizeof(info.backend), "cpu");
+	assert_int_equal(qmx_device_embodied(&info, &emb), 0);
+	NEAR(emb.total_g, 580e3, 1e-12); /* R740 CPUs 47 kg + DRAM 533 kg */
+	NEAR(emb.resources, 80, 0);
+}
+
+static void device_kinds(void **state)
+{
+	(void)state;
+	qmx_device_info info;
+	qmx_embodied emb;
+	memset(&info, 0, sizeof(info));
+	const struct {
+		const char *backend, *detail, *model;
+	} cases[] = {
+		{ "cpu", "", "model:tdp" },
+		{ "cpu-ref", "", "model:tdp" },
+		{ "sim", "", "model:counters" },
+		{ "kmod", "", "model:counters" },
+		{ "xrt", "", "model:card" },
+		{ "opencl", "platform 0 'PoCL' device 0, cpu, OpenCL 3.0", "model:tdp" },
+		{ "opencl", "platform 0 'Xilinx' device 0, accelerator, OpenCL 1.2", "model:card" },
+		{ "opencl", "platform 0 'X' device 0, gpu, OpenCL 3.0", "none" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(info.backend, sizeof(info.backend), "%s", cases[i].backend);
+		snprintf(info.detail, sizeof(info.detail), "%s", cases[i].detail);
+		assert_string_equal(qmx_energy_model_name(&info), cases[i].model);
+	}
+	/* A GPU has neither an energy nor an embodied model: said, not guessed. */
+	assert_int_equal(qmx_device_embodied(&info, &emb), QMX_ENOTSUP);
+	expect_msg("no embodied model for opencl device");
+	/* FPGA card by ACT: 600 mm^2 at 16 nm (ACT 14 nm) + 17 packages + 64 GB. */
+	snprintf(info.backend, sizeof(info.backend), "xrt");
+	assert_int_equal(qmx_device_embodied(&info, &emb), 0);
+	NEAR(emb.total_g, 6.0 * 1556.6857 + 17 * 150 + 64 * 65, 1e-6);
+}
+
+static void settings_bad_input(void **state)
+{
+	(void)state;
+	qmx_carbon_config c;
+	setenv("QMX_GRID_INTENSITY", "abc", 1);
+	assert_int_equal(qmx_carbon_config_get(&c), QMX_EINVAL);
+	expect_msg("QMX_GRID_INTENSITY 'abc' must be a number in [0, 2000]");
+	setenv("QMX_GRID_INTENSITY", "3000", 1);
+	assert_int_equal(qmx_carbon_config_get(&c), QMX_EINVAL);
+	setenv("QMX_GRID_INTENSITY", "100", 1);
+	assert_int_equal(qmx_carbon_config_get(&c), 0);
+	NEAR(c.grid_g_per_kwh, 100, 0);
+	unsetenv("QMX_GRID_INTENSITY");
+
+	assert_int_equal(qmx_carbon_config_get(&c), 0);
+	NEAR(c.grid_g_per_kwh, 475, 0); /* world default */
+	setenv("QMX_REGION", "europe", 1);
+	assert_int_equal(qmx_carbon_config_get(&c), 0);
+	NEAR(c.grid_g_per_kwh, 295, 0);
+	setenv("QMX_REGION", "atlantis", 1);
+	assert_int_equal(qmx_carbon_config_get(&c), QMX_EINVAL);
+	expect_msg("region 'atlantis' not in");
+	unsetenv("QMX_REGION");
+
+	setenv("QMX_LIFETIME_YEARS", "0", 1);
+	assert_int_equal(qmx_carbon_config_get(&c), QMX_EINVAL);
+	expect_msg("QMX_LIFETIME_YEARS '0' must be a number in (0, 30]");
+	setenv("QMX_LIFETIME_YEARS", "6", 1);
+	assert_int_equal(qmx_carbon_config_get(&c), 0);
+	NEAR(c.server_lifetime_s, 6 * 365 * 86400.0, 1e-12);
+	unsetenv("QMX_LIFETIME_YEARS");
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void data_reader(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/qmx-energy-data-XXXXXX", path[256];
+	struct qmx_data d;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.ini", dir);
+
+	write_file(path, "# c\n[s]\n\"a b\" = 1.5, 2   # W; a source\nx = 3 # src\n");
+	assert_int_equal(qmx_data_load(&d, path), 0);
+	double v;
+	assert_int_equal(qmx_data_value(&d, "s", "a b", 1, &v), 0);
+	NEAR(v, 2, 0);
+	assert_string_equal(qmx_data_find(&d, "s", "a b")->source, "W; a source");
+	assert_int_equal(qmx_data_value(&d, "s", "x", 1, &v), QMX_EINVAL);
+	expect_msg("[s] x has 1 value(s), value 2 wanted");
+	assert_int_equal(qmx_data_value(&d, "s", "y", 0, &v), QMX_ENOENT);
+	qmx_data_free(&d);
+
+	write_file(path, "[s]\nx = 3\n");
+	assert_int_equal(qmx_data_load(&d, path), QMX_EINVAL);
+	expect_msg("t.ini:2: value without a source");
+	write_file(path, "[s]\nx = 3q # src\n");
+	assert_int_equal(qmx_data_load(&d, path), QMX_EINVAL);
+	expect_msg("t.ini:2: x: expected ','");
+	write_file(path, "x = 3 # src\n");
+	assert_int_equal(qmx_data_load(&d, path), QMX_EINVAL);
+	expect_msg("value before any [section]");
+	unlink(path);
+	rmdir(dir);
+
+	/* A data directory that does not exist is named, with the fix. */
+	qmx_carbon_config c;
+	setenv("QMX_DATA_DIR", "/nonexistent-qmx-data", 1);
+	assert_int_equal(qmx_carbon_config_get(&c), QMX_ENOENT);
+	expect_msg("/nonexistent-qmx-data/grid.ini");
+	expect_msg("set QMX_DATA_DIR");
+	setenv("QMX_DATA_DIR", QMX_TEST_DATA_DIR, 1);
+
+	/* The shipped data files all parse (every value has a source). */
+	const char *files[] = { "actions.ini", "grid.ini", "cpu_tdp.ini", "embodied.ini" };
+	for (size_t i = 0; i < 4; i++) {
+		const struct qmx_data *dd;
+		if (qmx_data_get(files[i], &dd))
+			fail_msg("%s: %s", files[i], qmx_last_error());
+		assert_true(dd->n > 3);
+	}
+}
+
+int main(void)
+{
+	setenv("QMX_DATA_DIR", QMX_TEST_DATA_DIR, 1);
+	unsetenv("QMX_GRID_INTENSITY");
+	unsetenv("QMX_REGION");
+	unsetenv("QMX_LIFETIME_YEARS");
+	unsetenv("QMX_ACCEL_NODE_NM");
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sci_worked_example), cmocka_unit_test(sci_bad_input),
+		cmocka_unit_test(act_cpa_defaults),   cmocka_unit_test(node_scaling),
+		cmocka_unit_test(accel_model),        cmocka_unit_test(asic_area_and_embodied),
+		cmocka_unit_test(settings_bad_input), cmocka_unit_test(data_reader),
+		cmocka_unit_test(device_kinds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
