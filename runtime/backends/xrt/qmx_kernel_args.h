@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * qmx_kernel_args.h - the arguments of the qmx_top Vitis RTL kernel, by
+ * index, for the backends that start it through a runtime (xrt, and opencl
+ * on a Xilinx platform) instead of writing registers themselves.
+ *
+ * The index order is the order of the registers with an `arg` entry in
+ * hw/regmap/qmx_regmap.toml, which is also the order tools/gen_kernel_xml.py
+ * gives them in kernel.xml; the values are what qmx_jobprog_write_gemm()
+ * would write, so every path programs the same registers with the same bits.
+ */
+#ifndef QMX_KERNEL_ARGS_H
+#define QMX_KERNEL_ARGS_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "qmx/qmx.h"
+#include "qmx_jobprog.h"
+
+#define QMX_KERNEL_NAME "qmx_top"
+
+enum {
+	QMX_KARG_A, QMX_KARG_B, QMX_KARG_C, QMX_KARG_BIAS, QMX_KARG_MULT, QMX_KARG_SHIFT,
+	QMX_KARG_FIRST_SCALAR, /* = M; the pointers come first */
+	QMX_KARG_COUNT = QMX_KARG_FIRST_SCALAR + 14,
+};
+
+/* Register (low word) of each argument, by index. */
+static const uint32_t qmx_karg_reg[QMX_KARG_COUNT] = {
+	QMX_REG_A_ADDR_LO, QMX_REG_B_ADDR_LO, QMX_REG_C_ADDR_LO,
+	QMX_REG_BIAS_ADDR_LO, QMX_REG_MULT_ADDR_LO, QMX_REG_SHIFT_ADDR_LO,
+	QMX_REG_M, QMX_REG_N, QMX_REG_K, QMX_REG_LDA, QMX_REG_LDB, QMX_REG_LDC,
+	QMX_REG_A_ZP, QMX_REG_B_ZP, QMX_REG_C_ZP, QMX_REG_QMIN, QMX_REG_QMAX,
+	QMX_REG_MULT, QMX_REG_SHIFT, QMX_REG_FLAGS,
+};
+
+struct qmx_karg_values {
+	uint32_t regs[QMX_MAP_SIZE / 4];
+};
+
+static inline void qmx_karg_capture(void *ctx, uint32_t offset, uint32_t value)
+{
+	struct qmx_karg_values *v = ctx;
+	if (offset < QMX_MAP_SIZE)
+		v->regs[offset / 4] = value;
+}
+
+/* Register values of the scalar arguments of `p` (pointers are set apart). */
+static inline void qmx_karg_fill(const qmx_gemm_params *p, struct qmx_karg_values *v)
+{
+	struct qmx_jobprog_gemm g;
+
+	memset(&g, 0, sizeof(g));
+	g.m = (uint32_t)p->m;
+	g.n = (uint32_t)p->n;
+	g.k = (uint32_t)p->k;
+	g.lda = (uint32_t)p->lda;
+	g.ldb = (uint32_t)p->ldb;
+	g.ldc = (uint32_t)p->ldc;
+	g.a_zero_point = p->a_zero_point;
+	g.b_zero_point = p->b_zero_point;
+	g.c_zero_point = p->c_zero_point;
+	g.out_int8 = p->out_type == QMX_OUT_INT8;
+	g.per_channel = g.out_int8 && p->quant_mode == QMX_QUANT_PER_CHANNEL;
+	g.has_bias = p->has_bias == 1;
+	g.multiplier = p->multiplier;
+	g.shift = p->shift;
+	g.qmin = p->qmin;
+	g.qmax = p->qmax;
+	memset(v, 0, sizeof(*v));
+	qmx_jobprog_write_gemm(&g, qmx_karg_capture, v);
+}
+
+static inline uint32_t qmx_karg_scalar(const struct qmx_karg_values *v, int index)
+{
+	return v->regs[qmx_karg_reg[index] / 4];
+}
+
+#endif /* QMX_KERNEL_ARGS_H */
