@@ -1,0 +1,228 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Quantization-aware training of a 64-128-10 MLP on the digits set.
+
+The forward GEMMs run in int8 on a qmx device through ``qmx.torch.QLinear``
+(straight-through estimator in the backward), next to the same model in
+fp32 PyTorch from the same initial weights and batch order.
+
+Data: the 1,797 8x8 images of scikit-learn's digits set, as Debian's
+python3-sklearn ships it (read directly, sklearn is not imported); pixels
+0..16 scaled to [0, 1].  Split: image i is a test image when i % 5 == 4
+(1,438 training, 359 test images) - the split of host-examples/train_digits.
+
+    /usr/bin/python3 python/examples/train_digits.py --device sim --epochs 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+import qmx
+import qmx.torch as qtorch
+
+DIGITS = Path("/usr/lib/python3/dist-packages/sklearn/datasets/data/"
+              "digits.csv.gz")
+
+
+def load_digits(path: Optional[Path] = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The digits images (float32, N x 64 in [0, 1]) and labels (int64)."""
+    path = Path(path or os.environ.get("QMX_DIGITS_CSV") or DIGITS)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"digits data set not found at {path}: it ships with Debian's "
+            "python3-sklearn (apt-get install python3-sklearn), or set "
+            "QMX_DIGITS_CSV")
+    with gzip.open(path, "rt") as f:
+        data = np.loadtxt(f, delimiter=",", dtype=np.float64)
+    if data.ndim != 2 or data.shape[1] != 65:
+        raise ValueError(f"{path}: expected 65 columns, got shape "
+                         f"{data.shape}")
+    x = (data[:, :64] / 16.0).astype(np.float32)
+    y = data[:, 64].astype(np.int64)
+    if x.min() < 0 or x.max() > 1 or y.min() < 0 or y.max() > 9:
+        raise ValueError(f"{path}: pixels outside 0..16 or labels outside "
+                         "0..9")
+    return x, y
+
+
+def split(x: np.ndarray, y: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fixed split: index i % 5 == 4 is test, the rest is training."""
+    test = np.arange(len(x)) % 5 == 4
+    return x[~test], y[~test], x[test], y[test]
+
+
+def make_model(qat: bool, device: Optional[qmx.Device], seed: int,
+               meter: Optional[qmx.Meter] = None) -> nn.Module:
+    """The MLP; with ``qat`` its two linear layers are QLinear on device."""
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    if qat:
+        qtorch.quantize_model(model, device=device, meter=meter)
+    return model
+
+
+@dataclass
+class Epoch:
+    """One epoch's figures."""
+
+    loss: float
+    accuracy: float
+    seconds: float
+    host_j: Optional[float] = None
+    device_j: Optional[float] = None
+    carbon_g: Optional[float] = None
+    method: str = ""
+
+
+@dataclass
+class Run:
+    """A whole training run."""
+
+    name: str
+    epochs: list[Epoch] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        """Final test accuracy."""
+        return self.epochs[-1].accuracy
+
+
+def _meter(what: str) -> Optional[qmx.Meter]:
+    try:
+        return qmx.Meter(what)
+    except qmx.QmxError as exc:
+        print(f"note: no energy meter '{what}' ({exc}); time only",
+              file=sys.stderr)
+        return None
+
+
+def train(qat: bool, device_uri: str = "cpu", epochs: int = 20,
+          batch: int = 32, lr: float = 0.05, momentum: float = 0.9,
+          seed: int = 42, data: Optional[Path] = None,
+          log: Any = print) -> Run:
+    """Train and evaluate; returns per-epoch loss, accuracy, time, energy."""
+    x, y = load_digits(data)
+    xtr, ytr, xte, yte = (torch.from_numpy(a) for a in split(x, y))
+    device = qmx.Device(device_uri) if qat else None
+    on_cpu = device is None or device.info["backend"].startswith("cpu")
+    host_meter = _meter("cpu")
+    dev_meter = None if on_cpu else _meter(device.uri)
+    model = make_model(qat, device, seed, dev_meter)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    gen = torch.Generator().manual_seed(seed)
+    name = f"int8-QAT on {device.uri}" if qat else "fp32 PyTorch on the CPU"
+    run = Run(name)
+    log(f"{name}: batch {batch}, lr {lr}, momentum {momentum}, seed {seed}, "
+        f"{len(xtr)} train / {len(xte)} test images")
+    for ep in range(1, epochs + 1):
+        t0 = time.perf_counter()
+        for m in (host_meter, dev_meter):
+            if m:
+                m.start()
+        order = torch.randperm(len(xtr), generator=gen)
+        total = 0.0
+        model.train()
+        for s in range(0, len(xtr), batch):
+            idx = order[s:s + batch]
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(xtr[idx]), ytr[idx],
+                                               reduction="sum")
+            total += float(loss)
+            (loss / len(idx)).backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():  # in chunks of 128 images, as the C example
+            correct = sum(int((model(xte[s:s + 128]).argmax(1)
+                               == yte[s:s + 128]).sum())
+                          for s in range(0, len(xte), 128))
+        acc = correct / len(xte)
+        e = Epoch(total / len(xtr), acc, time.perf_counter() - t0)
+        if host_meter:
+            r = host_meter.stop()
+            e.host_j, e.carbon_g = r["joules"], r["carbon_g"]
+            e.method = f"{r['source_name']} {r['method']}"
+        if dev_meter:
+            r = dev_meter.stop()
+            e.device_j = r["joules"]
+            e.carbon_g = (e.carbon_g or 0.0) + r["carbon_g"]
+        run.epochs.append(e)
+        line = (f"{name} epoch {ep:2d}: loss {e.loss:.4f}  test accuracy "
+                f"{100 * acc:.2f} %  time {e.seconds:.3f} s")
+        if e.host_j is not None:
+            line += f"  host {e.host_j:.3f} J ({e.method})"
+        if e.device_j is not None:
+            line += f"  device {e.device_j:.3g} J"
+        if e.carbon_g is not None:
+            line += f"  {e.carbon_g:.3g} gCO2e"
+        log(line)
+    return run
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Command line: QAT on --device and the fp32 baseline, then a summary."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="cpu", help="qmx device URI")
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--data", type=Path, default=None)
+    ap.add_argument("--mode", choices=["qat", "fp32", "both"], default="both")
+    ap.add_argument("--min-accuracy", type=float, default=0.95)
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 unless each run's loss fell and its test "
+                    "accuracy is >= --min-accuracy")
+    args = ap.parse_args(argv)
+    if args.epochs < 1 or args.batch < 1:
+        ap.error("--epochs and --batch must be >= 1")
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    runs = []
+    try:
+        if args.mode in ("qat", "both"):
+            runs.append(train(True, args.device, args.epochs, args.batch,
+                              args.lr, seed=args.seed, data=args.data))
+        if args.mode in ("fp32", "both"):
+            runs.append(train(False, epochs=args.epochs, batch=args.batch,
+                              lr=args.lr, seed=args.seed, data=args.data))
+    except (FileNotFoundError, qmx.QmxError) as exc:
+        print(f"train_digits: {exc}", file=sys.stderr)
+        return 1
+    print(f"\nsummary ({args.epochs} epochs):")
+    rc = 0
+    for r in runs:
+        secs = sum(e.seconds for e in r.epochs)
+        joules = sum(e.host_j or 0.0 for e in r.epochs) + sum(
+            e.device_j or 0.0 for e in r.epochs)
+        print(f"  {r.name:28s} test accuracy {100 * r.accuracy:.2f} %  "
+              f"loss {r.epochs[0].loss:.4f} -> {r.epochs[-1].loss:.4f}  "
+              f"time {secs:.2f} s  energy {joules:.2f} J")
+        if args.check:
+            if not r.epochs[-1].loss < r.epochs[0].loss:
+                print(f"CHECK FAILED: {r.name}: loss did not decrease")
+                rc = 1
+            if not r.accuracy >= args.min_accuracy:
+                print(f"CHECK FAILED: {r.name}: accuracy {r.accuracy:.4f} < "
+                      f"{args.min_accuracy}")
+                rc = 1
+    if len(runs) == 2:
+        print(f"  accuracy gap (fp32 - int8-QAT): "
+              f"{100 * (runs[1].accuracy - runs[0].accuracy):+.2f} points")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

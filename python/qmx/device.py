@@ -1,0 +1,343 @@
+# SPDX-License-Identifier: MIT
+"""Devices, device buffers, jobs and the int8 GEMM."""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any, Optional
+
+import numpy as np
+
+from . import _arrays
+from ._lib import (DeviceInfo, GemmDesc, GemmHostOperands, GemmParams,
+                   JobStats, check, lib)
+
+OUT_INT32 = 0
+OUT_INT8 = 1
+SYNC_TO_DEVICE = 1
+SYNC_FROM_DEVICE = 2
+
+# qmx_device_info.features bits (QMX_FEATURE_* in qmx.h).
+FEATURES = {
+    "int32_out": 1 << 0, "int8_out": 1 << 1, "per_channel": 1 << 2,
+    "bias": 1 << 3, "device_memory": 1 << 4, "simulated": 1 << 5,
+    "counters": 1 << 6, "power_sensor": 1 << 7,
+}
+
+
+def backends() -> list[str]:
+    """Names of the backends compiled into libqmx."""
+    names = lib().qmx_backend_names()
+    out: list[str] = []
+    i = 0
+    while names[i]:
+        out.append(names[i].decode())
+        i += 1
+    return out
+
+
+def default_device_uri() -> str:
+    """The URI ``Device()`` opens without an argument."""
+    return lib().qmx_default_device_uri().decode()
+
+
+def list_devices() -> list[dict[str, Any]]:
+    """Every device the built backends can see, as dicts of their info."""
+    count = ctypes.c_size_t(0)
+    check(lib().qmx_device_list(None, 0, ctypes.byref(count)))
+    infos = (DeviceInfo * max(count.value, 1))()
+    check(lib().qmx_device_list(infos, count.value, ctypes.byref(count)))
+    return [infos[i].as_dict() for i in range(min(count.value, len(infos)))]
+
+
+class Device:
+    """An open qmx device (``"cpu"``, ``"sim"``, ``"kmod"``, ...).
+
+    ``None`` opens ``$QMX_DEVICE`` or the default device.  Use as a context
+    manager or call :meth:`close`.
+    """
+
+    def __init__(self, uri: Optional[str] = None) -> None:
+        handle = ctypes.c_void_p()
+        check(lib().qmx_device_open(uri.encode() if uri else None,
+                                    ctypes.byref(handle)))
+        self._handle: Optional[int] = handle.value
+        self.info = self.query()
+        self.uri: str = self.info["uri"]
+
+    @property
+    def handle(self) -> int:
+        """The raw ``qmx_device *`` (raises once closed)."""
+        if not self._handle:
+            raise ValueError("device: already closed")
+        return self._handle
+
+    def has(self, feature: str) -> bool:
+        """Whether the device has a feature ("int8_out", "per_channel"...)."""
+        if feature not in FEATURES:
+            raise ValueError(f"feature: {feature!r} is not one of "
+                             f"{', '.join(FEATURES)}")
+        return bool(self.info["features"] & FEATURES[feature])
+
+    def query(self) -> dict[str, Any]:
+        """The device's ``qmx_device_info`` as a dict."""
+        info = DeviceInfo()
+        check(lib().qmx_device_query(self.handle, ctypes.byref(info)))
+        return info.as_dict()
+
+    def close(self) -> None:
+        """Drop this handle's reference (buffers and plans hold their own)."""
+        if self._handle:
+            lib().qmx_device_del(self._handle)
+            self._handle = None
+
+    def __enter__(self) -> "Device":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass
+
+    def __repr__(self) -> str:
+        return f"Device({self.uri!r}, {self.info.get('name', '')!r})"
+
+    def buffer(self, size: int) -> "Buffer":
+        """Allocate ``size`` bytes of device memory."""
+        return Buffer(self, size)
+
+
+class Buffer:
+    """Device memory, mapped into the host; :meth:`array` views it."""
+
+    def __init__(self, device: Device, size: int) -> None:
+        if not isinstance(size, int) or size <= 0:
+            raise ValueError(f"size: {size!r} must be a positive int")
+        handle = ctypes.c_void_p()
+        check(lib().qmx_buffer_new(device.handle, size, 0,
+                                   ctypes.byref(handle)))
+        self._handle: Optional[int] = handle.value
+        self.device = device
+        self.size = size
+        host = ctypes.c_void_p()
+        try:
+            check(lib().qmx_buffer_map(self._handle, ctypes.byref(host)))
+        except Exception:
+            lib().qmx_buffer_del(self._handle)
+            self._handle = None
+            raise
+        self._host = host.value
+
+    @property
+    def handle(self) -> int:
+        """The raw ``qmx_buffer *`` (raises once freed)."""
+        if not self._handle:
+            raise ValueError("buffer: already freed")
+        return self._handle
+
+    def array(self, dtype: Any = np.int8, shape: Optional[tuple[int, ...]]
+              = None, offset: int = 0) -> np.ndarray:
+        """A numpy view of the mapped memory (no copy); keeps it alive."""
+        dt = np.dtype(dtype)
+        count = (self.size - offset) // dt.itemsize
+        if shape is not None:
+            need = int(np.prod(shape))
+            if need > count:
+                raise ValueError(f"shape: {shape} needs {need * dt.itemsize} "
+                                 f"bytes from offset {offset}, buffer has "
+                                 f"{self.size - offset}")
+            count = need
+        if offset < 0 or offset >= self.size or offset % dt.itemsize:
+            raise ValueError(f"offset: {offset} outside the buffer or not "
+                             f"aligned to {dt.itemsize}")
+        self.handle  # raises once freed
+        raw = (ctypes.c_uint8 * (count * dt.itemsize)).from_address(
+            self._host + offset)
+        raw._qmx_owner = self  # the view keeps the buffer alive
+        view = np.frombuffer(raw, dtype=dt, count=count)
+        return view.reshape(shape) if shape is not None else view
+
+    def sync(self, direction: int, offset: int = 0,
+             size: Optional[int] = None) -> None:
+        """Make [offset, offset + size) coherent (SYNC_TO/FROM_DEVICE)."""
+        check(lib().qmx_buffer_sync(self.handle, direction, offset,
+                                    self.size - offset if size is None
+                                    else size))
+
+    def free(self) -> None:
+        """Unmap and free now (views made by :meth:`array` keep it alive)."""
+        if self._handle:
+            lib().qmx_buffer_unmap(self._handle)
+            lib().qmx_buffer_del(self._handle)
+            self._handle = None
+
+    def __del__(self) -> None:
+        try:
+            self.free()
+        except Exception:
+            pass
+
+
+class Job:
+    """A submitted GEMM; :meth:`wait` for it, then read :attr:`stats`."""
+
+    def __init__(self, handle: int, keep: list[Any]) -> None:
+        self._handle: Optional[int] = handle
+        self._keep = keep  # buffers must outlive the job
+        self.stats: Optional[dict[str, Any]] = None
+
+    def wait(self, timeout_s: Optional[float] = None) -> dict[str, Any]:
+        """Wait (at most ``timeout_s`` seconds) and return the job stats."""
+        if not self._handle:
+            if self.stats is None:
+                raise ValueError("job: already released")
+            return self.stats
+        ns = -1 if timeout_s is None else int(timeout_s * 1e9)
+        check(lib().qmx_job_wait(self._handle, ns))
+        st = JobStats()
+        check(lib().qmx_job_get_stats(self._handle, ctypes.byref(st)))
+        self.stats = st.as_dict()
+        lib().qmx_job_del(self._handle)
+        self._handle = None
+        self._keep = []
+        return self.stats
+
+    def __del__(self) -> None:
+        try:
+            if self._handle:
+                lib().qmx_job_del(self._handle)
+        except Exception:
+            pass
+
+
+def _params(m: int, n: int, k: int, lda: int, ldb: int, ldc: int,
+            a_zero_point: int, b_zero_point: int, c_zero_point: int,
+            out_int8: bool, multiplier: Any, shift: Any, qmin: int,
+            qmax: int, has_bias: bool) -> tuple[GemmParams, bool]:
+    p = GemmParams()
+    lib().qmx_gemm_params_init(ctypes.byref(p), m, n, k)
+    p.lda, p.ldb, p.ldc = lda, ldb, ldc
+    p.a_zero_point = a_zero_point
+    p.b_zero_point = b_zero_point
+    p.c_zero_point = c_zero_point
+    p.out_type = OUT_INT8 if out_int8 else OUT_INT32
+    p.qmin, p.qmax = qmin, qmax
+    p.has_bias = int(has_bias)
+    per_channel = isinstance(multiplier, np.ndarray)
+    if out_int8 and not per_channel:
+        p.multiplier, p.shift = int(multiplier), int(shift)
+    p.quant_mode = 1 if per_channel else 0
+    return p, per_channel
+
+
+def gemm(device: Device, a: np.ndarray, b: np.ndarray, *,
+         out_dtype: Any = np.int32, a_zero_point: int = 0,
+         b_zero_point: int = 0, c_zero_point: int = 0,
+         bias: Optional[np.ndarray] = None, multiplier: Any = 1 << 30,
+         shift: Any = 1, qmin: int = -128, qmax: int = 127,
+         out: Optional[np.ndarray] = None,
+         stats: bool = False) -> Any:
+    """C = A x B in int8 on ``device``, with the semantics of qmx.h.
+
+    ``a`` (M x K) and ``b`` (K x N) are int8 with contiguous rows (row
+    slices are passed without copying).  ``out_dtype`` int32 gives
+    ``acc + bias``; int8 gives the requantized, clamped output with
+    ``multiplier``/``shift`` scalars (per tensor) or int32 arrays of N
+    entries (per output channel).  ``out`` may be a preallocated M x N array
+    (rows contiguous).  With ``stats=True`` returns ``(c, job_stats)``.
+    """
+    a, lda = _arrays.matrix("a", a, np.int8)
+    b, ldb = _arrays.matrix("b", b, np.int8)
+    m, k = a.shape
+    if b.shape[0] != k:
+        raise ValueError(f"b: shape {b.shape} does not match a {a.shape} "
+                         f"(b needs {k} rows)")
+    n = b.shape[1]
+    odt = np.dtype(out_dtype)
+    if odt not in (np.dtype(np.int32), np.dtype(np.int8)):
+        raise TypeError(f"out_dtype: {odt} must be int32 or int8")
+    if out is None:
+        out = np.empty((m, n), dtype=odt)
+    out, ldc = _arrays.matrix("out", out, odt, writable=True)
+    if out.shape != (m, n):
+        raise ValueError(f"out: shape {out.shape}, expected {(m, n)}")
+    ops = GemmHostOperands()
+    ops.a, ops.b, ops.c = a.ctypes.data, b.ctypes.data, out.ctypes.data
+    if bias is not None:
+        bias = _arrays.vector("bias", bias, np.int32, n)
+        ops.bias = bias.ctypes.data
+    int8_out = odt == np.dtype(np.int8)
+    if isinstance(multiplier, np.ndarray) or isinstance(shift, np.ndarray):
+        if not int8_out:
+            raise ValueError("multiplier: per-channel arrays need "
+                             "out_dtype int8")
+        multiplier = _arrays.vector("multiplier", multiplier, np.int32, n)
+        shift = _arrays.vector("shift", shift, np.int32, n)
+        ops.multipliers = multiplier.ctypes.data
+        ops.shifts = shift.ctypes.data
+    p, _ = _params(m, n, k, lda, ldb, ldc, a_zero_point, b_zero_point,
+                   c_zero_point, int8_out, multiplier, shift, qmin, qmax,
+                   bias is not None)
+    st = JobStats()
+    check(lib().qmx_gemm(device.handle, ctypes.byref(p), ctypes.byref(ops),
+                         ctypes.byref(st)))
+    return (out, st.as_dict()) if stats else out
+
+
+def gemm_reference(a: np.ndarray, b: np.ndarray, **kwargs: Any
+                   ) -> np.ndarray:
+    """The golden reference (plain C) with the arguments of :func:`gemm`."""
+    out_dtype = np.dtype(kwargs.pop("out_dtype", np.int32))
+    bias = kwargs.pop("bias", None)
+    multiplier = kwargs.pop("multiplier", 1 << 30)
+    shift = kwargs.pop("shift", 1)
+    a, lda = _arrays.matrix("a", a, np.int8)
+    b, ldb = _arrays.matrix("b", b, np.int8)
+    m, k = a.shape
+    if b.shape[0] != k:
+        raise ValueError(f"b: shape {b.shape} does not match a {a.shape}")
+    n = b.shape[1]
+    out = np.empty((m, n), dtype=out_dtype)
+    ops = GemmHostOperands()
+    ops.a, ops.b, ops.c = a.ctypes.data, b.ctypes.data, out.ctypes.data
+    if bias is not None:
+        bias = _arrays.vector("bias", bias, np.int32, n)
+        ops.bias = bias.ctypes.data
+    if isinstance(multiplier, np.ndarray):
+        multiplier = _arrays.vector("multiplier", multiplier, np.int32, n)
+        shift = _arrays.vector("shift", shift, np.int32, n)
+        ops.multipliers = multiplier.ctypes.data
+        ops.shifts = shift.ctypes.data
+    p, _ = _params(m, n, k, lda, ldb, n, kwargs.pop("a_zero_point", 0),
+                   kwargs.pop("b_zero_point", 0),
+                   kwargs.pop("c_zero_point", 0),
+                   out_dtype == np.dtype(np.int8), multiplier, shift,
+                   kwargs.pop("qmin", -128), kwargs.pop("qmax", 127),
+                   bias is not None)
+    if kwargs:
+        raise TypeError(f"unexpected arguments: {', '.join(kwargs)}")
+    check(lib().qmx_gemm_reference(ctypes.byref(p), ctypes.byref(ops)))
+    return out
+
+
+def gemm_submit(device: Device, a: Buffer, b: Buffer, c: Buffer, m: int,
+                n: int, k: int, *, a_zero_point: int = 0,
+                b_zero_point: int = 0) -> Job:
+    """Queue an int32-output GEMM on device buffers; returns a :class:`Job`.
+
+    The operands are row-major and packed (lda = k, ldb = n, ldc = n); sync
+    the inputs to the device first and ``c`` back after :meth:`Job.wait`.
+    """
+    d = GemmDesc()
+    lib().qmx_gemm_params_init(ctypes.byref(d.params), m, n, k)
+    d.params.a_zero_point = a_zero_point
+    d.params.b_zero_point = b_zero_point
+    d.a.buffer, d.b.buffer, d.c.buffer = a.handle, b.handle, c.handle
+    job = ctypes.c_void_p()
+    check(lib().qmx_gemm_submit(device.handle, ctypes.byref(d),
+                                ctypes.byref(job)))
+    return Job(job.value, [a, b, c, device])

@@ -1,0 +1,195 @@
+# SPDX-License-Identifier: MIT
+"""PyTorch layers whose forward GEMM runs in int8 on a qmx device.
+
+``QLinear`` is a drop-in ``nn.Linear`` for quantization-aware training:
+the forward quantizes the input (per tensor, asymmetric by default) and the
+weight (per output channel, symmetric by default), runs the int8 GEMM on a
+qmx device and returns float32.  The backward uses the straight-through
+estimator: the quantizers count as the identity, so the gradients are those
+of a float linear layer evaluated at the fake-quantized input and weight
+(``grad_input = grad @ fq(W)``, ``grad_weight = grad^T @ fq(x)``).  The
+ranges come from each batch's data, so nothing is clipped and no clipping
+mask is needed.  CPU float32 tensors only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from .device import Device
+from .meter import Meter
+from .quant import QGemm
+
+
+def _check_tensor(name: str, t: torch.Tensor) -> None:
+    if t.dtype != torch.float32:
+        raise TypeError(f"{name}: dtype is {t.dtype}, expected torch.float32")
+    if t.device.type != "cpu":
+        raise ValueError(f"{name}: tensor is on {t.device}, qmx reads host "
+                         "(CPU) memory; move it with .cpu()")
+
+
+class QLinearFunction(torch.autograd.Function):
+    """Fake-quant linear: int8 forward on a qmx device, STE backward."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor,
+                bias: Optional[torch.Tensor], layer: "QLinear",
+                grad_enabled: bool = True) -> torch.Tensor:
+        _check_tensor("input", x)
+        _check_tensor("weight", weight)
+        if x.shape[-1] != weight.shape[1]:
+            raise ValueError(f"input: last dimension {x.shape[-1]} != "
+                             f"in_features {weight.shape[1]}")
+        lead = x.shape[:-1]
+        x2 = x.detach().reshape(-1, x.shape[-1]).contiguous().numpy()
+        # The GEMM takes B as K x N row-major: the transposed weight.
+        w_t = weight.detach().t().contiguous().numpy()
+        b = None if bias is None else bias.detach().contiguous().numpy()
+        rows = x2.shape[0]
+        plan = layer._plan_for(rows)
+        out = np.empty((rows, weight.shape[0]), dtype=np.float32)
+        # Under torch.no_grad() (evaluation) the backward never runs.
+        need_grad = grad_enabled and any(ctx.needs_input_grad[:3])
+        fq_x = np.empty_like(x2) if need_grad else x2[:0]
+        fq_w = np.empty_like(w_t) if need_grad else w_t[:0]
+        # Batches above the device's largest M run in chunks of rows, each
+        # with its own input scale (weights quantize identically in each).
+        for s in range(0, rows, plan.max_m):
+            e = min(rows, s + plan.max_m)
+            plan.submit(x2[s:e], w_t, bias=b, out=out[s:e],
+                        b_per_channel=layer.per_channel,
+                        a_scheme=layer.input_scheme,
+                        b_scheme=layer.weight_scheme)
+            layer._account(plan.wait(layer.timeout_s))
+            if need_grad:  # the operands as the device saw them, for the STE
+                plan.fake_quantized(fq_x[s:e], fq_w)
+        ctx.save_for_backward(torch.from_numpy(fq_x), torch.from_numpy(fq_w))
+        ctx.has_bias = bias is not None
+        ctx.lead = lead
+        return torch.from_numpy(out).reshape(*lead, weight.shape[0])
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[Any, ...]:
+        fq_x, fq_w = ctx.saved_tensors  # M x K, K x N
+        g = grad_out.reshape(-1, grad_out.shape[-1])
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = (g @ fq_w.t()).reshape(*ctx.lead, fq_w.shape[0])
+        if ctx.needs_input_grad[1]:
+            grad_w = g.t() @ fq_x
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            grad_b = g.sum(0)
+        return grad_x, grad_w, grad_b, None, None
+
+
+class QLinear(nn.Module):
+    """``nn.Linear`` with its forward GEMM in int8 on a qmx device (QAT).
+
+    Args:
+        in_features, out_features, bias: as ``nn.Linear``.
+        device: a :class:`qmx.Device`, a URI (``"cpu"``, ``"sim"``), or
+            ``None`` for the default device.
+        per_channel: one weight scale per output feature (default True).
+        input_scheme / weight_scheme: ``"asymmetric"`` or ``"symmetric"``.
+        meter: a device :class:`qmx.Meter` to which every job is added.
+        timeout_s: bound on each device wait (None: unbounded).
+
+    The plan's device buffers are sized for the largest batch seen and
+    reused; a larger batch reallocates them once.
+    """
+
+    def __init__(self, in_features: int, out_features: int,
+                 bias: bool = True, device: Any = None,
+                 per_channel: bool = True,
+                 input_scheme: str = "asymmetric",
+                 weight_scheme: str = "symmetric",
+                 meter: Optional[Meter] = None,
+                 timeout_s: Optional[float] = 600.0) -> None:
+        super().__init__()
+        if in_features <= 0 or out_features <= 0:
+            raise ValueError(f"in_features ({in_features}) and out_features "
+                             f"({out_features}) must be > 0")
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = nn.Parameter(torch.empty(out_features, in_features))
+        self.bias = nn.Parameter(torch.empty(out_features)) if bias else None
+        self.qmx_device = (device if isinstance(device, Device)
+                           else Device(device))
+        self.per_channel = per_channel
+        self.input_scheme = input_scheme
+        self.weight_scheme = weight_scheme
+        self.meter = meter
+        self.timeout_s = timeout_s
+        self.jobs = 0
+        self.device_ns = 0
+        self.energy_j = 0.0
+        self._plan: Optional[QGemm] = None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """The initialisation of ``nn.Linear``."""
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features)
+            nn.init.uniform_(self.bias, -bound, bound)
+
+    @classmethod
+    def from_linear(cls, linear: nn.Linear, **kwargs: Any) -> "QLinear":
+        """A QLinear with the weights of ``linear`` (copied)."""
+        q = cls(linear.in_features, linear.out_features,
+                linear.bias is not None, **kwargs)
+        with torch.no_grad():
+            q.weight.copy_(linear.weight)
+            if linear.bias is not None:
+                q.bias.copy_(linear.bias)
+        return q
+
+    def _plan_for(self, rows: int) -> QGemm:
+        limit = int(self.qmx_device.info["max_dim"]) or rows
+        rows = max(1, min(rows, limit))
+        if self._plan is None or rows > self._plan.max_m:
+            if self._plan is not None:
+                self._plan.close()
+            self._plan = QGemm(self.qmx_device, rows, self.out_features,
+                               self.in_features)
+        return self._plan
+
+    def _account(self, stats: dict[str, Any]) -> None:
+        self.jobs += 1
+        self.device_ns += int(stats["device_ns"])
+        self.energy_j += float(stats["energy_j"])
+        if self.meter is not None:
+            self.meter.add_job(stats)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """int8 forward on the qmx device; STE backward."""
+        return QLinearFunction.apply(x, self.weight, self.bias, self,
+                                     torch.is_grad_enabled())
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, "
+                f"out_features={self.out_features}, "
+                f"bias={self.bias is not None}, "
+                f"device={self.qmx_device.uri!r}, "
+                f"per_channel={self.per_channel}")
+
+
+def quantize_model(model: nn.Module, **kwargs: Any) -> nn.Module:
+    """Replace every ``nn.Linear`` in ``model`` by a :class:`QLinear`."""
+    if not isinstance(kwargs.get("device"), Device):
+        kwargs["device"] = Device(kwargs.get("device"))
+    for name, child in model.named_children():
+        if isinstance(child, nn.Linear):
+            setattr(model, name, QLinear.from_linear(child, **kwargs))
+        else:
+            quantize_model(child, **kwargs)
+    return model
+
+
+__all__ = ["QLinear", "QLinearFunction", "quantize_model"]

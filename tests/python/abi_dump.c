@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * abi_dump.c - print the size and field offsets of every C structure the
+ * Python package mirrors with ctypes, one "struct field offset" line each
+ * ("struct - size" for the size), so test_abi.py can catch any drift.
+ */
+#include <stddef.h>
+#include <stdio.h>
+
+#include <qmx/qmx.h>
+
+#define SIZE(s) printf("%s - %zu\n", #s, sizeof(s))
+#define FIELD(s, f) printf("%s %s %zu\n", #s, #f, offsetof(s, f))
+
+int main(void)
+{
+	SIZE(qmx_device_info);
+	FIELD(qmx_device_info, uri);
+	FIELD(qmx_device_info, backend);
+	FIELD(qmx_device_info, name);
+	FIELD(qmx_device_info, detail);
+	FIELD(qmx_device_info, array_rows);
+	FIELD(qmx_device_info, features);
+	FIELD(qmx_device_info, max_dim);
+	FIELD(qmx_device_info, max_k);
+	SIZE(qmx_gemm_params);
+	FIELD(qmx_gemm_params, lda);
+	FIELD(qmx_gemm_params, a_zero_point);
+	FIELD(qmx_gemm_params, out_type);
+	FIELD(qmx_gemm_params, multiplier);
+	FIELD(qmx_gemm_params, has_bias);
+	SIZE(qmx_gemm_host_operands);
+	FIELD(qmx_gemm_host_operands, bias);
+	FIELD(qmx_gemm_host_operands, c);
+	SIZE(qmx_gemm_desc);
+	FIELD(qmx_gemm_desc, a);
+	FIELD(qmx_gemm_desc, shifts);
+	SIZE(qmx_job_stats);
+	FIELD(qmx_job_stats, macs);
+	FIELD(qmx_job_stats, threads);
+	FIELD(qmx_job_stats, energy_source);
+	FIELD(qmx_job_stats, energy_j);
+	FIELD(qmx_job_stats, carbon_embodied_g);
+	SIZE(qmx_qparams);
+	FIELD(qmx_qparams, zero_point);
+	SIZE(qmx_qgemm_args);
+	FIELD(qmx_qgemm_args, a);
+	FIELD(qmx_qgemm_args, lda);
+	FIELD(qmx_qgemm_args, bias);
+	FIELD(qmx_qgemm_args, ldc);
+	FIELD(qmx_qgemm_args, relu);
+	FIELD(qmx_qgemm_args, a_qparams);
+	FIELD(qmx_qgemm_args, c_qparams);
+	SIZE(qmx_energy_reading);
+	FIELD(qmx_energy_reading, source);
+	FIELD(qmx_energy_reading, method);
+	FIELD(qmx_energy_reading, detail);
+	FIELD(qmx_energy_reading, grid_g_per_kwh);
+	FIELD(qmx_energy_reading, carbon_embodied_g);
+	return 0;
+}
