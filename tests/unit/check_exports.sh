@@ -14,11 +14,18 @@ for sym in qmx_strerror qmx_error_name qmx_last_error qmx_device_open qmx_device
 	qmx_buffer_size qmx_buffer_del qmx_gemm_params_init qmx_gemm_params_check \
 	qmx_gemm_reference qmx_gemm_submit qmx_job_wait qmx_job_get_stats qmx_job_del \
 	qmx_gemm qmx_quantize_multiplier qmx_srdhm qmx_rdbpot \
-	qmx_multiply_by_quantized_multiplier; do
+	qmx_multiply_by_quantized_multiplier \
+	qmx_qparams_from_minmax qmx_qparams_choose qmx_qparams_choose_per_channel qmx_quantize \
+	qmx_dequantize qmx_fake_quantize qmx_quantize_per_channel qmx_dequantize_per_channel \
+	qmx_qgemm_args_init qmx_qgemm_new qmx_qgemm_del qmx_qgemm_submit qmx_qgemm_wait \
+	qmx_qgemm_run qmx_qgemm_last_qparams qmx_qgemm_fake_quantized \
+	qmx_meter_new qmx_meter_start qmx_meter_stop qmx_meter_del qmx_sci qmx_sci_embodied \
+	qmx_act_cpa qmx_act_chip qmx_carbon_config_get qmx_grid_intensity qmx_device_embodied \
+	qmx_accel_energy qmx_energy_model_name; do
 	printf '%s\n' "$exported" | grep -qx "$sym" || { echo "missing export: $sym"; exit 1; }
 done
 # Internal helpers must stay hidden.
-for sym in qmx_fail qmx_job_complete qmx_now_ns qmx_backend_cpu_ops; do
+for sym in qmx_fail qmx_job_complete qmx_now_ns qmx_backend_cpu_ops qmx_rapl_open qmx_data_load; do
 	if printf '%s\n' "$exported" | grep -qx "$sym"; then echo "internal symbol exported: $sym"; exit 1; fi
 done
 echo "exports ok: $(printf '%s\n' "$exported" | wc -l) qmx_ symbols"

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cpu_kernels.h - the CPU GEMM kernels behind the "cpu" backend: a fast path
- * (AVX2 when cpuid says so, portable C otherwise), multithreaded, bit-exact
- * with qmx_gemm_reference() on every input.
+ * (AVX-512 VNNI or AVX2 when cpuid says so, portable C otherwise),
+ * multithreaded, bit-exact with qmx_gemm_reference() on every input.
  */
 #ifndef QMX_CPU_KERNELS_H
 #define QMX_CPU_KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "qmx/qmx.h"
@@ -14,15 +15,94 @@
 struct qmx_cpu_run {
 	unsigned threads; /* in: threads to use (0 = all online CPUs); out: used */
 	uint64_t cpu_ns;  /* out: CPU time consumed by all threads */
-	const char *isa;  /* out: kernel that ran ("avx2", "portable") */
+	const char *isa;  /* out: kernel that ran ("avx512vnni", "avx2", "portable") */
 };
 
-/* Params and operands are already validated. */
+/* Params and operands are already validated.  $QMX_CPU_ISA
+ * (portable|avx2|avx512vnni) forces a kernel; any other value, or one this
+ * CPU lacks, fails with QMX_EINVAL / QMX_ENOTSUP. */
 int qmx_cpu_gemm_fast(const qmx_gemm_params *p, const qmx_gemm_host_operands *ops,
 		      struct qmx_cpu_run *run);
 
-/* Kernel the fast path selects on this machine ("avx2" or "portable"). */
+/* Kernel the fast path selects on this machine ("avx512vnni", "avx2" or
+ * "portable"), honouring a valid $QMX_CPU_ISA. */
 const char *qmx_cpu_isa(void);
 unsigned qmx_cpu_online_threads(void);
+
+/*
+ * Internals shared by cpu_fast.c (driver, portable kernel) and the ISA files.
+ *
+ * Each kernel family packs K in groups of `kg` values so that one 32-bit
+ * lane holds a group of one row (A) or one column (B):
+ *   - int16 pairs (portable, avx2): int8 sign-extended to int16, kg = 2; a
+ *     multiply-add of pairs (vpmaddwd) is exact, |a·b + a'·b'| <= 2^15.
+ *   - uint8/int8 quads (avx512vnni): A stored as a + 128 in uint8, B as int8,
+ *     kg = 4; vpdpbusd adds the four products (|sum| <= 4·255·128) into the
+ *     lane without saturation.  The +128 comes back out with the column sums.
+ * Accumulators wrap modulo 2^32, as the reference's do.
+ *
+ * Packed A: micro-panels of `mr` rows; for each k group, the mr groups.
+ * Packed B: micro-panels of `nr` columns; for each k group, the nr groups.
+ * Short panels and K past its end are padded with zeros (A's padding is the
+ * packed value of 0, so padded K adds nothing).
+ */
+/* The output stage of one row of C, columns [0, n): with the raw sum s,
+ *   v = s + row_term − colterm + bias   (uint32, wrapping)
+ * (row_term and colterm[j] hold the zero-point terms of row i, column j)
+ * then stored as int32, or requantized to int8 exactly as qmx_q_requant(). */
+struct qmx_cpu_out {
+	const int32_t *s;
+	const uint32_t *colterm;
+	const int32_t *bias;   /* NULL: no bias */
+	const int32_t *mult;   /* per-channel multipliers, NULL: mult1 */
+	const int32_t *shift;  /* per-channel shifts, NULL: shift1 */
+	int32_t mult1, shift1; /* per-tensor */
+	uint32_t row_term;
+	int32_t zc, qmin, qmax;
+	int int8_out;
+	size_t n;
+	void *c;               /* int32_t[n] or int8_t[n] */
+};
+
+/* Columns [j0, n) of `o`, in plain C (the vector versions' tails). */
+void qmx_cpu_out_row_scalar(const struct qmx_cpu_out *o, size_t j0);
+
+struct qmx_cpu_isa {
+	const char *name;
+	unsigned mr, nr;  /* micro-tile rows, columns */
+	unsigned kg;      /* K values per group */
+	unsigned esize;   /* bytes per packed value */
+	int32_t a_offset; /* added to A when packed (0 or 128) */
+	/* c[mr][ldc] (=|+=) A micro-panel · B micro-panel over kcg groups. */
+	void (*kernel)(size_t kcg, const void *a, const void *b, int32_t *c,
+		       size_t ldc, int accumulate);
+	/* Pack rows [i0, i0+rows) × groups [g0, g0+kcg) of A, rows padded to mr. */
+	void (*pack_a)(const int8_t *a, size_t lda, size_t k, size_t i0, size_t rows,
+		       size_t g0, size_t kcg, void *dst);
+	/* Pack all of B's columns [j0, j0+nr) over kgs groups; add each
+	 * column's int8 sum into colsum[0 .. nr). */
+	void (*pack_b)(const int8_t *b, size_t ldb, size_t k, size_t n, size_t j0,
+		       size_t kgs, void *dst, uint32_t *colsum);
+	void (*out_row)(const struct qmx_cpu_out *o);
+};
+
+/* The kernel family `name` ("portable", "avx2", "avx512vnni") when this CPU
+ * runs it, else NULL. */
+const struct qmx_cpu_isa *qmx_cpu_isa_find(const char *name);
+
+extern const struct qmx_cpu_isa qmx_cpu_isa_portable;
+#if defined(__x86_64__)
+#define QMX_CPU_HAVE_X86 1
+extern const struct qmx_cpu_isa qmx_cpu_isa_avx2;
+extern const struct qmx_cpu_isa qmx_cpu_isa_avx512vnni;
+#endif
+
+/* Shared packing of the int16-pair layout (portable and avx2). */
+void qmx_cpu_pack_a_pairs(const int8_t *a, size_t lda, size_t k, size_t i0,
+			  size_t rows, size_t g0, size_t kcg, void *dst,
+			  unsigned mr);
+void qmx_cpu_pack_b_pairs(const int8_t *b, size_t ldb, size_t k, size_t n,
+			  size_t j0, size_t kgs, void *dst, uint32_t *colsum,
+			  unsigned nr);
 
 #endif /* QMX_CPU_KERNELS_H */

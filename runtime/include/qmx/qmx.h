@@ -217,7 +217,7 @@ QMX_API int qmx_gemm_reference(const qmx_gemm_params *p,
 enum qmx_energy_source {
 	QMX_ENERGY_NONE = 0,     /* no figure */
 	QMX_ENERGY_MEASURED = 1, /* from a meter (RAPL, hwmon, card sensor) */
-	QMX_ENERGY_MODELLED = 2, /* from activity counters x per-action energy */
+	QMX_ENERGY_MODELLED = 2, /* from a declared model: counters x per-action energy, CPU time x TDP share, or card power */
 };
 
 typedef struct qmx_job_stats {
