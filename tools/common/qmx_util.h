@@ -13,6 +13,10 @@
 
 #include "qmx/qmx.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* splitmix64: small, fast, and the same sequence on every machine. */
 typedef struct qmx_rng {
 	uint64_t state;
@@ -73,5 +77,9 @@ uint64_t qmx_output_checksum(const qmx_gemm_params *p, const void *c);
 
 /* "1x2x3" style parsing of an M,N,K triple; 0 or -1. */
 int qmx_parse_shape(const char *s, int64_t *m, int64_t *n, int64_t *k);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* QMX_UTIL_H */
