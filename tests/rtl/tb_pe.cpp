@@ -11,9 +11,7 @@
 #include <verilated.h>
 
 #include "Vqmx_pe.h"
-extern "C" { /* qmx_util.h has no C++ guards */
 #include "qmx_util.h"
-}
 
 int main(int argc, char **argv)
 {

@@ -12,9 +12,7 @@
 
 #include "Vqmx_requant.h"
 #include "qmx_quant.h"
-extern "C" { /* qmx_util.h has no C++ guards */
 #include "qmx_util.h"
-}
 
 struct Vec {
 	int32_t acc, bias, mult, shift, zc, qmin, qmax;

@@ -32,9 +32,7 @@
 #include "qmx/qmx.h"
 #include "qmx_jobprog.h"
 #include "qmx_regs.h"
-extern "C" { /* qmx_util.h has no C++ guards */
 #include "qmx_util.h"
-}
 #include "tb_axi_mem.h"
 
 static const uint64_t MEM_BASE = UINT64_C(0x100000000); /* exercises 64-bit addresses */
