@@ -99,6 +99,11 @@ void qmx_gem_sync_for_cpu(struct qmx_device *qdev, struct qmx_gem_object *bo)
  * must be one range in its address space - an IOMMU makes that so, or the
  * pages happen to be physically contiguous.
  */
+void qmx_dma_unmap_bo_shmem(struct qmx_device *qdev, struct qmx_gem_object *bo)
+{
+	/* The DMA mapping belongs to the shmem helper and goes with the BO. */
+}
+
 int qmx_dma_map_bo_contig(struct qmx_device *qdev, struct qmx_gem_object *bo,
 			  u64 *dev_addr)
 {

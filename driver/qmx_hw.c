@@ -2,10 +2,12 @@
 /* Copyright (C) 2026 The qmx authors */
 
 #include <linux/delay.h>
+#include <linux/io.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/module.h>
 
+#include <drm/drm_drv.h>
 #include <drm/drm_print.h>
 
 #include "qmx_drv.h"
@@ -54,6 +56,35 @@ bool qmx_hw_check_alive(struct qmx_device *qdev)
 	if (!atomic_xchg(&qdev->hw_lost, 1))
 		drm_err(&qdev->drm, "MAGIC unreadable: device lost\n");
 	return false;
+}
+
+/* A device that is gone (unplugged, unbound) reads as ~0 and is marked lost. */
+u32 qmx_mmio_read32(struct qmx_device *qdev, u32 offset)
+{
+	struct qmx_mmio *mmio = qdev->transport;
+	u32 val = ~0u;
+	int idx;
+
+	if (!drm_dev_enter(&qdev->drm, &idx)) {
+		atomic_set(&qdev->hw_lost, 1);
+		return val;
+	}
+	val = readl(mmio->regs + offset);
+	drm_dev_exit(idx);
+	return val;
+}
+
+void qmx_mmio_write32(struct qmx_device *qdev, u32 offset, u32 value)
+{
+	struct qmx_mmio *mmio = qdev->transport;
+	int idx;
+
+	if (!drm_dev_enter(&qdev->drm, &idx)) {
+		atomic_set(&qdev->hw_lost, 1);
+		return;
+	}
+	writel(value, mmio->regs + offset);
+	drm_dev_exit(idx);
 }
 
 u32 qmx_hw_read32(struct qmx_device *qdev, u32 offset)

@@ -31,45 +31,11 @@
 #define QMX_PCI_DEVICE_ID 0x5158
 
 struct qmx_pci {
+	struct qmx_mmio mmio; /* first: qmx_mmio_read32/write32 */
 	struct pci_dev *pdev;
 	struct qmx_device *qdev;
-	void __iomem *regs;
 	int irq;
 };
-
-static u32 qmx_pci_read32(struct qmx_device *qdev, u32 offset)
-{
-	struct qmx_pci *qp = qdev->transport;
-	u32 val = ~0u;
-	int idx;
-
-	if (!drm_dev_enter(&qdev->drm, &idx)) {
-		atomic_set(&qdev->hw_lost, 1);
-		return val;
-	}
-	val = readl(qp->regs + offset);
-	drm_dev_exit(idx);
-	return val;
-}
-
-static void qmx_pci_write32(struct qmx_device *qdev, u32 offset, u32 value)
-{
-	struct qmx_pci *qp = qdev->transport;
-	int idx;
-
-	if (!drm_dev_enter(&qdev->drm, &idx)) {
-		atomic_set(&qdev->hw_lost, 1);
-		return;
-	}
-	writel(value, qp->regs + offset);
-	drm_dev_exit(idx);
-}
-
-static void qmx_pci_unmap_bo(struct qmx_device *qdev,
-			     struct qmx_gem_object *bo)
-{
-	/* The DMA mapping belongs to the shmem helper and goes with the BO. */
-}
 
 static irqreturn_t qmx_pci_irq_thread(int irq, void *data)
 {
@@ -113,10 +79,10 @@ static void qmx_pci_irq_fini(struct qmx_device *qdev)
 static const struct qmx_transport_ops qmx_pci_ops = {
 	.name = "pci",
 	.dma_is_device_addr = true,
-	.read32 = qmx_pci_read32,
-	.write32 = qmx_pci_write32,
+	.read32 = qmx_mmio_read32,
+	.write32 = qmx_mmio_write32,
 	.map_bo = qmx_dma_map_bo_contig,
-	.unmap_bo = qmx_pci_unmap_bo,
+	.unmap_bo = qmx_dma_unmap_bo_shmem,
 	.irq_init = qmx_pci_irq_init,
 	.irq_fini = qmx_pci_irq_fini,
 };
@@ -149,7 +115,7 @@ static int qmx_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	qp->pdev = pdev;
 	qp->qdev = qdev;
-	qp->regs = pcim_iomap_table(pdev)[0];
+	qp->mmio.regs = pcim_iomap_table(pdev)[0];
 	qdev->transport = qp;
 	pci_set_drvdata(pdev, qdev);
 

@@ -27,46 +27,11 @@
 #include "qmx_transport.h"
 
 struct qmx_platform {
+	struct qmx_mmio mmio; /* first: qmx_mmio_read32/write32 */
 	struct platform_device *pdev;
 	struct qmx_device *qdev;
-	void __iomem *regs;
 	int irq;
 };
-
-static u32 qmx_platform_read32(struct qmx_device *qdev, u32 offset)
-{
-	struct qmx_platform *qp = qdev->transport;
-	u32 val = ~0u;
-	int idx;
-
-	if (!drm_dev_enter(&qdev->drm, &idx)) {
-		atomic_set(&qdev->hw_lost, 1);
-		return val;
-	}
-	val = readl(qp->regs + offset);
-	drm_dev_exit(idx);
-	return val;
-}
-
-static void qmx_platform_write32(struct qmx_device *qdev, u32 offset,
-				 u32 value)
-{
-	struct qmx_platform *qp = qdev->transport;
-	int idx;
-
-	if (!drm_dev_enter(&qdev->drm, &idx)) {
-		atomic_set(&qdev->hw_lost, 1);
-		return;
-	}
-	writel(value, qp->regs + offset);
-	drm_dev_exit(idx);
-}
-
-static void qmx_platform_unmap_bo(struct qmx_device *qdev,
-				  struct qmx_gem_object *bo)
-{
-	/* The DMA mapping belongs to the shmem helper and goes with the BO. */
-}
 
 static irqreturn_t qmx_platform_irq_thread(int irq, void *data)
 {
@@ -95,10 +60,10 @@ static void qmx_platform_irq_fini(struct qmx_device *qdev)
 static const struct qmx_transport_ops qmx_platform_ops = {
 	.name = "platform",
 	.dma_is_device_addr = true,
-	.read32 = qmx_platform_read32,
-	.write32 = qmx_platform_write32,
+	.read32 = qmx_mmio_read32,
+	.write32 = qmx_mmio_write32,
 	.map_bo = qmx_dma_map_bo_contig,
-	.unmap_bo = qmx_platform_unmap_bo,
+	.unmap_bo = qmx_dma_unmap_bo_shmem,
 	.irq_init = qmx_platform_irq_init,
 	.irq_fini = qmx_platform_irq_fini,
 };
@@ -161,7 +126,7 @@ static int qmx_platform_probe(struct platform_device *pdev)
 		return -ENOMEM;
 	qp->pdev = pdev;
 	qp->qdev = qdev;
-	qp->regs = regs;
+	qp->mmio.regs = regs;
 	qp->irq = irq;
 	qdev->transport = qp;
 	platform_set_drvdata(pdev, qdev);

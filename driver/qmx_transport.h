@@ -56,6 +56,19 @@ struct qmx_transport_ops {
 /* Transports shared helper: contiguous device address of a DMA-mapped BO. */
 int qmx_dma_map_bo_contig(struct qmx_device *qdev, struct qmx_gem_object *bo,
 			  u64 *dev_addr);
+/* unmap_bo where the DMA mapping belongs to the shmem helper (goes with the BO). */
+void qmx_dma_unmap_bo_shmem(struct qmx_device *qdev, struct qmx_gem_object *bo);
+
+/*
+ * Memory-mapped registers, shared by the PCI and platform transports: their
+ * private state (qdev->transport) starts with a struct qmx_mmio.
+ */
+struct qmx_mmio {
+	void __iomem *regs;
+};
+
+u32 qmx_mmio_read32(struct qmx_device *qdev, u32 offset);
+void qmx_mmio_write32(struct qmx_device *qdev, u32 offset, u32 value);
 
 int qmx_pci_register(void);
 void qmx_pci_unregister(void);
