@@ -202,6 +202,17 @@ const struct qmx_cpu_isa qmx_cpu_isa_portable = {
  * result never depends on how many helpers show up.
  */
 #define CPU_POOL_MAX 255
+/* Idle helpers spin this long before sleeping, so back-to-back GEMMs find
+ * them running: waking a sleeping thread can take milliseconds when the
+ * other cores are busy, as long as a whole mid-sized GEMM. */
+#define CPU_POOL_SPIN_NS 200000
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
 
 static struct {
 	pthread_mutex_t use;  /* held by the GEMM using the pool */
@@ -209,7 +220,8 @@ static struct {
 	pthread_cond_t wake, done;
 	unsigned helpers, want, started, finished;
 	bool closed; /* the caller is done; late helpers skip this job */
-	unsigned long generation;
+	_Atomic unsigned long generation; /* written under lock, spun on without */
+	atomic_uint finished_spin;        /* mirror of finished for spinning */
 	void *(*fn)(void *);
 	void *arg;
 	bool atfork;
@@ -231,23 +243,34 @@ static void *pool_helper(void *arg)
 	unsigned long seen = st.generation;
 
 	free(arg);
-	pthread_mutex_lock(&pool.lock);
 	for (;;) {
+		uint64_t until = qmx_now_ns() + CPU_POOL_SPIN_NS;
+		for (unsigned i = 0; atomic_load_explicit(&pool.generation, memory_order_relaxed) == seen;
+		     i++) {
+			if (!(i & 63) && qmx_now_ns() > until)
+				break;
+			cpu_relax();
+		}
+		pthread_mutex_lock(&pool.lock);
 		while (pool.generation == seen)
 			pthread_cond_wait(&pool.wake, &pool.lock);
 		seen = pool.generation;
 		/* A helper that wakes after the caller finished the work alone
 		 * must not touch it: the caller's stack holds it. */
-		if (st.index >= pool.want || pool.closed)
+		if (st.index >= pool.want || pool.closed) {
+			pthread_mutex_unlock(&pool.lock);
 			continue;
+		}
 		pool.started++;
 		void *(*fn)(void *) = pool.fn;
 		void *fn_arg = pool.arg;
 		pthread_mutex_unlock(&pool.lock);
 		fn(fn_arg);
 		pthread_mutex_lock(&pool.lock);
-		if (++pool.finished == pool.started)
+		atomic_store(&pool.finished_spin, ++pool.finished);
+		if (pool.finished == pool.started)
 			pthread_cond_signal(&pool.done);
+		pthread_mutex_unlock(&pool.lock);
 	}
 	return NULL;
 }
@@ -304,6 +327,7 @@ static unsigned pool_run(unsigned extra, void *(*fn)(void *), void *arg)
 	pool.want = want;
 	pool.started = 0;
 	pool.finished = 0;
+	atomic_store(&pool.finished_spin, 0);
 	pool.closed = false;
 	pool.fn = fn;
 	pool.arg = arg;
@@ -317,6 +341,17 @@ static unsigned pool_run(unsigned extra, void *(*fn)(void *), void *arg)
 	 * so when fn returns here, nothing is left for late ones. */
 	pthread_mutex_lock(&pool.lock);
 	pool.closed = true;
+	unsigned joined_now = pool.started;
+	pthread_mutex_unlock(&pool.lock);
+	/* Helpers still working end within the slot they hold: spin a little
+	 * before sleeping, for the same reason helpers do. */
+	uint64_t until = qmx_now_ns() + CPU_POOL_SPIN_NS;
+	for (unsigned i = 0; atomic_load(&pool.finished_spin) < joined_now; i++) {
+		if (!(i & 63) && qmx_now_ns() > until)
+			break;
+		cpu_relax();
+	}
+	pthread_mutex_lock(&pool.lock);
 	while (pool.finished < pool.started)
 		pthread_cond_wait(&pool.done, &pool.lock);
 	unsigned joined = pool.started;

@@ -326,18 +326,6 @@ static void kmod_buffer_free(qmx_device *dev, qmx_buffer *buf)
 	buf->host = NULL;
 }
 
-static int kmod_buffer_map(qmx_buffer *buf, void **ptr)
-{
-	*ptr = buf->host; /* mapped for the BO's whole life */
-	return 0;
-}
-
-static int kmod_buffer_unmap(qmx_buffer *buf)
-{
-	(void)buf;
-	return 0;
-}
-
 static int kmod_buffer_sync(qmx_buffer *buf, enum qmx_sync_dir dir, size_t offset,
 			    size_t size)
 {
@@ -469,8 +457,6 @@ const struct qmx_backend_ops qmx_backend_kmod_ops = {
 	.close = kmod_close,
 	.buffer_alloc = kmod_buffer_alloc,
 	.buffer_free = kmod_buffer_free,
-	.buffer_map = kmod_buffer_map,
-	.buffer_unmap = kmod_buffer_unmap,
 	.buffer_sync = kmod_buffer_sync,
 	.gemm_submit = kmod_gemm_submit,
 	.job_wait = kmod_job_wait,

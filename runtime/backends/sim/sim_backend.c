@@ -363,18 +363,6 @@ static void sim_buffer_free(qmx_device *dev, qmx_buffer *buf)
 	buf->host = NULL;
 }
 
-static int sim_buffer_map(qmx_buffer *buf, void **ptr)
-{
-	*ptr = buf->host;
-	return 0;
-}
-
-static int sim_buffer_unmap(qmx_buffer *buf)
-{
-	(void)buf;
-	return 0;
-}
-
 static int sim_buffer_sync(qmx_buffer *buf, enum qmx_sync_dir dir, size_t offset, size_t size)
 {
 	/* The model reads and writes the host pages directly. */
@@ -637,8 +625,6 @@ const struct qmx_backend_ops qmx_backend_sim_ops = {
 	.close = sim_close,
 	.buffer_alloc = sim_buffer_alloc,
 	.buffer_free = sim_buffer_free,
-	.buffer_map = sim_buffer_map,
-	.buffer_unmap = sim_buffer_unmap,
 	.buffer_sync = sim_buffer_sync,
 	.gemm_submit = sim_gemm_submit,
 	.job_wait = sim_job_wait,
