@@ -9,7 +9,7 @@
 # WARNING:/BUG:/Oops/KASAN/"Call Trace" in the guest log.
 #
 #   run_kernel_test.sh --src DIR --work DIR --cache DIR --simd BIN
-#                      --ktest BIN --conformance BIN [--mode test|bench]
+#                      --ktest BIN --conformance BIN --uapi BIN [--mode test|bench]
 #                      [--bench GUEST_BIN --host-bench HOST_BIN] [--seed N]
 #
 # --mode bench runs bench/kmod's program on kmod in the guest, then the same
@@ -18,7 +18,7 @@
 # Every wait is bounded; qmx-simd and QEMU are killed on any exit.
 set -euo pipefail
 
-SRC= WORK= CACHE= SIMD= KTEST= CONF= BENCH= HOST_BENCH= MODE=test
+SRC= WORK= CACHE= SIMD= KTEST= CONF= UAPI= BENCH= HOST_BENCH= MODE=test
 SEED=${QMX_TEST_SEED:-20261127}
 RAM_MB=512
 QEMU_TIMEOUT=${QMX_KTEST_QEMU_TIMEOUT:-540}
@@ -31,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--simd) SIMD=$2 ;;
 	--ktest) KTEST=$2 ;;
 	--conformance) CONF=$2 ;;
+	--uapi) UAPI=$2 ;;
 	--bench) BENCH=$2 ;;
 	--host-bench) HOST_BENCH=$2 ;;
 	--mode) MODE=$2 ;;
@@ -47,6 +48,7 @@ die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 [ -n "$SRC" ] && [ -n "$WORK" ] && [ -n "$CACHE" ] && [ -x "$SIMD" ] && [ -x "$KTEST" ] ||
 	die "usage: --src --work --cache --simd --ktest are required (qmx-simd: '$SIMD', qmx_ktest: '$KTEST')"
 [ "$MODE" = test ] && { [ -x "$CONF" ] || die "--conformance binary missing: '$CONF'"; }
+[ "$MODE" = test ] && { [ -x "$UAPI" ] || die "--uapi binary missing: '$UAPI'"; }
 [ "$MODE" = bench ] && { [ -x "$BENCH" ] || die "--bench binary missing: '$BENCH'"; }
 for tool in qemu-system-x86_64 busybox cpio modinfo make dpkg-deb apt-get python3; do
 	command -v "$tool" >/dev/null || die "$tool not found (tools/dev.sh deps test installs it)"
@@ -152,6 +154,7 @@ ln -s busybox "$INITRD/bin/sh"
 install -m 0755 "$SRC/tests/kernel/guest/init.sh" "$INITRD/init"
 install -m 0755 "$KTEST" "$INITRD/bin/qmx_ktest"
 [ "$MODE" = test ] && install -m 0755 "$CONF" "$INITRD/bin/qmx_conformance"
+[ "$MODE" = test ] && install -m 0755 "$UAPI" "$INITRD/bin/qmx_uapi_test"
 [ "$MODE" = bench ] && install -m 0755 "$BENCH" "$INITRD/bin/qmx_bench_kmod"
 
 # Dynamic binaries bring their libraries (the conformance suite links

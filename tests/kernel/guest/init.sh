@@ -75,6 +75,7 @@ if [ "$MODE" = bench ]; then
 else
 	step gemm 120 /bin/qmx_ktest gemm --seed "$SEED"
 	step badinput 120 /bin/qmx_ktest badinput
+	step uapi 120 /bin/qmx_uapi_test
 	step conformance 300 /bin/qmx_conformance --device kmod --quick --seed "$SEED"
 	step kill 180 /bin/qmx_ktest kill
 	step fault-hang 120 /bin/qmx_ktest fault hang --seed "$SEED"
