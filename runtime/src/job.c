@@ -44,18 +44,17 @@ static int check_desc(qmx_device *dev, const qmx_gemm_desc *d)
 	if (err)
 		return err;
 	const qmx_gemm_params *p = &d->params;
-	if ((uint64_t)p->m > dev->info.max_dim || (uint64_t)p->n > dev->info.max_dim ||
-	    (uint64_t)p->k > dev->info.max_dim)
-		return qmx_fail(QMX_EINVAL,
-				"qmx_gemm_submit: m/n/k (%lld/%lld/%lld) > device max_dim (%llu)",
-				(long long)p->m, (long long)p->n, (long long)p->k,
-				(unsigned long long)dev->info.max_dim);
-	if ((uint64_t)p->lda > dev->info.max_dim || (uint64_t)p->ldb > dev->info.max_dim ||
-	    (uint64_t)p->ldc > dev->info.max_dim)
-		return qmx_fail(QMX_EINVAL,
-				"qmx_gemm_submit: lda/ldb/ldc (%lld/%lld/%lld) > device max_dim (%llu)",
-				(long long)p->lda, (long long)p->ldb, (long long)p->ldc,
-				(unsigned long long)dev->info.max_dim);
+	const struct {
+		const char *name;
+		int64_t v;
+	} dims[] = { { "m", p->m }, { "n", p->n }, { "k", p->k },
+		     { "lda", p->lda }, { "ldb", p->ldb }, { "ldc", p->ldc } };
+	for (size_t i = 0; i < sizeof(dims) / sizeof(dims[0]); i++)
+		if ((uint64_t)dims[i].v > dev->info.max_dim)
+			return qmx_fail(QMX_EINVAL,
+					"qmx_gemm_submit: %s (%lld) > device max_dim (%llu)",
+					dims[i].name, (long long)dims[i].v,
+					(unsigned long long)dev->info.max_dim);
 	qmx_gemm_extents(p, &e);
 	if ((err = check_ref(dev, "a", &d->a, e.a)) ||
 	    (err = check_ref(dev, "b", &d->b, e.b)) ||

@@ -384,6 +384,18 @@ static void test_bad_descriptors(void **state)
 	d.params.k = 0;
 	assert_int_equal(qmx_gemm_submit(dev, &d, &job), QMX_EINVAL);
 	assert_non_null(strstr(qmx_last_error(), "k (0) must be > 0"));
+	d.params.k = 8;
+
+	/* Beyond the device's largest dimension (accelerators have one). */
+	if (info.max_dim < INT32_MAX) {
+		char want[96];
+		d.params.lda = (int64_t)info.max_dim + 1;
+		snprintf(want, sizeof(want), "lda (%llu) > device max_dim (%llu)",
+			 (unsigned long long)info.max_dim + 1, (unsigned long long)info.max_dim);
+		assert_int_equal(qmx_gemm_submit(dev, &d, &job), QMX_EINVAL);
+		assert_non_null(strstr(qmx_last_error(), want));
+		d.params.lda = 8;
+	}
 
 	/* A buffer of another device. */
 	qmx_device *other;
