@@ -77,7 +77,7 @@ demo)
 	;;
 test)
 	deps test
-	build -DQMX_WERROR=ON -DBUILD_TESTING=ON
+	build -DQMX_WERROR=ON -DBUILD_TESTING=ON -DQMX_BUILD_BENCH=ON
 	log "Running every test"
 	cd "$BUILD_DIR"
 	ctest --output-on-failure --timeout 1800 -j "$JOBS"
