@@ -234,21 +234,15 @@ def _params(m: int, n: int, k: int, lda: int, ldb: int, ldc: int,
     return p, per_channel
 
 
-def gemm(device: Device, a: np.ndarray, b: np.ndarray, *,
-         out_dtype: Any = np.int32, a_zero_point: int = 0,
-         b_zero_point: int = 0, c_zero_point: int = 0,
-         bias: Optional[np.ndarray] = None, multiplier: Any = 1 << 30,
-         shift: Any = 1, qmin: int = -128, qmax: int = 127,
-         out: Optional[np.ndarray] = None,
-         stats: bool = False) -> Any:
-    """C = A x B in int8 on ``device``, with the semantics of qmx.h.
+def _host_gemm(a: np.ndarray, b: np.ndarray, out_dtype: Any,
+               out: Optional[np.ndarray], bias: Optional[np.ndarray],
+               multiplier: Any, shift: Any, a_zero_point: int,
+               b_zero_point: int, c_zero_point: int, qmin: int, qmax: int
+               ) -> tuple[GemmParams, GemmHostOperands, np.ndarray, list]:
+    """Check the arrays of :func:`gemm` and describe them for libqmx.
 
-    ``a`` (M x K) and ``b`` (K x N) are int8 with contiguous rows (row
-    slices are passed without copying).  ``out_dtype`` int32 gives
-    ``acc + bias``; int8 gives the requantized, clamped output with
-    ``multiplier``/``shift`` scalars (per tensor) or int32 arrays of N
-    entries (per output channel).  ``out`` may be a preallocated M x N array
-    (rows contiguous).  With ``stats=True`` returns ``(c, job_stats)``.
+    Returns the params, the host operands, the output array and the arrays
+    the operands point into (keep them alive until the call returns).
     """
     a, lda = _arrays.matrix("a", a, np.int8)
     b, ldb = _arrays.matrix("b", b, np.int8)
@@ -265,11 +259,13 @@ def gemm(device: Device, a: np.ndarray, b: np.ndarray, *,
     out, ldc = _arrays.matrix("out", out, odt, writable=True)
     if out.shape != (m, n):
         raise ValueError(f"out: shape {out.shape}, expected {(m, n)}")
+    keep = [a, b, out]
     ops = GemmHostOperands()
     ops.a, ops.b, ops.c = a.ctypes.data, b.ctypes.data, out.ctypes.data
     if bias is not None:
         bias = _arrays.vector("bias", bias, np.int32, n)
         ops.bias = bias.ctypes.data
+        keep.append(bias)
     int8_out = odt == np.dtype(np.int8)
     if isinstance(multiplier, np.ndarray) or isinstance(shift, np.ndarray):
         if not int8_out:
@@ -279,47 +275,50 @@ def gemm(device: Device, a: np.ndarray, b: np.ndarray, *,
         shift = _arrays.vector("shift", shift, np.int32, n)
         ops.multipliers = multiplier.ctypes.data
         ops.shifts = shift.ctypes.data
+        keep += [multiplier, shift]
     p, _ = _params(m, n, k, lda, ldb, ldc, a_zero_point, b_zero_point,
                    c_zero_point, int8_out, multiplier, shift, qmin, qmax,
                    bias is not None)
+    return p, ops, out, keep
+
+
+def gemm(device: Device, a: np.ndarray, b: np.ndarray, *,
+         out_dtype: Any = np.int32, a_zero_point: int = 0,
+         b_zero_point: int = 0, c_zero_point: int = 0,
+         bias: Optional[np.ndarray] = None, multiplier: Any = 1 << 30,
+         shift: Any = 1, qmin: int = -128, qmax: int = 127,
+         out: Optional[np.ndarray] = None,
+         stats: bool = False) -> Any:
+    """C = A x B in int8 on ``device``, with the semantics of qmx.h.
+
+    ``a`` (M x K) and ``b`` (K x N) are int8 with contiguous rows (row
+    slices are passed without copying).  ``out_dtype`` int32 gives
+    ``acc + bias``; int8 gives the requantized, clamped output with
+    ``multiplier``/``shift`` scalars (per tensor; the default 2^30, 1 is
+    x1.0, as qmx_gemm_params_init) or int32 arrays of N entries (per output
+    channel).  ``out`` may be a preallocated M x N array (rows contiguous).
+    With ``stats=True`` returns ``(c, job_stats)``.
+    """
+    p, ops, out, _keep = _host_gemm(a, b, out_dtype, out, bias, multiplier,
+                                    shift, a_zero_point, b_zero_point,
+                                    c_zero_point, qmin, qmax)
     st = JobStats()
     check(lib().qmx_gemm(device.handle, ctypes.byref(p), ctypes.byref(ops),
                          ctypes.byref(st)))
     return (out, st.as_dict()) if stats else out
 
 
-def gemm_reference(a: np.ndarray, b: np.ndarray, **kwargs: Any
-                   ) -> np.ndarray:
+def gemm_reference(a: np.ndarray, b: np.ndarray, *,
+                   out_dtype: Any = np.int32, a_zero_point: int = 0,
+                   b_zero_point: int = 0, c_zero_point: int = 0,
+                   bias: Optional[np.ndarray] = None,
+                   multiplier: Any = 1 << 30, shift: Any = 1,
+                   qmin: int = -128, qmax: int = 127,
+                   out: Optional[np.ndarray] = None) -> np.ndarray:
     """The golden reference (plain C) with the arguments of :func:`gemm`."""
-    out_dtype = np.dtype(kwargs.pop("out_dtype", np.int32))
-    bias = kwargs.pop("bias", None)
-    multiplier = kwargs.pop("multiplier", 1 << 30)
-    shift = kwargs.pop("shift", 1)
-    a, lda = _arrays.matrix("a", a, np.int8)
-    b, ldb = _arrays.matrix("b", b, np.int8)
-    m, k = a.shape
-    if b.shape[0] != k:
-        raise ValueError(f"b: shape {b.shape} does not match a {a.shape}")
-    n = b.shape[1]
-    out = np.empty((m, n), dtype=out_dtype)
-    ops = GemmHostOperands()
-    ops.a, ops.b, ops.c = a.ctypes.data, b.ctypes.data, out.ctypes.data
-    if bias is not None:
-        bias = _arrays.vector("bias", bias, np.int32, n)
-        ops.bias = bias.ctypes.data
-    if isinstance(multiplier, np.ndarray):
-        multiplier = _arrays.vector("multiplier", multiplier, np.int32, n)
-        shift = _arrays.vector("shift", shift, np.int32, n)
-        ops.multipliers = multiplier.ctypes.data
-        ops.shifts = shift.ctypes.data
-    p, _ = _params(m, n, k, lda, ldb, n, kwargs.pop("a_zero_point", 0),
-                   kwargs.pop("b_zero_point", 0),
-                   kwargs.pop("c_zero_point", 0),
-                   out_dtype == np.dtype(np.int8), multiplier, shift,
-                   kwargs.pop("qmin", -128), kwargs.pop("qmax", 127),
-                   bias is not None)
-    if kwargs:
-        raise TypeError(f"unexpected arguments: {', '.join(kwargs)}")
+    p, ops, out, _keep = _host_gemm(a, b, out_dtype, out, bias, multiplier,
+                                    shift, a_zero_point, b_zero_point,
+                                    c_zero_point, qmin, qmax)
     check(lib().qmx_gemm_reference(ctypes.byref(p), ctypes.byref(ops)))
     return out
 
