@@ -11,23 +11,23 @@
 #include <drm/drm_print.h>
 
 #include "qmx_drv.h"
+#include "qmx_energy_defaults.h"
 #include "qmx_hw.h"
 #include "qmx_transport.h"
 
 /*
- * Per-action energies of the activity model, in femtojoules.  Defaults are
- * Horowitz, ISSCC 2014, 45 nm: 8-bit multiply 0.2 pJ + 32-bit add 0.1 pJ per
- * MAC; 8 KiB SRAM 64-bit access 10 pJ (1.25 pJ/byte); DRAM 1.3-2.6 nJ per
- * 64 bits (~250 pJ/byte).  The runtime's energy tables are the reference for
- * reports; these only feed hwmon and fdinfo, and are labelled "modelled".
+ * Per-action energies of the activity model, in femtojoules: the 45 nm
+ * figures of hw/energy/actions.ini (Horowitz, ISSCC 2014), generated into
+ * qmx_energy_defaults.h.  The runtime's reports scale them to the process
+ * node; these only feed hwmon and fdinfo, and are labelled "modelled".
  */
-static unsigned int qmx_mac_fj = 300;
+static unsigned int qmx_mac_fj = QMX_ENERGY_MAC_FJ;
 module_param_named(energy_mac_fj, qmx_mac_fj, uint, 0644);
 MODULE_PARM_DESC(energy_mac_fj, "modelled energy per MAC, fJ");
-static unsigned int qmx_sram_byte_fj = 1250;
+static unsigned int qmx_sram_byte_fj = QMX_ENERGY_SRAM_BYTE_FJ;
 module_param_named(energy_sram_byte_fj, qmx_sram_byte_fj, uint, 0644);
 MODULE_PARM_DESC(energy_sram_byte_fj, "modelled energy per on-chip byte, fJ");
-static unsigned int qmx_ext_byte_fj = 250000;
+static unsigned int qmx_ext_byte_fj = QMX_ENERGY_EXT_BYTE_FJ;
 module_param_named(energy_ext_byte_fj, qmx_ext_byte_fj, uint, 0644);
 MODULE_PARM_DESC(energy_ext_byte_fj, "modelled energy per external byte, fJ");
 static unsigned int qmx_static_mw;

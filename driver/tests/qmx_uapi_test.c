@@ -6,8 +6,9 @@
  *   WAIT on a syncobj and on a job id with stats, a zero-timeout poll,
  *   fdinfo keys, the hwmon energy sensor, debugfs files.
  *
- *   cc -static -I driver/include/uapi/drm -I/usr/include/libdrm \
- *      driver/tests/qmx_uapi_test.c -o qmx_uapi_test
+ *   built by tests/kernel (ctest), or by hand with the generated register
+ *   header: cc -static -I driver/include/uapi/drm -I/usr/include/libdrm \
+ *      -I build/hw/include driver/tests/qmx_uapi_test.c -o qmx_uapi_test
  *   qmx_uapi_test [/dev/dri/renderD128]
  */
 #include <errno.h>
@@ -23,6 +24,7 @@
 
 #include <drm.h>
 #include "qmx_accel.h"
+#include "qmx_regs.h" /* generated from hw/regmap */
 
 static int failures;
 
@@ -98,7 +100,7 @@ int main(int argc, char **argv)
 
 	struct drm_qmx_get_param gp = { .param = DRM_QMX_PARAM_MAGIC };
 	ret = xioctl(fd, DRM_IOCTL_QMX_GET_PARAM, &gp);
-	CHECK(!ret && gp.value == 0x514D5831, "GET_PARAM MAGIC 0x%llx", (unsigned long long)gp.value);
+	CHECK(!ret && gp.value == QMX_MAP_MAGIC, "GET_PARAM MAGIC 0x%llx", (unsigned long long)gp.value);
 	gp.param = DRM_QMX_PARAM_TRANSPORT;
 	xioctl(fd, DRM_IOCTL_QMX_GET_PARAM, &gp);
 	printf("transport %llu\n", (unsigned long long)gp.value);
@@ -215,14 +217,17 @@ int main(int argc, char **argv)
 	CHECK(found, "hwmon qmx energy1_label is \"modelled\"");
 
 	if (!access("/sys/kernel/debug/dri", F_OK)) {
+		char magic[16];
+
+		snprintf(magic, sizeof(magic), "0x%08x", QMX_MAP_MAGIC);
 		found = 0;
 		if (!glob("/sys/kernel/debug/dri/*/regs", 0, NULL, &gl)) {
 			for (size_t i = 0; i < gl.gl_pathc && !found; i++)
 				found = read_file(gl.gl_pathv[i], buf, sizeof(buf)) > 0 &&
-					strstr(buf, "MAGIC") && strstr(buf, "0x514d5831");
+					strstr(buf, "MAGIC") && strstr(buf, magic);
 			globfree(&gl);
 		}
-		CHECK(found, "debugfs regs shows MAGIC 0x514d5831");
+		CHECK(found, "debugfs regs shows MAGIC %s", magic);
 	}
 
 	close(fd);

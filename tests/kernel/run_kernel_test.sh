@@ -95,8 +95,8 @@ mkdir -p "$TREE/hw" "$TREE/tools"
 mkdir -p "$TREE/driver"
 cp "$SRC"/driver/Kbuild "$SRC"/driver/Makefile "$SRC"/driver/*.[ch] "$TREE/driver/"
 cp -r "$SRC/driver/include" "$SRC/driver/scripts" "$TREE/driver/"
-cp -r "$SRC/hw/regmap" "$SRC/hw/include" "$TREE/hw/"
-cp "$SRC/tools/gen_regmap.py" "$TREE/tools/"
+cp -r "$SRC/hw/regmap" "$SRC/hw/include" "$SRC/hw/energy" "$TREE/hw/"
+cp "$SRC/tools/gen_regmap.py" "$SRC/tools/gen_energy_defaults.py" "$TREE/tools/"
 log "building qmx.ko with W=1"
 if ! timeout 600 make -C "$KDIR" M="$TREE/driver" W=1 -j"$(nproc)" modules \
 	>"$WORK/kbuild.log" 2>&1; then
