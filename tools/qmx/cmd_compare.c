@@ -719,10 +719,11 @@ int cmd_compare(int argc, char **argv)
 				{ "report.svg", report_write_svg } };
 		for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++) {
 			snprintf(path, sizeof(path), "%s/%s", out_dir, writers[i].name);
+			/* A report that cannot be written does not stop the others. */
 			if (writers[i].write(&rep, path)) {
 				fprintf(stderr, "qmx compare: writing %s: %s\n", path, strerror(errno));
 				status = 1;
-				goto out;
+				continue;
 			}
 			printf("wrote %s\n", path);
 		}
