@@ -133,6 +133,27 @@ static void test_identity_int32(void **state)
 	run_shape(8, 8, 8, 0, &rng, QMX_FILL_RANDOM, false, 0);
 }
 
+/* Requantization fields are ignored for int32 output, whatever they hold:
+ * a backend must not hand them to hardware that would reject them. */
+static void test_int32_ignores_quant_fields(void **state)
+{
+	(void)state;
+	qmx_rng rng = { seed ^ 9 };
+	qmx_gemm_params p;
+	qmx_problem pb;
+	qmx_gemm_params_init(&p, 9, 10, 11);
+	p.multiplier = -1;
+	p.shift = 99;
+	p.qmin = 5;
+	p.qmax = 1;
+	p.c_zero_point = 1000;
+	p.quant_mode = 7;
+	assert_int_equal(qmx_gemm_params_check(&p), 0);
+	assert_int_equal(qmx_problem_init(&pb, &p, &rng, QMX_FILL_RANDOM), 0);
+	run_problem_at(&pb, 0);
+	qmx_problem_free(&pb);
+}
+
 static void test_small_shapes(void **state)
 {
 	(void)state;
@@ -464,6 +485,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_device_info),
 		cmocka_unit_test(test_identity_int32),
+		cmocka_unit_test(test_int32_ignores_quant_fields),
 		cmocka_unit_test(test_small_shapes),
 		cmocka_unit_test(test_medium_shapes),
 		cmocka_unit_test(test_long_k),

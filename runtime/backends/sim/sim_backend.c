@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "qmx_backend.h"
+#include "qmx_jobprog_params.h"
 #include "qmx_jobprog.h"
 #include "qmxsim.h"
 
@@ -379,42 +380,15 @@ static uint64_t ref_addr(const qmx_ref *r)
 
 static void desc_to_prog(const qmx_gemm_desc *d, struct qmx_jobprog_gemm *g)
 {
-	const qmx_gemm_params *p = &d->params;
-	bool int8 = p->out_type == QMX_OUT_INT8;
-
-	memset(g, 0, sizeof(*g));
+	qmx_jobprog_from_params(&d->params, g);
 	g->a_addr = ref_addr(&d->a);
 	g->b_addr = ref_addr(&d->b);
 	g->c_addr = ref_addr(&d->c);
-	g->has_bias = p->has_bias ? 1 : 0;
-	g->per_channel = int8 && p->quant_mode == QMX_QUANT_PER_CHANNEL;
 	if (g->has_bias)
 		g->bias_addr = ref_addr(&d->bias);
 	if (g->per_channel) {
 		g->mult_addr = ref_addr(&d->multipliers);
 		g->shift_addr = ref_addr(&d->shifts);
-	}
-	g->m = (uint32_t)p->m;
-	g->n = (uint32_t)p->n;
-	g->k = (uint32_t)p->k;
-	g->lda = (uint32_t)p->lda;
-	g->ldb = (uint32_t)p->ldb;
-	g->ldc = (uint32_t)p->ldc;
-	g->a_zero_point = p->a_zero_point;
-	g->b_zero_point = p->b_zero_point;
-	g->out_int8 = int8;
-	if (int8) {
-		g->c_zero_point = p->c_zero_point;
-		g->multiplier = p->multiplier;
-		g->shift = p->shift;
-		g->qmin = p->qmin;
-		g->qmax = p->qmax;
-	} else {
-		/* ignored by the hardware for int32 output; keep them legal */
-		g->multiplier = 1 << 30;
-		g->shift = 1;
-		g->qmin = -128;
-		g->qmax = 127;
 	}
 }
 

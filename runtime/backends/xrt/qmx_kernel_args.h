@@ -17,6 +17,7 @@
 
 #include "qmx/qmx.h"
 #include "qmx_jobprog.h"
+#include "qmx_jobprog_params.h"
 
 #define QMX_KERNEL_NAME "qmx_top"
 
@@ -51,23 +52,7 @@ static inline void qmx_karg_fill(const qmx_gemm_params *p, struct qmx_karg_value
 {
 	struct qmx_jobprog_gemm g;
 
-	memset(&g, 0, sizeof(g));
-	g.m = (uint32_t)p->m;
-	g.n = (uint32_t)p->n;
-	g.k = (uint32_t)p->k;
-	g.lda = (uint32_t)p->lda;
-	g.ldb = (uint32_t)p->ldb;
-	g.ldc = (uint32_t)p->ldc;
-	g.a_zero_point = p->a_zero_point;
-	g.b_zero_point = p->b_zero_point;
-	g.c_zero_point = p->c_zero_point;
-	g.out_int8 = p->out_type == QMX_OUT_INT8;
-	g.per_channel = g.out_int8 && p->quant_mode == QMX_QUANT_PER_CHANNEL;
-	g.has_bias = p->has_bias == 1;
-	g.multiplier = p->multiplier;
-	g.shift = p->shift;
-	g.qmin = p->qmin;
-	g.qmax = p->qmax;
+	qmx_jobprog_from_params(p, &g);
 	memset(v, 0, sizeof(*v));
 	qmx_jobprog_write_gemm(&g, qmx_karg_capture, v);
 }
