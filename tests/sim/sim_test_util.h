@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "qmx_jobprog.h"
+#include "qmx_jobprog_params.h" /* runtime/src: params -> descriptor */
 #include "qmx_util.h"
 #include "qmxsim.h"
 
@@ -100,31 +101,13 @@ static inline int simt_pad_problem(qmx_problem *pb)
 
 static inline void simt_prog(const qmx_gemm_params *p, struct qmx_jobprog_gemm *g)
 {
-	int int8 = p->out_type == QMX_OUT_INT8;
-
-	memset(g, 0, sizeof(*g));
+	qmx_jobprog_from_params(p, g);
 	g->a_addr = SIMT_A;
 	g->b_addr = SIMT_B;
 	g->c_addr = SIMT_C;
 	g->bias_addr = SIMT_BIAS;
 	g->mult_addr = SIMT_MULT;
 	g->shift_addr = SIMT_SHIFT;
-	g->m = (uint32_t)p->m;
-	g->n = (uint32_t)p->n;
-	g->k = (uint32_t)p->k;
-	g->lda = (uint32_t)p->lda;
-	g->ldb = (uint32_t)p->ldb;
-	g->ldc = (uint32_t)p->ldc;
-	g->a_zero_point = p->a_zero_point;
-	g->b_zero_point = p->b_zero_point;
-	g->c_zero_point = p->c_zero_point;
-	g->out_int8 = (uint32_t)int8;
-	g->per_channel = int8 && p->quant_mode == QMX_QUANT_PER_CHANNEL;
-	g->has_bias = p->has_bias ? 1u : 0u;
-	g->multiplier = p->multiplier;
-	g->shift = p->shift;
-	g->qmin = p->qmin;
-	g->qmax = p->qmax;
 }
 
 /* Map the problem's operands, padded by simt_pad_problem() (map_b = 0
