@@ -27,6 +27,10 @@ PKGS_TEST=(libcmocka-dev valgrind yosys libdnnl-dev libopenblas-dev
 	pocl-opencl-icd
 	python3-numpy python3-pytest python3-sklearn python3-torch python3-pip python3-venv)
 
+# Slow checks carry one of these ctest labels and run only when asked for,
+# e.g. `ctest --test-dir build -L full` (README, "Tests").
+SLOW_LABELS='^(full|fuzz-long|coverage-all|synth-large)$'
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 as_root() {
@@ -78,9 +82,9 @@ demo)
 test)
 	deps test
 	build -DQMX_WERROR=ON -DBUILD_TESTING=ON -DQMX_BUILD_BENCH=ON
-	log "Running every test"
+	log "Running every test (the quick set; slow labels: $SLOW_LABELS)"
 	cd "$BUILD_DIR"
-	ctest --output-on-failure --timeout 1800 -j "$JOBS"
+	ctest --output-on-failure --timeout 1800 -j "$JOBS" -LE "$SLOW_LABELS"
 	;;
 *)
 	sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
