@@ -94,6 +94,11 @@ struct qmx_file_priv {
 	u64 client_id;
 	/** @fstats: accounting for fdinfo, updated at completion */
 	struct qmx_file_stats *fstats;
+	/**
+	 * @last_finished: finished fence of the newest job pushed to @entity
+	 * (jobs_lock); close waits for it before @entity may be freed
+	 */
+	struct dma_fence *last_finished;
 };
 
 static inline struct qmx_device *to_qmx_device(struct drm_device *drm)

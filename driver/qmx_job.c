@@ -377,6 +377,28 @@ void qmx_job_close(struct qmx_file_priv *fpriv)
 	/* Kills queued jobs of a dying process; running ones finish or time out. */
 	drm_sched_entity_destroy(&fpriv->entity);
 
+	/*
+	 * The entity lives in @fpriv, freed when this returns, so the scheduler
+	 * must be done with it first.  The scheduler thread touches the entity
+	 * until just after run_job returns (it completes entity->entity_idle);
+	 * the job's finished fence is signalled only after that.  Kernels 6.2+
+	 * wait for entity_idle in drm_sched_entity_fini() on their own, but
+	 * 6.1 does so only while the entity's queue is non-empty: when the
+	 * scheduler has already popped the file's last job and is inside
+	 * qmx_job_run, destroy returns at once.  Waiting for the finished
+	 * fence of the newest job pushed covers every kernel: a popped job
+	 * signals it after entity_idle, a killed one after the popped job
+	 * before it.  Not entity_idle itself: on 6.1 it counts completions,
+	 * and a second wait after fini's would never return.  The wait is
+	 * bounded by the job timeout: a hung job is reset and completed by
+	 * qmx_job_timedout(), a lost device's by qmx_job_fini().
+	 */
+	if (fpriv->last_finished) {
+		dma_fence_wait(fpriv->last_finished, false);
+		dma_fence_put(fpriv->last_finished);
+		fpriv->last_finished = NULL;
+	}
+
 	xa_for_each(&fpriv->jobs, id, job)
 		qmx_job_put(job);
 	xa_destroy(&fpriv->jobs);
@@ -769,6 +791,8 @@ int qmx_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 	kref_get(&job->refcount);
 	drm_sched_entity_push_job(&job->base);
 	mutex_unlock(&qdev->submit_lock);
+	dma_fence_put(fpriv->last_finished);
+	fpriv->last_finished = dma_fence_get(job->finished);
 	mutex_unlock(&fpriv->jobs_lock);
 
 	args->job_id = id;

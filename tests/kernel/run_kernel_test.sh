@@ -216,6 +216,11 @@ done
 log "qmx-simd up (pid $SIMD_PID), booting $ABI under QEMU TCG"
 
 # ---------------------------------------------------------------- 5. QEMU
+# Tests run with SLUB's debugging on (F: sanity checks, Z: red zones, P:
+# poison freed objects), so a use after free shows at once; the benchmark
+# runs without it.
+KCMDLINE_DEBUG=
+[ "$MODE" = test ] && KCMDLINE_DEBUG="slub_debug=FZP"
 # q35 with <= 2 GiB: guest RAM is one file whose offset = guest-physical
 # address, mapped by qmx-simd too.  ttyS0: console; ttyS1: qmx-simd's
 # control socket (fault injection from the guest).  No IOMMU.
@@ -225,7 +230,7 @@ timeout -k 10 "$QEMU_TIMEOUT" qemu-system-x86_64 \
 	-m ${RAM_MB}M -smp 1 \
 	-nodefaults -nographic -no-reboot -monitor none \
 	-kernel "$IMG/vmlinux" -initrd "$WORK/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 loglevel=6 rdinit=/init qmx_seed=$SEED qmx_mode=$MODE" \
+	-append "console=ttyS0 panic=-1 loglevel=6 rdinit=/init $KCMDLINE_DEBUG qmx_seed=$SEED qmx_mode=$MODE" \
 	-serial file:"$CONSOLE" -serial unix:"$CTL" \
 	-chardev socket,id=ivsh,path="$SOCK" \
 	-device ivshmem-doorbell,chardev=ivsh,vectors=1 \

@@ -78,6 +78,8 @@ else
 	step uapi 120 /bin/qmx_uapi_test
 	step conformance 300 /bin/qmx_conformance --device kmod --quick --seed "$SEED"
 	step kill 180 /bin/qmx_ktest kill
+	step closeloop 180 /bin/qmx_ktest closeloop
+	step closeloop-reader 180 /bin/qmx_ktest closeloop --reader
 	step fault-hang 120 /bin/qmx_ktest fault hang --seed "$SEED"
 	step fault-axi 120 /bin/qmx_ktest fault axi --seed "$SEED"
 fi

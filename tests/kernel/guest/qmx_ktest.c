@@ -7,6 +7,11 @@
  *   qmx_ktest gemm [--seed S]   device listed; one random GEMM per output kind, bit-exact
  *   qmx_ktest badinput          every malformed ioctl -> -EINVAL / -ENOENT
  *   qmx_ktest kill              a process killed with jobs in flight frees its BOs
+ *   qmx_ktest closeloop [--reader] [--iterations N]
+ *                               open, submit one small job, close at once, N times
+ *                               (with --reader a thread reads counters and the
+ *                               closing fd's fdinfo all along); no job may outlive
+ *                               its file's scheduler entity
  *   qmx_ktest fault hang|axi    inject through qmx-simd's control port (ttyS1),
  *                               the job fails, the next one is bit-exact
  *   qmx_ktest exit CODE         leave QEMU through isa-debug-exit
@@ -17,6 +22,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -422,6 +428,108 @@ static int cmd_kill(void)
 	return failures != 0;
 }
 
+/* ------------------------------------------------------------ close with a job in flight */
+
+/*
+ * The scheduler thread may still be inside run_job for a file's last job when
+ * that file closes (its entity's queue is already empty).  A driver that frees
+ * the entity then crashes in drm_sched_main (the guest runs with slub_debug=FZP,
+ * so freed memory is poisoned and the use shows at once).
+ */
+#define KT_CLOSELOOP_DEFAULT 300
+
+static volatile int closeloop_fd = -1;
+static volatile int closeloop_done;
+
+static void *closeloop_reader(void *arg)
+{
+	int fd = open(KT_NODE, O_RDWR | O_CLOEXEC);
+	uint64_t reads = 0;
+	char path[64], buf[1024];
+
+	(void)arg;
+	if (fd < 0)
+		return (void *)(uintptr_t)1;
+	while (!closeloop_done) {
+		struct drm_qmx_get_param p = { .param = DRM_QMX_PARAM_CNT_BUSY_CYCLES };
+		int victim = closeloop_fd, f;
+
+		if (drmIoctl(fd, DRM_IOCTL_QMX_GET_PARAM, &p) && errno != ENODEV)
+			break;
+		if (victim >= 0) {
+			snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", victim);
+			f = open(path, O_RDONLY);
+			if (f >= 0) {
+				while (read(f, buf, sizeof(buf)) > 0)
+					;
+				close(f);
+			}
+		}
+		reads++;
+	}
+	close(fd);
+	printf("reader: %" PRIu64 " counter and fdinfo reads\n", reads);
+	return NULL;
+}
+
+static int cmd_closeloop(bool reader, int iterations)
+{
+	pthread_t thread;
+	long base = meminfo_kb("Shmem"), now = -1;
+	uint64_t t0 = now_ms();
+	int submitted = 0;
+
+	if (reader && pthread_create(&thread, NULL, closeloop_reader, NULL)) {
+		fail("cannot start the reader thread");
+		return 1;
+	}
+	for (int i = 0; i < iterations && !failures; i++) {
+		struct kt_bo a = { 0 }, b = { 0 }, c = { 0 };
+		struct drm_qmx_gemm g;
+		int fd = open(KT_NODE, O_RDWR | O_CLOEXEC), ret;
+
+		if (fd < 0) {
+			fail("iteration %d: open %s: %s", i, KT_NODE, strerror(errno));
+			break;
+		}
+		if (bo_new(fd, 4096, &a) || bo_new(fd, 4096, &b) || bo_new(fd, 4096, &c)) {
+			fail("iteration %d: BO_CREATE: %s", i, strerror(errno));
+			close(fd);
+			break;
+		}
+		good_gemm(&g, &a, &b, &c);
+		closeloop_fd = fd;
+		ret = submit(fd, &g, sizeof(g), 0, 0, NULL);
+		if (ret)
+			fail("iteration %d: SUBMIT -> %s", i, strerror(-ret));
+		else
+			submitted++;
+		/* No wait: the file goes while its job is queued or running. */
+		closeloop_fd = -1;
+		close(fd);
+	}
+	closeloop_done = 1;
+	if (reader) {
+		void *rv;
+
+		pthread_join(thread, &rv);
+		if (rv)
+			fail("the reader thread could not open %s", KT_NODE);
+	}
+	/* Every job ends (done or canceled) and drops its BOs. */
+	while (now_ms() - t0 < 60000) {
+		now = meminfo_kb("Shmem");
+		if (now >= 0 && now <= base + 256)
+			break;
+		usleep(50000);
+	}
+	printf("closeloop%s: %d files closed with a job submitted in %llu ms; Shmem %ld -> %ld kB\n",
+	       reader ? " --reader" : "", submitted, (unsigned long long)(now_ms() - t0), base, now);
+	if (now > base + 256)
+		fail("%ld kB of shmem still held after the close loop", now - base);
+	return failures != 0;
+}
+
 /* ------------------------------------------------------------ fault injection */
 
 /* Ask qmx-simd (on the guest's second serial port) to arm a fault. */
@@ -530,11 +638,23 @@ int main(int argc, char **argv)
 		return cmd_badinput();
 	if (!strcmp(cmd, "kill"))
 		return cmd_kill();
+	if (!strcmp(cmd, "closeloop")) {
+		bool reader = false;
+		int iterations = KT_CLOSELOOP_DEFAULT;
+
+		for (int i = 2; i < argc; i++) {
+			if (!strcmp(argv[i], "--reader"))
+				reader = true;
+			else if (!strcmp(argv[i], "--iterations") && i + 1 < argc)
+				iterations = atoi(argv[++i]);
+		}
+		return cmd_closeloop(reader, iterations);
+	}
 	if (!strcmp(cmd, "fault") && argc > 2)
 		return cmd_fault(argv[2]);
 	if (!strcmp(cmd, "exit") && argc > 2)
 		return cmd_exit(atoi(argv[2]));
-	fprintf(stderr, "usage: qmx_ktest nodev WHY|gemm|badinput|kill|fault hang|axi|"
-			"exit CODE [--seed S]\n");
+	fprintf(stderr, "usage: qmx_ktest nodev WHY|gemm|badinput|kill|"
+			"closeloop [--reader] [--iterations N]|fault hang|axi|exit CODE [--seed S]\n");
 	return 2;
 }
