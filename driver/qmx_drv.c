@@ -244,9 +244,11 @@ static const struct file_operations qmx_fops = {
 
 static const struct drm_driver qmx_drm_driver = {
 #ifdef QMX_USE_ACCEL
-	.driver_features = DRIVER_GEM | DRIVER_COMPUTE_ACCEL | DRIVER_SYNCOBJ,
+	.driver_features = DRIVER_GEM | DRIVER_COMPUTE_ACCEL | DRIVER_SYNCOBJ |
+			   DRIVER_SYNCOBJ_TIMELINE,
 #else
-	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ,
+	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ |
+			   DRIVER_SYNCOBJ_TIMELINE,
 #endif
 	.open = qmx_open,
 	.postclose = qmx_postclose,

@@ -2,6 +2,7 @@
 /* Copyright (C) 2026 The qmx authors */
 
 #include <linux/dma-fence.h>
+#include <linux/dma-fence-chain.h>
 #include <linux/ktime.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -692,6 +693,7 @@ int qmx_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 	struct qmx_file_priv *fpriv = file->driver_priv;
 	struct drm_qmx_submit *args = data;
 	struct drm_syncobj *out_sync = NULL;
+	struct dma_fence_chain *out_chain = NULL;
 	struct dma_fence *in_fence;
 	struct drm_qmx_gemm g;
 	struct qmx_job *job;
@@ -733,6 +735,12 @@ int qmx_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 	if (ret)
 		goto err_put_job;
 
+	if ((args->in_sync_point && !args->in_sync) ||
+	    (args->out_sync_point && !args->out_sync)) {
+		drm_dbg(dev, "submit: a sync point needs its syncobj handle\n");
+		ret = -EINVAL;
+		goto err_put_job;
+	}
 	if (args->out_sync) {
 		out_sync = drm_syncobj_find(file, args->out_sync);
 		if (!out_sync) {
@@ -751,12 +759,19 @@ int qmx_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 	if (ret)
 		goto err_put_syncobj;
 
+	if (args->out_sync_point) {
+		out_chain = dma_fence_chain_alloc();
+		if (!out_chain) {
+			ret = -ENOMEM;
+			goto err_cleanup_job;
+		}
+	}
 	if (args->in_sync) {
-		ret = drm_syncobj_find_fence(file, args->in_sync, 0, 0,
-					     &in_fence);
+		ret = drm_syncobj_find_fence(file, args->in_sync,
+					     args->in_sync_point, 0, &in_fence);
 		if (ret) {
-			drm_dbg(dev, "submit: in_sync %u: no such syncobj or no fence\n",
-				args->in_sync);
+			drm_dbg(dev, "submit: in_sync %u point %llu: no such syncobj or no fence\n",
+				args->in_sync, args->in_sync_point);
 			goto err_cleanup_job;
 		}
 		ret = drm_sched_job_add_dependency(&job->base, in_fence);
@@ -784,8 +799,13 @@ int qmx_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 	job->finished = dma_fence_get(&job->base.s_fence->finished);
 	kref_get(&job->refcount);
 	xa_store(&fpriv->jobs, id, job, GFP_KERNEL);
-	if (out_sync)
+	if (out_chain) {
+		drm_syncobj_add_point(out_sync, out_chain, job->finished,
+				      args->out_sync_point);
+		out_chain = NULL;
+	} else if (out_sync) {
 		drm_syncobj_replace_fence(out_sync, job->finished);
+	}
 	qdev->jobs_submitted++;
 	/* The scheduler's reference; dropped in free_job. */
 	kref_get(&job->refcount);
@@ -804,6 +824,7 @@ int qmx_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 err_unlock_jobs:
 	mutex_unlock(&fpriv->jobs_lock);
 err_cleanup_job:
+	dma_fence_chain_free(out_chain);
 	drm_sched_job_cleanup(&job->base);
 err_put_syncobj:
 	if (out_sync)

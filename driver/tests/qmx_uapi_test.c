@@ -3,6 +3,8 @@
  * qmx_uapi_test - what the kernel test's qmx_ktest does not cover, run in a
  * guest (or on a machine) with a bound qmx device:
  *   syncobj chaining (out_sync of one job -> in_sync of the next),
+ *   timeline syncobjs (points in and out, a gap, the generic timeline wait
+ *   and query, a point not submitted yet, the pre-timeline struct size),
  *   WAIT on a syncobj and on a job id with stats, a zero-timeout poll,
  *   fdinfo keys, the hwmon energy sensor, debugfs files.
  *
@@ -12,6 +14,7 @@
  *   qmx_uapi_test [/dev/dri/renderD128]
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <stdint.h>
@@ -20,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <drm.h>
@@ -82,6 +86,112 @@ static int read_file(const char *path, char *buf, size_t len)
 #define M 7
 #define N 5
 #define K 9
+
+static int mismatches(const int8_t *a, const int8_t *b, const int32_t *c)
+{
+	int bad = 0;
+
+	for (int i = 0; i < M; i++) {
+		for (int j = 0; j < N; j++) {
+			int32_t acc = 0;
+
+			for (int k = 0; k < K; k++)
+				acc += a[i * K + k] * b[k * N + j];
+			bad += c[i * N + j] != acc;
+		}
+	}
+	return bad;
+}
+
+/*
+ * Timeline syncobjs (DRIVER_SYNCOBJ_TIMELINE): three jobs chained through
+ * points 1, 2 and 5 of one timeline, waited on with the generic DRM ioctl.
+ */
+static void check_timeline(int fd, struct drm_qmx_gemm g, const int8_t *a, const int8_t *b)
+{
+	/* SUBMIT as built before the point fields existed. */
+	const unsigned long submit_v1 =
+		_IOC(_IOC_READ | _IOC_WRITE, DRM_IOCTL_BASE, DRM_COMMAND_BASE + DRM_QMX_SUBMIT,
+		     offsetof(struct drm_qmx_submit, in_sync_point));
+	struct drm_get_cap cap = { .capability = DRM_CAP_SYNCOBJ_TIMELINE };
+	struct drm_syncobj_create tl = { 0 };
+	static const uint64_t point[3] = { 1, 2, 5 };
+	int32_t *c[3];
+	uint32_t hc[3];
+	int ret, bad = 0;
+
+	ret = xioctl(fd, DRM_IOCTL_GET_CAP, &cap);
+	CHECK(!ret && cap.value == 1, "DRM_CAP_SYNCOBJ_TIMELINE -> %d, %llu", ret,
+	      (unsigned long long)cap.value);
+	ret = xioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &tl);
+	CHECK(!ret, "SYNCOBJ_CREATE (timeline) -> %d", ret);
+	for (int i = 0; i < 3; i++) {
+		hc[i] = bo_new(fd, 4096, (void **)&c[i]);
+		if (!hc[i]) {
+			CHECK(0, "timeline output BO %d", i);
+			return;
+		}
+	}
+
+	for (int i = 0; i < 3; i++) {
+		struct drm_qmx_submit s = { .gemm_ptr = (uintptr_t)&g,
+					    .gemm_struct_size = sizeof(g),
+					    .out_sync = tl.handle, .out_sync_point = point[i] };
+
+		g.c.handle = hc[i];
+		if (i) {
+			s.in_sync = tl.handle;
+			s.in_sync_point = point[i - 1];
+		}
+		ret = xioctl(fd, DRM_IOCTL_QMX_SUBMIT, &s);
+		CHECK(!ret, "SUBMIT waiting for point %llu, signalling point %llu -> %d",
+		      (unsigned long long)s.in_sync_point, (unsigned long long)point[i], ret);
+	}
+
+	uint64_t handles = tl.handle, wait_point = point[2], query = 0;
+	struct drm_syncobj_timeline_wait tw = {
+		.handles = (uintptr_t)&handles, .points = (uintptr_t)&wait_point,
+		.timeout_nsec = INT64_MAX, .count_handles = 1,
+	};
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	tw.timeout_nsec = (now.tv_sec + 60) * 1000000000LL + now.tv_nsec;
+	ret = xioctl(fd, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, &tw);
+	CHECK(!ret, "SYNCOBJ_TIMELINE_WAIT for point %llu -> %d",
+	      (unsigned long long)wait_point, ret);
+	struct drm_syncobj_timeline_array q = { .handles = (uintptr_t)&handles,
+						.points = (uintptr_t)&query, .count_handles = 1 };
+	ret = xioctl(fd, DRM_IOCTL_SYNCOBJ_QUERY, &q);
+	CHECK(!ret && query == point[2], "SYNCOBJ_QUERY -> %d, last signalled point %llu", ret,
+	      (unsigned long long)query);
+	for (int i = 0; i < 3; i++)
+		bad += mismatches(a, b, c[i]);
+	CHECK(!bad, "three timeline-chained results bit-exact (%d mismatches)", bad);
+
+	struct drm_qmx_submit s = { .gemm_ptr = (uintptr_t)&g, .gemm_struct_size = sizeof(g),
+				    .in_sync = tl.handle, .in_sync_point = 9 };
+	ret = xioctl(fd, DRM_IOCTL_QMX_SUBMIT, &s);
+	CHECK(ret == -EINVAL, "SUBMIT waiting for point 9, never submitted -> %d (EINVAL)", ret);
+	s = (struct drm_qmx_submit){ .gemm_ptr = (uintptr_t)&g, .gemm_struct_size = sizeof(g),
+				     .in_sync_point = 1 };
+	ret = xioctl(fd, DRM_IOCTL_QMX_SUBMIT, &s);
+	CHECK(ret == -EINVAL, "SUBMIT with in_sync_point but no in_sync -> %d (EINVAL)", ret);
+	s = (struct drm_qmx_submit){ .gemm_ptr = (uintptr_t)&g, .gemm_struct_size = sizeof(g),
+				     .out_sync_point = 1 };
+	ret = xioctl(fd, DRM_IOCTL_QMX_SUBMIT, &s);
+	CHECK(ret == -EINVAL, "SUBMIT with out_sync_point but no out_sync -> %d (EINVAL)", ret);
+
+	/* The pre-timeline layout still works: the core zero-fills the points. */
+	s = (struct drm_qmx_submit){ .gemm_ptr = (uintptr_t)&g, .gemm_struct_size = sizeof(g),
+				     .in_sync_point = 7, .out_sync_point = 7 };
+	ret = xioctl(fd, submit_v1, &s);
+	struct drm_qmx_wait w = { .job_id = s.job_id, .timeout_ns = 60000000000LL };
+	if (!ret)
+		ret = xioctl(fd, DRM_IOCTL_QMX_WAIT, &w);
+	CHECK(!ret && s.job_id, "SUBMIT with the pre-timeline struct size (%zu bytes) -> %d",
+	      offsetof(struct drm_qmx_submit, in_sync_point), ret);
+}
 
 int main(int argc, char **argv)
 {
@@ -178,17 +288,10 @@ int main(int argc, char **argv)
 	ret = xioctl(fd, DRM_IOCTL_QMX_SUBMIT, &s3);
 	CHECK(ret == -ENOENT || ret == -EINVAL, "SUBMIT with an unknown in_sync -> %d", ret);
 
-	bad = 0;
-	for (int i = 0; i < M; i++) {
-		for (int j = 0; j < N; j++) {
-			int32_t acc = 0;
-
-			for (int k = 0; k < K; k++)
-				acc += a[i * K + k] * b[k * N + j];
-			bad += c1[i * N + j] != acc || c2[i * N + j] != acc;
-		}
-	}
+	bad = mismatches(a, b, c1) + mismatches(a, b, c2);
 	CHECK(!bad, "both results bit-exact (%d mismatches)", bad);
+
+	check_timeline(fd, g, a, b);
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	ret = read_file(path, buf, sizeof(buf));

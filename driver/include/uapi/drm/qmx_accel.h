@@ -215,8 +215,16 @@ struct drm_qmx_gemm {
  * is safe.  Jobs of one fd run in submission order; order across fds with
  * @in_sync/@out_sync.
  *
+ * @in_sync and @out_sync may be binary or timeline syncobjs
+ * (DRM_CAP_SYNCOBJ_TIMELINE): a non-zero @in_sync_point waits for that point
+ * of the timeline (it must have been submitted already), a non-zero
+ * @out_sync_point adds the job's fence as that point.  Userspace built
+ * before the point fields existed passes a shorter struct; the DRM core
+ * zero-fills the rest, which means binary syncobjs.
+ *
  * Errors: -EINVAL for a malformed descriptor (the kernel log names the field
- * with drm.debug=0x2), -ENOENT for an unknown BO or syncobj handle,
+ * with drm.debug=0x2) or an @in_sync_point not submitted yet, -ENOENT for an
+ * unknown BO or syncobj handle,
  * -EOPNOTSUPP for an output mode, per-channel quantization or bias the
  * device's FEATURES register does not offer, -EBUSY with 1024 unfinished
  * jobs on the fd, -ENODEV once the device is lost.
@@ -236,6 +244,10 @@ struct drm_qmx_submit {
 	__u64 job_id;
 	/** @reserved: Input, must be zero. */
 	__u64 reserved;
+	/** @in_sync_point: Input, timeline point of @in_sync, or 0 (binary). */
+	__u64 in_sync_point;
+	/** @out_sync_point: Input, timeline point of @out_sync, or 0 (binary). */
+	__u64 out_sync_point;
 };
 
 /**
