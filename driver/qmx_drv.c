@@ -339,10 +339,11 @@ err_fini_job:
 void qmx_device_unregister(struct qmx_device *qdev)
 {
 	qmx_hwmon_fini(qdev);
+	/* Every job ends (DEVICE_LOST) while its owner can still ask how. */
+	qmx_job_fini(qdev);
 	/* Waits for every drm_dev_enter() section: no register access after. */
 	drm_dev_unplug(&qdev->drm);
 	qdev->ops->irq_fini(qdev);
-	qmx_job_fini(qdev);
 }
 
 static int __init qmx_init(void)

@@ -36,6 +36,12 @@ struct qmx_device {
 	struct qmx_hw_info info;
 	/** @hw_lost: set when a register access failed; jobs are refused */
 	atomic_t hw_lost;
+	/** @going_away: unbind has begun; jobs are refused, the device still answers */
+	atomic_t going_away;
+	/** @jobs_inflight: jobs pushed to the scheduler and not yet freed */
+	atomic_t jobs_inflight;
+	/** @jobs_idle: woken when @jobs_inflight drops to 0 */
+	wait_queue_head_t jobs_idle;
 
 	/* Job engine: one job on the device at a time. */
 	struct drm_gpu_scheduler sched;

@@ -37,6 +37,12 @@ static const struct dma_fence_ops qmx_fence_ops = {
 	.get_timeline_name = qmx_fence_get_timeline_name,
 };
 
+/* No new work: the device is lost or being unbound. */
+static bool qmx_job_refused(struct qmx_device *qdev)
+{
+	return qmx_hw_lost(qdev) || atomic_read(&qdev->going_away);
+}
+
 static inline struct qmx_job *to_qmx_job(struct drm_sched_job *sched_job)
 {
 	return container_of(sched_job, struct qmx_job, base);
@@ -90,7 +96,7 @@ static void qmx_job_complete(struct qmx_device *qdev, struct qmx_job *job,
 	if (status == DRM_QMX_JOB_DONE) {
 		st->hw_error = qmx_reg_read(qdev, ERROR);
 		if (st->hw_error == U32_MAX && !qmx_hw_check_alive(qdev)) {
-			status = DRM_QMX_JOB_CANCELED;
+			status = DRM_QMX_JOB_DEVICE_LOST;
 		} else if (st->hw_error != QMX_ERROR_NONE) {
 			status = DRM_QMX_JOB_HW_ERROR;
 			st->error_addr = qmx_reg_read(qdev, ERROR_ADDR_LO) |
@@ -133,7 +139,7 @@ static void qmx_job_complete(struct qmx_device *qdev, struct qmx_job *job,
 	st->energy_modelled = qmx_hw_energy_modelled(qdev);
 	st->clock_khz = qdev->info.clock_khz;
 	if (qmx_hw_lost(qdev) && status == DRM_QMX_JOB_DONE)
-		status = DRM_QMX_JOB_CANCELED;
+		status = DRM_QMX_JOB_DEVICE_LOST;
 	st->status = status;
 
 	for (i = 0; i < job->nr_bos; i++)
@@ -154,6 +160,8 @@ static void qmx_job_complete(struct qmx_device *qdev, struct qmx_job *job,
 		dma_fence_set_error(job->done_fence, -ETIMEDOUT);
 	else if (status == DRM_QMX_JOB_CANCELED)
 		dma_fence_set_error(job->done_fence, -ECANCELED);
+	else if (status == DRM_QMX_JOB_DEVICE_LOST)
+		dma_fence_set_error(job->done_fence, -ENODEV);
 	qdev->active_job = NULL;
 	dma_fence_signal(job->done_fence);
 }
@@ -196,8 +204,8 @@ static struct dma_fence *qmx_job_run(struct drm_sched_job *sched_job)
 		job->stats.status = DRM_QMX_JOB_CANCELED;
 		return NULL;
 	}
-	if (qmx_hw_lost(qdev)) {
-		job->stats.status = DRM_QMX_JOB_CANCELED;
+	if (qmx_job_refused(qdev)) {
+		job->stats.status = DRM_QMX_JOB_DEVICE_LOST;
 		return ERR_PTR(-ENODEV);
 	}
 
@@ -222,7 +230,7 @@ static struct dma_fence *qmx_job_run(struct drm_sched_job *sched_job)
 	qmx_jobprog_start(qmx_hw_jobprog_read32, qmx_hw_jobprog_write32, qdev,
 			  1);
 	if (qmx_hw_lost(qdev))
-		qmx_job_complete(qdev, job, DRM_QMX_JOB_CANCELED);
+		qmx_job_complete(qdev, job, DRM_QMX_JOB_DEVICE_LOST);
 	mutex_unlock(&qdev->job_lock);
 
 	return fence;
@@ -278,10 +286,14 @@ static void qmx_job_free(struct drm_sched_job *sched_job)
 {
 	struct qmx_job *job = to_qmx_job(sched_job);
 
+	struct qmx_device *qdev = job->qdev;
+
 	drm_sched_job_cleanup(sched_job);
 	/* Drop the BOs now; the job record itself may live on for WAIT. */
 	qmx_job_put_bos(job);
 	qmx_job_put(job);
+	if (atomic_dec_and_test(&qdev->jobs_inflight))
+		wake_up_all(&qdev->jobs_idle);
 }
 
 static const struct drm_sched_backend_ops qmx_sched_ops = {
@@ -315,6 +327,7 @@ int qmx_job_init(struct qmx_device *qdev)
 	spin_lock_init(&qdev->fence_lock);
 	mutex_init(&qdev->job_lock);
 	mutex_init(&qdev->submit_lock);
+	init_waitqueue_head(&qdev->jobs_idle);
 	qdev->fence_context = dma_fence_context_alloc(1);
 
 #ifdef QMX_HAVE_SCHED_INIT_ARGS
@@ -332,19 +345,34 @@ int qmx_job_init(struct qmx_device *qdev)
 }
 
 /*
- * The device is going away (unbind): end the job on it, which will never
- * interrupt now.  The scheduler itself lives until the last file closes.
+ * The device is going away (unbind), and its ioctls will fail with -ENODEV
+ * once it is unplugged: end every job first, so that waiters (WAIT, syncobjs,
+ * sync_files) learn how their jobs ended.  The job on the device is stopped
+ * with SOFT_RESET (no DMA into its BOs after they are released) and ends as
+ * DEVICE_LOST; queued jobs then fail the same way in qmx_job_run().  Jobs
+ * still waiting on another device's fence end when it signals.  Called
+ * before drm_dev_unplug(); the scheduler lives until the last file closes.
  */
 void qmx_job_fini(struct qmx_device *qdev)
 {
+	long timeout = msecs_to_jiffies(qmx_job_timeout_ms + 1000);
 	struct qmx_job *job;
 
-	atomic_set(&qdev->hw_lost, 1);
+	atomic_set(&qdev->going_away, 1);
 	mutex_lock(&qdev->job_lock);
 	job = qdev->active_job;
-	if (job)
-		qmx_job_complete(qdev, job, DRM_QMX_JOB_CANCELED);
+	if (job) {
+		if (!qmx_hw_lost(qdev))
+			qmx_hw_reset(qdev);
+		qmx_job_complete(qdev, job, DRM_QMX_JOB_DEVICE_LOST);
+	}
 	mutex_unlock(&qdev->job_lock);
+
+	if (!wait_event_timeout(qdev->jobs_idle,
+				!atomic_read(&qdev->jobs_inflight), timeout))
+		drm_info(&qdev->drm, "unbind: %d job(s) still wait for other fences; they end with -ENODEV\n",
+			 atomic_read(&qdev->jobs_inflight));
+	atomic_set(&qdev->hw_lost, 1);
 }
 
 int qmx_job_open(struct qmx_file_priv *fpriv)
@@ -719,7 +747,7 @@ int qmx_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 	}
 	if (ret)
 		return ret;
-	if (qmx_hw_lost(qdev))
+	if (qmx_job_refused(qdev))
 		return -ENODEV;
 
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
@@ -809,6 +837,7 @@ int qmx_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 	qdev->jobs_submitted++;
 	/* The scheduler's reference; dropped in free_job. */
 	kref_get(&job->refcount);
+	atomic_inc(&qdev->jobs_inflight);
 	drm_sched_entity_push_job(&job->base);
 	mutex_unlock(&qdev->submit_lock);
 	dma_fence_put(fpriv->last_finished);

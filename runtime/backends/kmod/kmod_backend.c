@@ -411,6 +411,15 @@ static int kmod_job_wait(qmx_device *dev, qmx_job *job, int64_t deadline_ns)
 
 		if (err == ETIME || err == ETIMEDOUT)
 			return QMX_ETIMEDOUT;
+		if (err == ENODEV) {
+			/* The driver ended the job before the device went; its
+			 * status just cannot be fetched any more. */
+			qmx_fail(QMX_ENODEV,
+				 "kmod: device removed: %s was unbound or lost before job %llu was reported; its result is lost",
+				 kd->path, (unsigned long long)kj->id);
+			qmx_job_complete(job, QMX_ENODEV);
+			return 0;
+		}
 		return qmx_fail(kmod_errno(err), "kmod: WAIT for job %llu: %s",
 				(unsigned long long)kj->id, strerror(err));
 	}
@@ -425,6 +434,10 @@ static int kmod_job_wait(qmx_device *dev, qmx_job *job, int64_t deadline_ns)
 	case DRM_QMX_JOB_TIMEOUT:
 	case DRM_QMX_JOB_CANCELED:
 		status = QMX_EIO;
+		break;
+	case DRM_QMX_JOB_DEVICE_LOST:
+		status = qmx_fail(QMX_ENODEV, "kmod: device removed: %s went away with job %llu queued or running",
+				  kd->path, (unsigned long long)kj->id);
 		break;
 	default:
 		return qmx_fail(QMX_EIO, "kmod: WAIT returned job %llu with status %u",

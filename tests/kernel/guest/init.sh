@@ -82,6 +82,7 @@ else
 	step closeloop-reader 180 /bin/qmx_ktest closeloop --reader
 	step fault-hang 120 /bin/qmx_ktest fault hang --seed "$SEED"
 	step fault-axi 120 /bin/qmx_ktest fault axi --seed "$SEED"
+	step unbind 120 /bin/qmx_ktest unbind "$BDF" --seed "$SEED"
 fi
 echo "interrupts: $(grep -i qmx /proc/interrupts)"
 step rmmod 60 rmmod qmx

@@ -12,6 +12,9 @@
  *                               (with --reader a thread reads counters and the
  *                               closing fd's fdinfo all along); no job may outlive
  *                               its file's scheduler entity
+ *   qmx_ktest unbind BDF        unbind the device with jobs queued and running: every
+ *                               job ends (done, or "device removed"), none hangs;
+ *                               bind it again and run a bit-exact GEMM
  *   qmx_ktest fault hang|axi    inject through qmx-simd's control port (ttyS1),
  *                               the job fails, the next one is bit-exact
  *   qmx_ktest exit CODE         leave QEMU through isa-debug-exit
@@ -530,6 +533,139 @@ static int cmd_closeloop(bool reader, int iterations)
 	return failures != 0;
 }
 
+/* ------------------------------------------------------------ unbind with jobs queued */
+
+#define KT_UNBIND_JOBS 8
+
+static int write_sysfs(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, value, strlen(value)) == (ssize_t)strlen(value);
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
+/* The child: queue jobs, say so on `ready`, then wait for each in turn. */
+static void unbind_child(int ready)
+{
+	qmx_device *dev;
+	qmx_buffer *buf[3];
+	qmx_job *job[KT_UNBIND_JOBS];
+	qmx_gemm_desc d;
+	int done = 0, removed = 0, other = 0;
+
+	if (qmx_device_open("kmod", &dev)) {
+		printf("child: open kmod: %s\n", qmx_last_error());
+		_exit(10);
+	}
+	for (int i = 0; i < 3; i++)
+		if (qmx_buffer_new(dev, 1 << 20, 0, &buf[i])) {
+			printf("child: buffer: %s\n", qmx_last_error());
+			_exit(11);
+		}
+	memset(&d, 0, sizeof(d));
+	qmx_gemm_params_init(&d.params, 64, 64, 512);
+	d.a = (qmx_ref){ buf[0], 0 };
+	d.b = (qmx_ref){ buf[1], 0 };
+	d.c = (qmx_ref){ buf[2], 0 };
+	for (int j = 0; j < KT_UNBIND_JOBS; j++)
+		if (qmx_gemm_submit(dev, &d, &job[j])) {
+			printf("child: submit %d: %s\n", j, qmx_last_error());
+			_exit(12);
+		}
+	if (write(ready, "q", 1) != 1)
+		_exit(13);
+	for (int j = 0; j < KT_UNBIND_JOBS; j++) {
+		int err = qmx_job_wait(job[j], 60000000000LL);
+
+		if (!err) {
+			done++;
+		} else if (err == QMX_ENODEV && strstr(qmx_last_error(), "device removed")) {
+			removed++;
+			if (removed == 1)
+				printf("child: job %d: %s\n", j, qmx_last_error());
+		} else {
+			other++;
+			printf("child: job %d: %s: %s\n", j, qmx_error_name(err), qmx_last_error());
+		}
+		qmx_job_del(job[j]);
+	}
+	printf("child: %d job(s) done, %d ended \"device removed\", %d otherwise\n", done,
+	       removed, other);
+	for (int i = 0; i < 3; i++)
+		qmx_buffer_del(buf[i]);
+	qmx_device_del(dev);
+	_exit(other || !removed || done + removed != KT_UNBIND_JOBS ? 14 : 0);
+}
+
+static int cmd_unbind(const char *bdf)
+{
+	char path[128];
+	int pipefd[2], status = 0, err;
+	qmx_rng rng = { seed };
+	qmx_device *dev;
+	uint64_t t0;
+	pid_t pid;
+	char c;
+
+	if (pipe(pipefd)) {
+		fail("pipe: %s", strerror(errno));
+		return 1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		unbind_child(pipefd[1]);
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &c, 1) != 1) {
+		waitpid(pid, &status, 0);
+		fail("child failed before its jobs were queued (status 0x%x)", status);
+		return 1;
+	}
+	close(pipefd[0]);
+	usleep(20000); /* let the first job start on the device */
+	t0 = now_ms();
+	err = write_sysfs("/sys/bus/pci/drivers/qmx_cosim/unbind", bdf);
+	printf("unbind %s with %d jobs queued -> %d (%llu ms)\n", bdf, KT_UNBIND_JOBS, err,
+	       (unsigned long long)(now_ms() - t0));
+	if (err)
+		fail("unbind %s: %s", bdf, strerror(-err));
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (now_ms() - t0 > 60000) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			fail("child still waiting for its jobs 60 s after the unbind");
+			break;
+		}
+		usleep(20000);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fail("child: jobs not all accounted for after the unbind (status 0x%x)", status);
+
+	/* driver_override still names qmx_cosim: probe binds it again. */
+	err = write_sysfs("/sys/bus/pci/drivers_probe", bdf);
+	for (int i = 0; i < 300 && access(KT_NODE, F_OK); i++)
+		usleep(100000);
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/qmx_cosim/%s", bdf);
+	if (err || access(path, F_OK) || access(KT_NODE, F_OK)) {
+		fail("rebind %s: %s; %s %s", bdf, strerror(-err), KT_NODE,
+		     access(KT_NODE, F_OK) ? "missing" : "present");
+		return 1;
+	}
+	printf("ok: %s bound again\n", bdf);
+	if (qmx_device_open("kmod", &dev)) {
+		fail("open kmod after the rebind: %s", qmx_last_error());
+		return 1;
+	}
+	run_random(dev, &rng, 33, 17, 70, QMX_OUT_INT8, true);
+	qmx_device_del(dev);
+	return failures != 0;
+}
+
 /* ------------------------------------------------------------ fault injection */
 
 /* Ask qmx-simd (on the guest's second serial port) to arm a fault. */
@@ -652,9 +788,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "fault") && argc > 2)
 		return cmd_fault(argv[2]);
+	if (!strcmp(cmd, "unbind") && argc > 2)
+		return cmd_unbind(argv[2]);
 	if (!strcmp(cmd, "exit") && argc > 2)
 		return cmd_exit(atoi(argv[2]));
 	fprintf(stderr, "usage: qmx_ktest nodev WHY|gemm|badinput|kill|"
-			"closeloop [--reader] [--iterations N]|fault hang|axi|exit CODE [--seed S]\n");
+			"closeloop [--reader] [--iterations N]|unbind BDF|fault hang|axi|exit CODE "
+			"[--seed S]\n");
 	return 2;
 }

@@ -257,7 +257,10 @@ struct drm_qmx_submit {
  * @DRM_QMX_JOB_DONE: finished, results valid
  * @DRM_QMX_JOB_HW_ERROR: the device reported an error, see @hw_error
  * @DRM_QMX_JOB_TIMEOUT: the job exceeded the timeout; the device was reset
- * @DRM_QMX_JOB_CANCELED: not run (device lost, or a dependency failed)
+ * @DRM_QMX_JOB_CANCELED: not run (a dependency failed, or its fd closed)
+ * @DRM_QMX_JOB_DEVICE_LOST: ended because the device went away (unbound,
+ *	removed, or stopped answering); fence error -ENODEV.  On unbind every
+ *	job of the device ends so before its ioctls start failing with -ENODEV
  */
 enum drm_qmx_job_status {
 	DRM_QMX_JOB_PENDING = 0,
@@ -265,6 +268,7 @@ enum drm_qmx_job_status {
 	DRM_QMX_JOB_HW_ERROR = 2,
 	DRM_QMX_JOB_TIMEOUT = 3,
 	DRM_QMX_JOB_CANCELED = 4,
+	DRM_QMX_JOB_DEVICE_LOST = 5,
 };
 
 /**
