@@ -86,6 +86,9 @@ static int qmx_queue_show(struct seq_file *m, void *unused)
 	seq_printf(m, "energy (model): %llu uJ\n",
 		   div_u64(qdev->energy_fj, 1000000000));
 	seq_printf(m, "device lost:    %s\n", qmx_hw_lost(qdev) ? "yes" : "no");
+	seq_printf(m, "pinned:         %llu of %llu KiB (per file %llu KiB)\n",
+		   (u64)atomic64_read(&qdev->pinned_bytes) >> 10,
+		   qdev->pin_limit >> 10, qdev->file_pin_limit >> 10);
 	mutex_unlock(&qdev->job_lock);
 	if (qdev->ops->debugfs_show)
 		qdev->ops->debugfs_show(qdev, m);

@@ -209,6 +209,8 @@ static void qmx_print_fdinfo(struct drm_printer *p, struct drm_file *file)
 	drm_printf(p, "drm-resident-memory:\t%llu KiB\n", resident >> 10);
 	drm_printf(p, "qmx-jobs:\t%llu\n",
 		   (u64)atomic64_read(&fpriv->fstats->jobs));
+	drm_printf(p, "qmx-pinned-memory:\t%llu KiB\n",
+		   (u64)atomic64_read(&fpriv->fstats->pinned_bytes) >> 10);
 }
 
 #ifdef QMX_HAVE_DRM_SHOW_FDINFO

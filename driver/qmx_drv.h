@@ -43,6 +43,14 @@ struct qmx_device {
 	/** @jobs_idle: woken when @jobs_inflight drops to 0 */
 	wait_queue_head_t jobs_idle;
 
+	/**
+	 * @pinned_bytes: memory of BOs pinned for unfinished jobs; bounded by
+	 * @pin_limit, and per file by @file_pin_limit (qmx_gem_pin())
+	 */
+	atomic64_t pinned_bytes;
+	u64 pin_limit;
+	u64 file_pin_limit;
+
 	/* Job engine: one job on the device at a time. */
 	struct drm_gpu_scheduler sched;
 	/** @submit_lock: serialises drm_sched_job_arm() and push */

@@ -2,6 +2,8 @@
 /* Copyright (C) 2026 The qmx authors */
 
 #include <linux/dma-mapping.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
@@ -11,16 +13,69 @@
 #include "qmx_accel.h"
 #include "qmx_drv.h"
 #include "qmx_gem.h"
+#include "qmx_job.h"
 #include "qmx_transport.h"
+
+/*
+ * Pinned memory is bounded: a job pins (and maps for the device) the BOs it
+ * names from SUBMIT until it finishes, and the pages it holds count against a
+ * per-file and a per-device limit, so one unprivileged process cannot pin
+ * most of RAM by queueing jobs on large BOs.  A SUBMIT over a limit fails
+ * with -ENOSPC; the limits are read at bind.
+ */
+static unsigned int qmx_pin_limit_mb;
+module_param_named(pin_limit_mb, qmx_pin_limit_mb, uint, 0444);
+MODULE_PARM_DESC(pin_limit_mb,
+		 "MiB of BO memory the device's unfinished jobs may pin (default 0: a quarter of RAM)");
+static unsigned int qmx_file_pin_limit_mb;
+module_param_named(file_pin_limit_mb, qmx_file_pin_limit_mb, uint, 0444);
+MODULE_PARM_DESC(file_pin_limit_mb,
+		 "MiB of BO memory one open file's unfinished jobs may pin (default 0: half of pin_limit_mb)");
+
+void qmx_gem_pin_limits_init(struct qmx_device *qdev)
+{
+	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
+
+	qdev->pin_limit = qmx_pin_limit_mb ? (u64)qmx_pin_limit_mb << 20 : ram / 4;
+	qdev->file_pin_limit = qmx_file_pin_limit_mb ?
+		(u64)qmx_file_pin_limit_mb << 20 : qdev->pin_limit / 2;
+	qdev->file_pin_limit = min(qdev->file_pin_limit, qdev->pin_limit);
+}
+
+static int qmx_gem_pin_charge(struct qmx_device *qdev,
+			      struct qmx_file_stats *fstats, u64 size)
+{
+	if (atomic64_add_return(size, &fstats->pinned_bytes) >
+	    qdev->file_pin_limit) {
+		atomic64_sub(size, &fstats->pinned_bytes);
+		drm_dbg(&qdev->drm, "submit: pinning %llu more bytes exceeds the file's limit of %llu (qmx.file_pin_limit_mb)\n",
+			size, qdev->file_pin_limit);
+		return -ENOSPC;
+	}
+	if (atomic64_add_return(size, &qdev->pinned_bytes) > qdev->pin_limit) {
+		atomic64_sub(size, &qdev->pinned_bytes);
+		atomic64_sub(size, &fstats->pinned_bytes);
+		drm_dbg(&qdev->drm, "submit: pinning %llu more bytes exceeds the device's limit of %llu (qmx.pin_limit_mb)\n",
+			size, qdev->pin_limit);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static void qmx_gem_pin_uncharge(struct qmx_device *qdev,
+				 struct qmx_file_stats *fstats, u64 size)
+{
+	atomic64_sub(size, &fstats->pinned_bytes);
+	atomic64_sub(size, &qdev->pinned_bytes);
+}
 
 static void qmx_gem_free(struct drm_gem_object *obj)
 {
 	struct qmx_gem_object *bo = to_qmx_bo(obj);
 	struct qmx_device *qdev = to_qmx_device(obj->dev);
 
-	/* Jobs hold BO references, so the device is done with it here. */
-	if (bo->mapped)
-		qdev->ops->unmap_bo(qdev, bo);
+	/* Jobs hold BO references and pins: none is left here. */
+	drm_WARN_ON(&qdev->drm, bo->pin_count);
 	mutex_destroy(&bo->map_lock);
 	drm_gem_shmem_free(&bo->base);
 }
@@ -52,35 +107,86 @@ struct drm_gem_object *qmx_gem_create_object(struct drm_device *dev,
 	return &bo->base.base;
 }
 
-/* Map a BO for the device once; later jobs reuse the mapping. */
-int qmx_gem_map(struct qmx_device *qdev, struct qmx_gem_object *bo,
-		u64 *dev_addr)
+/*
+ * Pin a BO's pages and map them for the device, for one job; the first pin
+ * charges the pages to @fstats' file.  Undone by qmx_gem_unpin().
+ */
+int qmx_gem_pin(struct qmx_device *qdev, struct qmx_gem_object *bo,
+		struct qmx_file_stats *fstats, u64 *dev_addr)
 {
+	u64 size = bo->base.base.size;
 	struct sg_table *sgt;
-	int ret = 0;
+	int ret;
 
 	mutex_lock(&bo->map_lock);
-	if (bo->mapped)
-		goto out_addr;
+	if (bo->pin_count) {
+		bo->pin_count++;
+		*dev_addr = bo->dev_addr;
+		mutex_unlock(&bo->map_lock);
+		return 0;
+	}
 
-	/* Pins the pages and DMA-maps them for the parent device. */
-	sgt = drm_gem_shmem_get_pages_sgt(&bo->base);
+	ret = qmx_gem_pin_charge(qdev, fstats, size);
+	if (ret)
+		goto err_unlock;
+	ret = drm_gem_shmem_pin(&bo->base);
+	if (ret)
+		goto err_uncharge;
+	sgt = drm_gem_shmem_get_sg_table(&bo->base);
 	if (IS_ERR(sgt)) {
 		ret = PTR_ERR(sgt);
-		goto out_unlock;
+		goto err_unpin;
 	}
+	ret = dma_map_sgtable(qdev->drm.dev, sgt, DMA_BIDIRECTIONAL, 0);
+	if (ret)
+		goto err_free_sgt;
 	bo->sgt = sgt;
-
 	ret = qdev->ops->map_bo(qdev, bo, &bo->dev_addr);
 	if (ret)
-		goto out_unlock;
-	bo->mapped = true;
+		goto err_dma_unmap;
 
-out_addr:
+	kref_get(&fstats->refcount);
+	bo->pin_owner = fstats;
+	bo->pin_count = 1;
 	*dev_addr = bo->dev_addr;
-out_unlock:
+	mutex_unlock(&bo->map_lock);
+	return 0;
+
+err_dma_unmap:
+	bo->sgt = NULL;
+	dma_unmap_sgtable(qdev->drm.dev, sgt, DMA_BIDIRECTIONAL, 0);
+err_free_sgt:
+	sg_free_table(sgt);
+	kfree(sgt);
+err_unpin:
+	drm_gem_shmem_unpin(&bo->base);
+err_uncharge:
+	qmx_gem_pin_uncharge(qdev, fstats, size);
+err_unlock:
 	mutex_unlock(&bo->map_lock);
 	return ret;
+}
+
+void qmx_gem_unpin(struct qmx_device *qdev, struct qmx_gem_object *bo)
+{
+	struct qmx_file_stats *owner;
+
+	mutex_lock(&bo->map_lock);
+	if (drm_WARN_ON(&qdev->drm, !bo->pin_count) || --bo->pin_count) {
+		mutex_unlock(&bo->map_lock);
+		return;
+	}
+	qdev->ops->unmap_bo(qdev, bo);
+	dma_unmap_sgtable(qdev->drm.dev, bo->sgt, DMA_BIDIRECTIONAL, 0);
+	sg_free_table(bo->sgt);
+	kfree(bo->sgt);
+	bo->sgt = NULL;
+	drm_gem_shmem_unpin(&bo->base);
+	owner = bo->pin_owner;
+	bo->pin_owner = NULL;
+	qmx_gem_pin_uncharge(qdev, owner, bo->base.base.size);
+	mutex_unlock(&bo->map_lock);
+	qmx_file_stats_put(owner);
 }
 
 void qmx_gem_sync_for_device(struct qmx_device *qdev,

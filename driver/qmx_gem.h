@@ -19,11 +19,13 @@ struct qmx_device;
 struct qmx_gem_object {
 	struct drm_gem_shmem_object base;
 
-	/** @map_lock: protects the device mapping below */
+	/** @map_lock: protects the pin and device mapping below */
 	struct mutex map_lock;
-	/** @mapped: the transport mapped the BO (first job using it) */
-	bool mapped;
-	/** @dev_addr: device address of byte 0 once @mapped */
+	/** @pin_count: unfinished jobs using the BO; pinned and mapped while > 0 */
+	unsigned int pin_count;
+	/** @pin_owner: the file charged for the pinned pages */
+	struct qmx_file_stats *pin_owner;
+	/** @dev_addr: device address of byte 0 while pinned */
 	u64 dev_addr;
 	/** @sgt: the pages, DMA-mapped for the parent device */
 	struct sg_table *sgt;
@@ -39,8 +41,10 @@ static inline struct qmx_gem_object *to_qmx_bo(struct drm_gem_object *obj)
 
 struct drm_gem_object *qmx_gem_create_object(struct drm_device *dev,
 					     size_t size);
-int qmx_gem_map(struct qmx_device *qdev, struct qmx_gem_object *bo,
-		u64 *dev_addr);
+int qmx_gem_pin(struct qmx_device *qdev, struct qmx_gem_object *bo,
+		struct qmx_file_stats *fstats, u64 *dev_addr);
+void qmx_gem_unpin(struct qmx_device *qdev, struct qmx_gem_object *bo);
+void qmx_gem_pin_limits_init(struct qmx_device *qdev);
 void qmx_gem_sync_for_device(struct qmx_device *qdev,
 			     struct qmx_gem_object *bo);
 void qmx_gem_sync_for_cpu(struct qmx_device *qdev, struct qmx_gem_object *bo);

@@ -53,12 +53,22 @@ static void qmx_file_stats_release(struct kref *ref)
 	kfree(container_of(ref, struct qmx_file_stats, refcount));
 }
 
+void qmx_file_stats_put(struct qmx_file_stats *fstats)
+{
+	kref_put(&fstats->refcount, qmx_file_stats_release);
+}
+
+/* The device is done with the job's BOs: unpin them, drop the references. */
 static void qmx_job_put_bos(struct qmx_job *job)
 {
 	unsigned int i;
 
-	for (i = 0; i < job->nr_bos; i++)
+	for (i = 0; i < job->nr_bos; i++) {
+		if (job->pinned[i])
+			qmx_gem_unpin(job->qdev, to_qmx_bo(job->bos[i]));
+		job->pinned[i] = false;
 		drm_gem_object_put(job->bos[i]);
+	}
 	job->nr_bos = 0;
 }
 
@@ -71,7 +81,7 @@ static void qmx_job_release(struct kref *ref)
 		dma_fence_put(job->done_fence);
 	if (job->finished)
 		dma_fence_put(job->finished);
-	kref_put(&job->fstats->refcount, qmx_file_stats_release);
+	qmx_file_stats_put(job->fstats);
 	kfree(job);
 }
 
@@ -328,6 +338,7 @@ int qmx_job_init(struct qmx_device *qdev)
 	mutex_init(&qdev->job_lock);
 	mutex_init(&qdev->submit_lock);
 	init_waitqueue_head(&qdev->jobs_idle);
+	qmx_gem_pin_limits_init(qdev);
 	qdev->fence_context = dma_fence_context_alloc(1);
 
 #ifdef QMX_HAVE_SCHED_INIT_ARGS
@@ -432,7 +443,7 @@ void qmx_job_close(struct qmx_file_priv *fpriv)
 		qmx_job_put(job);
 	xa_destroy(&fpriv->jobs);
 	mutex_destroy(&fpriv->jobs_lock);
-	kref_put(&fpriv->fstats->refcount, qmx_file_stats_release);
+	qmx_file_stats_put(fpriv->fstats);
 }
 
 /* ------------------------------------------------------------- SUBMIT */
@@ -597,12 +608,13 @@ static int qmx_job_add_operand(struct qmx_job *job, struct drm_file *file,
 			name, op->offset, extent, obj->size);
 		return -EINVAL;
 	}
-	ret = qmx_gem_map(qdev, to_qmx_bo(obj), &base);
+	ret = qmx_gem_pin(qdev, to_qmx_bo(obj), job->fstats, &base);
 	if (ret) {
-		drm_dbg(&qdev->drm, "submit: %s: mapping the BO for the device failed: %d\n",
+		drm_dbg(&qdev->drm, "submit: %s: pinning and mapping the BO for the device failed: %d\n",
 			name, ret);
 		return ret;
 	}
+	job->pinned[job->nr_bos - 1] = true;
 	*dev_addr = base + op->offset;
 	return 0;
 }

@@ -28,7 +28,11 @@ struct qmx_file_stats {
 	atomic64_t busy_ns;
 	atomic64_t cycles;
 	atomic64_t jobs;
+	/* BO bytes pinned for this file's unfinished jobs */
+	atomic64_t pinned_bytes;
 };
+
+void qmx_file_stats_put(struct qmx_file_stats *fstats);
 
 /**
  * struct qmx_job - one GEMM on its way through the scheduler
@@ -40,8 +44,12 @@ struct qmx_job {
 	struct qmx_file_stats *fstats;
 	u32 id;
 
-	/* References on every BO the job touches, dropped in free_job. */
+	/*
+	 * References on every BO the job touches, dropped in free_job; the
+	 * BOs of @pinned stay pinned and mapped for the device until then.
+	 */
 	struct drm_gem_object *bos[QMX_JOB_MAX_BOS];
+	bool pinned[QMX_JOB_MAX_BOS];
 	unsigned int nr_bos;
 
 	struct qmx_jobprog_gemm gemm;

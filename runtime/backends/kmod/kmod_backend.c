@@ -381,6 +381,10 @@ static int kmod_gemm_submit(qmx_device *dev, qmx_job *job)
 		int err = errno;
 
 		free(kj);
+		if (err == ENOSPC)
+			return qmx_fail(QMX_EBUSY,
+					"kmod: SUBMIT on %s: the job's buffers would pass qmx.ko's pinned-memory limit (/sys/module/qmx/parameters/pin_limit_mb, file_pin_limit_mb); wait for earlier jobs or use smaller buffers",
+					kd->path);
 		return qmx_fail(kmod_errno(err), "kmod: SUBMIT on %s: %s", kd->path,
 				strerror(err));
 	}

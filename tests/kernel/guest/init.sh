@@ -42,7 +42,8 @@ for m in $(cat /lib/modules/load-order); do
 done
 # The backend's errors say what is missing: first the module, then a device.
 step nodev-unloaded 30 /bin/qmx_ktest nodev "not loaded"
-insmod /lib/modules/qmx.ko job_timeout_ms=3000 ||
+# Pinned-memory limits small enough for qmx_ktest pinlimit to reach.
+insmod /lib/modules/qmx.ko job_timeout_ms=3000 pin_limit_mb=96 file_pin_limit_mb=64 ||
 	{ echo "insmod qmx.ko failed"; FAILED=$((FAILED + 1)); bye; }
 step nodev-unbound 30 /bin/qmx_ktest nodev "no device is bound"
 
@@ -80,6 +81,7 @@ else
 	step kill 180 /bin/qmx_ktest kill
 	step closeloop 180 /bin/qmx_ktest closeloop
 	step closeloop-reader 180 /bin/qmx_ktest closeloop --reader
+	step pinlimit 180 /bin/qmx_ktest pinlimit
 	step fault-hang 120 /bin/qmx_ktest fault hang --seed "$SEED"
 	step fault-axi 120 /bin/qmx_ktest fault axi --seed "$SEED"
 	step unbind 120 /bin/qmx_ktest unbind "$BDF" --seed "$SEED"

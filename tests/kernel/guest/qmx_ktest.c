@@ -12,6 +12,9 @@
  *                               (with --reader a thread reads counters and the
  *                               closing fd's fdinfo all along); no job may outlive
  *                               its file's scheduler entity
+ *   qmx_ktest pinlimit          pinned memory is bounded per file and per device
+ *                               (qmx.ko loaded with pin_limit_mb=96
+ *                               file_pin_limit_mb=64) and released when jobs end
  *   qmx_ktest unbind BDF        unbind the device with jobs queued and running: every
  *                               job ends (done, or "device removed"), none hangs;
  *                               bind it again and run a bit-exact GEMM
@@ -533,6 +536,122 @@ static int cmd_closeloop(bool reader, int iterations)
 	return failures != 0;
 }
 
+/* ------------------------------------------------------------ pinned-memory limits */
+
+#define KT_PIN_BO_MB 40 /* init.sh loads qmx.ko with pin_limit_mb=96 file_pin_limit_mb=64 */
+#define KT_PIN_LONG_K 8192
+
+static int wait_job(int fd, uint64_t job)
+{
+	struct drm_qmx_wait w = { .job_id = job, .timeout_ns = 120000000000ll };
+
+	return drmIoctl(fd, DRM_IOCTL_QMX_WAIT, &w) ? -errno : 0;
+}
+
+static long fdinfo_kb(int fd, const char *key)
+{
+	char path[64], line[256];
+	size_t n = strlen(key);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* A GEMM whose A is a `KT_PIN_BO_MB` MiB BO; long (K = 8192) when `slow`. */
+static int pin_submit(int fd, const struct kt_bo *big, const struct kt_bo *b,
+		      const struct kt_bo *c, bool slow, uint64_t *job)
+{
+	struct drm_qmx_gemm g;
+
+	good_gemm(&g, big, b, c);
+	if (slow) {
+		g.m = g.n = 64;
+		g.k = g.lda = KT_PIN_LONG_K;
+		g.ldb = g.ldc = 64;
+	}
+	return submit(fd, &g, sizeof(g), 0, 0, job);
+}
+
+static int cmd_pinlimit(void)
+{
+	struct kt_bo big[4], b[3], c[3];
+	uint64_t slow[4] = { 0 }, job = 0;
+	long unevictable0 = meminfo_kb("Unevictable"), unevictable1;
+	int fd[3];
+
+	for (int f = 0; f < 3; f++) {
+		fd[f] = open(KT_NODE, O_RDWR | O_CLOEXEC);
+		if (fd[f] < 0 || bo_new(fd[f], (uint64_t)KT_PIN_LONG_K * 64, &b[f]) ||
+		    bo_new(fd[f], 64 * 64 * 4, &c[f])) {
+			fail("open and BO_CREATE: %s", strerror(errno));
+			return 1;
+		}
+	}
+	/* Creating large BOs pins nothing: only jobs do. */
+	for (int i = 0; i < 4; i++)
+		if (bo_new(fd[i < 2 ? 0 : i - 1], (uint64_t)KT_PIN_BO_MB << 20, &big[i])) {
+			fail("BO_CREATE %d MiB: %s", KT_PIN_BO_MB, strerror(errno));
+			return 1;
+		}
+
+	/* File 0 keeps big[0] pinned with four long jobs queued on it. */
+	for (int j = 0; j < 4; j++)
+		expect("file 0: long job on its first 40 MiB BO",
+		       pin_submit(fd[0], &big[0], &b[0], &c[0], true, &slow[j]), 0, 0);
+	printf("file 0 pins %ld KiB (fdinfo qmx-pinned-memory)\n",
+	       fdinfo_kb(fd[0], "qmx-pinned-memory"));
+	expect("file 0: a second 40 MiB BO while the first is pinned (file limit 64 MiB)",
+	       pin_submit(fd[0], &big[1], &b[0], &c[0], false, NULL), -ENOSPC, -ENOSPC);
+	expect("file 1: its own 40 MiB BO (device total 80 of 96 MiB)",
+	       pin_submit(fd[1], &big[2], &b[1], &c[1], true, &job), 0, 0);
+	expect("file 2: a third 40 MiB BO (device limit 96 MiB)",
+	       pin_submit(fd[2], &big[3], &b[2], &c[2], false, NULL), -ENOSPC, -ENOSPC);
+
+	/* When the jobs end their pins go. */
+	for (int j = 0; j < 4; j++)
+		expect("wait for file 0's long job", wait_job(fd[0], slow[j]), 0, 0);
+	expect("wait for file 1's job", wait_job(fd[1], job), 0, 0);
+	for (int i = 0; i < 100 && fdinfo_kb(fd[0], "qmx-pinned-memory"); i++)
+		usleep(20000); /* free_job runs just after the fence */
+	expect("file 0: the second BO once the first is unpinned",
+	       pin_submit(fd[0], &big[1], &b[0], &c[0], false, &job), 0, 0);
+	expect("wait for it", wait_job(fd[0], job), 0, 0);
+	expect("file 2: the third BO now", pin_submit(fd[2], &big[3], &b[2], &c[2], false, &job),
+	       0, 0);
+	expect("wait for it", wait_job(fd[2], job), 0, 0);
+	for (int i = 0; i < 100; i++) {
+		long sum = 0;
+
+		for (int f = 0; f < 3; f++)
+			sum += fdinfo_kb(fd[f], "qmx-pinned-memory");
+		if (!sum)
+			break;
+		usleep(20000);
+	}
+	for (int f = 0; f < 3; f++) {
+		long kb = fdinfo_kb(fd[f], "qmx-pinned-memory");
+
+		if (kb != 0)
+			fail("file %d still pins %ld KiB with no job left", f, kb);
+	}
+	unevictable1 = meminfo_kb("Unevictable");
+	printf("Unevictable %ld -> %ld kB\n", unevictable0, unevictable1);
+	if (unevictable1 > unevictable0 + 1024)
+		fail("%ld kB stay unevictable after every job ended", unevictable1 - unevictable0);
+	for (int f = 0; f < 3; f++)
+		close(fd[f]);
+	return failures != 0;
+}
+
 /* ------------------------------------------------------------ unbind with jobs queued */
 
 #define KT_UNBIND_JOBS 8
@@ -788,12 +907,14 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "fault") && argc > 2)
 		return cmd_fault(argv[2]);
+	if (!strcmp(cmd, "pinlimit"))
+		return cmd_pinlimit();
 	if (!strcmp(cmd, "unbind") && argc > 2)
 		return cmd_unbind(argv[2]);
 	if (!strcmp(cmd, "exit") && argc > 2)
 		return cmd_exit(atoi(argv[2]));
 	fprintf(stderr, "usage: qmx_ktest nodev WHY|gemm|badinput|kill|"
-			"closeloop [--reader] [--iterations N]|unbind BDF|fault hang|axi|exit CODE "
+			"closeloop [--reader] [--iterations N]|pinlimit|unbind BDF|fault hang|axi|exit CODE "
 			"[--seed S]\n");
 	return 2;
 }

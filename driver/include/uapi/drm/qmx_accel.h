@@ -212,7 +212,10 @@ struct drm_qmx_gemm {
  *
  * The job holds a reference on every BO it names until it completes or
  * times out, so closing the fd (or killing the process) with jobs in flight
- * is safe.  Jobs of one fd run in submission order; order across fds with
+ * is safe.  From SUBMIT until then the BOs are pinned for the device; pinned
+ * memory is bounded per fd and per device (module parameters
+ * file_pin_limit_mb and pin_limit_mb: half of, and a quarter of RAM by
+ * default), and a SUBMIT past a limit fails with -ENOSPC.  Jobs of one fd run in submission order; order across fds with
  * @in_sync/@out_sync.
  *
  * @in_sync and @out_sync may be binary or timeline syncobjs
@@ -227,7 +230,8 @@ struct drm_qmx_gemm {
  * unknown BO or syncobj handle,
  * -EOPNOTSUPP for an output mode, per-channel quantization or bias the
  * device's FEATURES register does not offer, -EBUSY with 1024 unfinished
- * jobs on the fd, -ENODEV once the device is lost.
+ * jobs on the fd, -ENOSPC past a pinned-memory limit, -ENODEV once the
+ * device is lost or being unbound.
  */
 struct drm_qmx_submit {
 	/** @gemm_ptr: Input, user pointer to a struct drm_qmx_gemm. */
