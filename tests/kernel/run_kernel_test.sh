@@ -11,6 +11,7 @@
 #   run_kernel_test.sh --src DIR --work DIR --cache DIR --simd BIN
 #                      --ktest BIN --conformance BIN --uapi BIN [--mode test|bench]
 #                      [--bench GUEST_BIN --host-bench HOST_BIN] [--seed N]
+#                      [--fuzz-count N]
 #
 # --mode bench runs bench/kmod's program on kmod in the guest, then the same
 # program on the in-process sim backend on the host, and prints both.
@@ -20,6 +21,7 @@ set -euo pipefail
 
 SRC= WORK= CACHE= SIMD= KTEST= CONF= UAPI= BENCH= HOST_BENCH= MODE=test
 SEED=${QMX_TEST_SEED:-20261127}
+FUZZ_COUNT=5000
 RAM_MB=512
 QEMU_TIMEOUT=${QMX_KTEST_QEMU_TIMEOUT:-540}
 
@@ -36,11 +38,14 @@ while [ $# -gt 0 ]; do
 	--host-bench) HOST_BENCH=$2 ;;
 	--mode) MODE=$2 ;;
 	--seed) SEED=$2 ;;
+	--fuzz-count) FUZZ_COUNT=$2 ;;
 	*) echo "unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift 2
 done
 
+# A long fuzz run gets a second of guest time per thousand rounds.
+QEMU_TIMEOUT=$((QEMU_TIMEOUT + FUZZ_COUNT / 1000))
 T0=$(date +%s)
 log() { printf '[kernel-test +%ss] %s\n' "$(($(date +%s) - T0))" "$*"; }
 die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
@@ -230,7 +235,7 @@ timeout -k 10 "$QEMU_TIMEOUT" qemu-system-x86_64 \
 	-m ${RAM_MB}M -smp 1 \
 	-nodefaults -nographic -no-reboot -monitor none \
 	-kernel "$IMG/vmlinux" -initrd "$WORK/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 loglevel=6 rdinit=/init $KCMDLINE_DEBUG qmx_seed=$SEED qmx_mode=$MODE" \
+	-append "console=ttyS0 panic=-1 loglevel=6 rdinit=/init $KCMDLINE_DEBUG qmx_seed=$SEED qmx_mode=$MODE qmx_fuzz=$FUZZ_COUNT" \
 	-serial file:"$CONSOLE" -serial unix:"$CTL" \
 	-chardev socket,id=ivsh,path="$SOCK" \
 	-device ivshmem-doorbell,chardev=ivsh,vectors=1 \

@@ -12,6 +12,9 @@ mount -t devtmpfs devtmpfs /dev
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
 SEED=${qmx_seed:-20261127}
+# ioctl-fuzzer rounds: a quick run by default, >= 10^6 in the fuzz-long test.
+FUZZ=${qmx_fuzz:-5000}
+FUZZ_SECS=$((300 + FUZZ / 1000))
 MODE=${qmx_mode:-test}
 FAILED=0
 echo "qmx guest: mode $MODE seed $SEED kernel $(uname -r)"
@@ -77,7 +80,10 @@ else
 	step gemm 120 /bin/qmx_ktest gemm --seed "$SEED"
 	step badinput 120 /bin/qmx_ktest badinput
 	step uapi 120 /bin/qmx_uapi_test
+	step fuzz "$FUZZ_SECS" /bin/qmx_ktest fuzz --count "$FUZZ" --seed "$SEED"
+	# After the fuzzer: the device must still be exact.
 	step conformance 300 /bin/qmx_conformance --device kmod --quick --seed "$SEED"
+	step multiproc 180 /bin/qmx_ktest multiproc --seed "$SEED"
 	step kill 180 /bin/qmx_ktest kill
 	step closeloop 180 /bin/qmx_ktest closeloop
 	step closeloop-reader 180 /bin/qmx_ktest closeloop --reader

@@ -12,6 +12,13 @@
  *                               (with --reader a thread reads counters and the
  *                               closing fd's fdinfo all along); no job may outlive
  *                               its file's scheduler entity
+ *   qmx_ktest fuzz [--count N] [--seed S]
+ *                               N random and mutated ioctls (qmx and generic DRM),
+ *                               mmaps of returned offsets, fds closed with jobs in
+ *                               flight, children killed mid-job; then every BO
+ *                               must be freed (the harness checks dmesg)
+ *   qmx_ktest multiproc         8 processes at once on one device, bit-exact, and
+ *                               no BO left when they exit
  *   qmx_ktest pinlimit          pinned memory is bounded per file and per device
  *                               (qmx.ko loaded with pin_limit_mb=96
  *                               file_pin_limit_mb=64) and released when jobs end
@@ -536,6 +543,351 @@ static int cmd_closeloop(bool reader, int iterations)
 	return failures != 0;
 }
 
+/* ------------------------------------------------------------ ioctl fuzzer */
+
+#define FUZZ_BOS 8
+#define FUZZ_JOBS 16
+
+struct fuzz_state {
+	qmx_rng rng;
+	int fd;
+	struct kt_bo bo[FUZZ_BOS];
+	unsigned int nr_bos;
+	uint64_t job[FUZZ_JOBS];
+	uint32_t syncobj[4];
+	uint64_t ioctls, accepted, submitted, mmaps, reopens, kills;
+};
+
+static uint64_t fuzz_pick(struct fuzz_state *st, uint64_t n)
+{
+	return n ? qmx_rng_next(&st->rng) % n : 0;
+}
+
+/* A value near the edges of its type, or a small one. */
+static uint64_t fuzz_value(struct fuzz_state *st)
+{
+	static const uint64_t edge[] = { 0, 1, 2, 3, 4, 7, 8, 63, 64, 4095, 4096, 0x7fffffff,
+					 0x80000000, 0xffffffff, 0x100000000ull,
+					 0x7fffffffffffffffull, ~0ull };
+
+	return fuzz_pick(st, 3) ? fuzz_pick(st, 300) : edge[fuzz_pick(st, sizeof(edge) / sizeof(edge[0]))];
+}
+
+static uint32_t fuzz_handle(struct fuzz_state *st)
+{
+	if (st->nr_bos && fuzz_pick(st, 8))
+		return st->bo[fuzz_pick(st, st->nr_bos)].handle;
+	return (uint32_t)fuzz_value(st);
+}
+
+static int fuzz_ioctl(struct fuzz_state *st, unsigned long req, void *arg)
+{
+	st->ioctls++;
+	if (drmIoctl(st->fd, req, arg))
+		return -errno;
+	st->accepted++;
+	return 0;
+}
+
+/* A mostly valid small GEMM, then a few fields mutated. */
+static void fuzz_gemm(struct fuzz_state *st, struct drm_qmx_gemm *g)
+{
+	__u64 *f64 = &g->m;
+
+	memset(g, 0, sizeof(*g));
+	g->m = 1 + fuzz_pick(st, 24);
+	g->n = 1 + fuzz_pick(st, 24);
+	g->k = 1 + fuzz_pick(st, 48);
+	g->lda = g->k;
+	g->ldb = g->ldc = g->n;
+	g->out_type = (uint32_t)fuzz_pick(st, 2);
+	g->quant_mode = (uint32_t)fuzz_pick(st, 2);
+	g->multiplier = 1 << 30;
+	g->shift = (int32_t)fuzz_pick(st, 8) - 4;
+	g->qmin = -128;
+	g->qmax = 127;
+	g->has_bias = (uint32_t)fuzz_pick(st, 2);
+	g->a.handle = fuzz_handle(st);
+	g->b.handle = fuzz_handle(st);
+	g->c.handle = fuzz_handle(st);
+	if (g->has_bias)
+		g->bias.handle = fuzz_handle(st);
+	if (g->out_type == DRM_QMX_OUT_INT8 && g->quant_mode == DRM_QMX_QUANT_PER_CHANNEL) {
+		g->multipliers.handle = fuzz_handle(st);
+		g->shifts.handle = fuzz_handle(st);
+	}
+	for (uint64_t i = fuzz_pick(st, 4); i > 0; i--) {
+		size_t at = fuzz_pick(st, sizeof(*g) / 4);
+
+		if (at < 6 && fuzz_pick(st, 2))
+			f64[at] = fuzz_value(st);
+		else
+			((uint32_t *)g)[at] = (uint32_t)fuzz_value(st);
+	}
+}
+
+static void fuzz_one(struct fuzz_state *st)
+{
+	switch (fuzz_pick(st, 12)) {
+	case 0: {
+		struct drm_qmx_get_param p = { .param = (uint32_t)fuzz_value(st) };
+
+		if (fuzz_pick(st, 8) == 0)
+			p.pad = (uint32_t)fuzz_value(st);
+		fuzz_ioctl(st, DRM_IOCTL_QMX_GET_PARAM, &p);
+		break;
+	}
+	case 1: {
+		struct drm_qmx_bo_create c = { .size = fuzz_pick(st, 4) ? 1 + fuzz_pick(st, 1 << 16)
+									: fuzz_value(st) };
+
+		if (fuzz_pick(st, 8) == 0)
+			c.flags = (uint32_t)fuzz_value(st);
+		if (!fuzz_ioctl(st, DRM_IOCTL_QMX_BO_CREATE, &c)) {
+			unsigned int i = st->nr_bos;
+
+			if (i == FUZZ_BOS) {
+				/* Full: the new BO replaces one, whose handle goes. */
+				struct drm_gem_close gc;
+
+				i = fuzz_pick(st, FUZZ_BOS);
+				gc = (struct drm_gem_close){ .handle = st->bo[i].handle };
+				fuzz_ioctl(st, DRM_IOCTL_GEM_CLOSE, &gc);
+			} else {
+				st->nr_bos++;
+			}
+			st->bo[i] = (struct kt_bo){ .handle = c.handle, .size = c.size };
+		}
+		break;
+	}
+	case 2: {
+		struct drm_qmx_bo_mmap_offset mo = { .handle = fuzz_handle(st) };
+		unsigned int i = st->nr_bos ? fuzz_pick(st, st->nr_bos) : 0;
+
+		if (fuzz_pick(st, 8) == 0)
+			mo.pad = (uint32_t)fuzz_value(st);
+		if (!fuzz_ioctl(st, DRM_IOCTL_QMX_BO_MMAP_OFFSET, &mo) && st->nr_bos &&
+		    mo.handle == st->bo[i].handle) {
+			size_t len = (size_t)(st->bo[i].size + 4095) & ~(size_t)4095;
+			volatile uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+						   st->fd, (off_t)mo.offset);
+
+			if (p != MAP_FAILED) {
+				p[0] = (uint8_t)fuzz_pick(st, 256);
+				p[len - 1] = p[0];
+				munmap((void *)p, len);
+				st->mmaps++;
+			}
+		}
+		break;
+	}
+	case 3:
+	case 4:
+	case 5: {
+		struct drm_qmx_gemm g;
+		struct drm_qmx_submit s = { .gemm_ptr = (uintptr_t)&g, .gemm_struct_size = sizeof(g) };
+
+		fuzz_gemm(st, &g);
+		switch (fuzz_pick(st, 10)) {
+		case 0: s.gemm_struct_size = (uint32_t)fuzz_value(st); break;
+		case 1: s.flags = (uint32_t)fuzz_value(st); break;
+		case 2: s.reserved = fuzz_value(st); break;
+		case 3: s.in_sync = st->syncobj[fuzz_pick(st, 4)]; s.in_sync_point = fuzz_pick(st, 3); break;
+		case 4: s.out_sync = st->syncobj[fuzz_pick(st, 4)]; s.out_sync_point = fuzz_pick(st, 3); break;
+		case 5: s.gemm_ptr = fuzz_value(st); break;
+		default: break;
+		}
+		if (!fuzz_ioctl(st, DRM_IOCTL_QMX_SUBMIT, &s)) {
+			st->job[fuzz_pick(st, FUZZ_JOBS)] = s.job_id;
+			st->submitted++;
+		}
+		break;
+	}
+	case 6: {
+		struct drm_qmx_job_stats stats;
+		struct drm_qmx_wait w = { .job_id = fuzz_pick(st, 4) ? st->job[fuzz_pick(st, FUZZ_JOBS)]
+								 : fuzz_value(st),
+					  .timeout_ns = (int64_t)fuzz_pick(st, 5000000),
+					  .stats_ptr = (uintptr_t)&stats,
+					  .stats_struct_size = sizeof(stats) };
+
+		switch (fuzz_pick(st, 8)) {
+		case 0: w.flags = (uint32_t)fuzz_value(st); break;
+		case 1: w.flags = DRM_QMX_WAIT_SYNCOBJ; w.syncobj = st->syncobj[fuzz_pick(st, 4)];
+			w.job_id = 0; w.stats_ptr = 0; w.stats_struct_size = 0; break;
+		case 2: w.stats_struct_size = (uint32_t)fuzz_value(st); break;
+		case 3: w.stats_ptr = fuzz_value(st); break;
+		case 4: w.pad = (uint32_t)fuzz_value(st); break;
+		case 5: w.timeout_ns = -(int64_t)fuzz_pick(st, 1000); break;
+		default: break;
+		}
+		fuzz_ioctl(st, DRM_IOCTL_QMX_WAIT, &w);
+		break;
+	}
+	case 7: {
+		struct drm_gem_close gc = { .handle = fuzz_handle(st) };
+
+		if (!fuzz_ioctl(st, DRM_IOCTL_GEM_CLOSE, &gc))
+			for (unsigned int i = 0; i < st->nr_bos; i++)
+				if (st->bo[i].handle == gc.handle)
+					st->bo[i] = st->bo[--st->nr_bos];
+		break;
+	}
+	case 8: {
+		unsigned int i = fuzz_pick(st, 4);
+		struct drm_syncobj_destroy d = { .handle = st->syncobj[i] };
+		struct drm_syncobj_create c = { .flags = fuzz_pick(st, 2) ? DRM_SYNCOBJ_CREATE_SIGNALED : 0 };
+
+		if (st->syncobj[i])
+			fuzz_ioctl(st, DRM_IOCTL_SYNCOBJ_DESTROY, &d);
+		st->syncobj[i] = fuzz_ioctl(st, DRM_IOCTL_SYNCOBJ_CREATE, &c) ? 0 : c.handle;
+		break;
+	}
+	case 9: {
+		uint32_t h = st->syncobj[fuzz_pick(st, 4)];
+		struct drm_syncobj_wait w = { .handles = (uintptr_t)&h, .count_handles = 1,
+					      .timeout_nsec = 0, .flags = (uint32_t)fuzz_pick(st, 4) };
+		struct drm_prime_handle ph = { .handle = fuzz_handle(st), .flags = DRM_CLOEXEC };
+		struct drm_get_cap cap = { .capability = fuzz_pick(st, 24) };
+
+		fuzz_ioctl(st, DRM_IOCTL_SYNCOBJ_WAIT, &w);
+		if (!fuzz_ioctl(st, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph))
+			close(ph.fd);
+		fuzz_ioctl(st, DRM_IOCTL_GET_CAP, &cap);
+		break;
+	}
+	case 10: {
+		/* Close the fd with whatever is in flight, and start over. */
+		if (fuzz_pick(st, 16) == 0) {
+			close(st->fd);
+			st->fd = open(KT_NODE, O_RDWR | O_CLOEXEC);
+			st->nr_bos = 0;
+			memset(st->job, 0, sizeof(st->job));
+			memset(st->syncobj, 0, sizeof(st->syncobj));
+			st->reopens++;
+		}
+		break;
+	}
+	default: {
+		/* A child that submits and is killed mid-job. */
+		if (fuzz_pick(st, 32) == 0) {
+			pid_t pid = fork();
+
+			if (pid == 0) {
+				struct fuzz_state child = *st;
+
+				child.rng.state ^= 0x9e3779b97f4a7c15ull;
+				for (int i = 0; i < 64; i++)
+					fuzz_one(&child);
+				pause();
+				_exit(0);
+			}
+			if (pid > 0) {
+				usleep((useconds_t)fuzz_pick(st, 20000));
+				kill(pid, SIGKILL);
+				waitpid(pid, NULL, 0);
+				st->kills++;
+			}
+		}
+		break;
+	}
+	}
+}
+
+static int cmd_fuzz(uint64_t count)
+{
+	struct fuzz_state st = { .rng = { seed } };
+	long base = meminfo_kb("Shmem"), now = -1;
+	uint64_t t0 = now_ms();
+
+	printf("fuzz: %" PRIu64 " ioctl rounds, seed %" PRIu64 " (--seed)\n", count, seed);
+	st.fd = open(KT_NODE, O_RDWR | O_CLOEXEC);
+	while (st.fd >= 0 && st.ioctls < count)
+		fuzz_one(&st);
+	if (st.fd < 0) {
+		fail("open %s: %s", KT_NODE, strerror(errno));
+		return 1;
+	}
+	close(st.fd);
+	printf("fuzz: %" PRIu64 " ioctls (%" PRIu64 " accepted, %" PRIu64 " jobs), %" PRIu64
+	       " mmaps, %" PRIu64 " fds closed with work in flight, %" PRIu64
+	       " children killed, %llu ms\n",
+	       st.ioctls, st.accepted, st.submitted, st.mmaps, st.reopens, st.kills,
+	       (unsigned long long)(now_ms() - t0));
+	/* Every job ends (or times out) and then every BO must be gone. */
+	t0 = now_ms();
+	while (now_ms() - t0 < 60000) {
+		now = meminfo_kb("Shmem");
+		if (now >= 0 && now <= base + 256)
+			break;
+		usleep(100000);
+	}
+	printf("fuzz: Shmem %ld -> %ld kB\n", base, now);
+	if (now > base + 256)
+		fail("%ld kB of shmem still held after the fuzzer's files closed", now - base);
+	return failures != 0;
+}
+
+/* ------------------------------------------------------------ 8 processes at once */
+
+#define KT_PROCS 8
+#define KT_PROC_GEMMS 6
+
+static int cmd_multiproc(void)
+{
+	long base = meminfo_kb("Shmem"), now = -1;
+	pid_t pid[KT_PROCS];
+	uint64_t t0 = now_ms();
+	int bad = 0;
+
+	for (int p = 0; p < KT_PROCS; p++) {
+		pid[p] = fork();
+		if (pid[p] == 0) {
+			qmx_rng rng = { seed + 1000003ull * (uint64_t)(p + 1) };
+			qmx_device *dev;
+
+			if (qmx_device_open("kmod", &dev)) {
+				printf("process %d: open kmod: %s\n", p, qmx_last_error());
+				_exit(2);
+			}
+			for (int i = 0; i < KT_PROC_GEMMS; i++)
+				run_random(dev, &rng, qmx_rng_range(&rng, 1, 40),
+					   qmx_rng_range(&rng, 1, 40), qmx_rng_range(&rng, 1, 80),
+					   i & 1 ? QMX_OUT_INT8 : QMX_OUT_INT32, true);
+			qmx_device_del(dev);
+			_exit(failures ? 1 : 0);
+		}
+	}
+	for (int p = 0; p < KT_PROCS; p++) {
+		int status = 0;
+
+		while (waitpid(pid[p], &status, WNOHANG) == 0) {
+			if (now_ms() - t0 > 120000) {
+				kill(pid[p], SIGKILL);
+				waitpid(pid[p], &status, 0);
+				break;
+			}
+			usleep(20000);
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			bad++;
+	}
+	if (bad)
+		fail("%d of %d processes failed (above)", bad, KT_PROCS);
+	t0 = now_ms();
+	while (now_ms() - t0 < 30000) {
+		now = meminfo_kb("Shmem");
+		if (now >= 0 && now <= base + 256)
+			break;
+		usleep(50000);
+	}
+	printf("multiproc: %d processes x %d GEMMs; Shmem %ld -> %ld kB\n", KT_PROCS,
+	       KT_PROC_GEMMS, base, now);
+	if (now > base + 256)
+		fail("%ld kB of shmem (BOs) still held after every process exited", now - base);
+	return failures != 0;
+}
+
 /* ------------------------------------------------------------ pinned-memory limits */
 
 #define KT_PIN_BO_MB 40 /* init.sh loads qmx.ko with pin_limit_mb=96 file_pin_limit_mb=64 */
@@ -907,6 +1259,16 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "fault") && argc > 2)
 		return cmd_fault(argv[2]);
+	if (!strcmp(cmd, "fuzz")) {
+		uint64_t count = 5000;
+
+		for (int i = 2; i + 1 < argc; i++)
+			if (!strcmp(argv[i], "--count"))
+				count = strtoull(argv[i + 1], NULL, 0);
+		return cmd_fuzz(count);
+	}
+	if (!strcmp(cmd, "multiproc"))
+		return cmd_multiproc();
 	if (!strcmp(cmd, "pinlimit"))
 		return cmd_pinlimit();
 	if (!strcmp(cmd, "unbind") && argc > 2)
@@ -914,7 +1276,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "exit") && argc > 2)
 		return cmd_exit(atoi(argv[2]));
 	fprintf(stderr, "usage: qmx_ktest nodev WHY|gemm|badinput|kill|"
-			"closeloop [--reader] [--iterations N]|pinlimit|unbind BDF|fault hang|axi|exit CODE "
+			"closeloop [--reader] [--iterations N]|fuzz [--count N]|multiproc|pinlimit|unbind BDF|fault hang|axi|exit CODE "
 			"[--seed S]\n");
 	return 2;
 }
