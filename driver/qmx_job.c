@@ -148,7 +148,9 @@ static void qmx_job_complete(struct qmx_device *qdev, struct qmx_job *job,
 	st->energy_nj = div_u64(energy, 1000000);
 	st->energy_modelled = qmx_hw_energy_modelled(qdev);
 	st->clock_khz = qdev->info.clock_khz;
-	if (qmx_hw_lost(qdev) && status == DRM_QMX_JOB_DONE)
+	/* A device that stopped answering, not the job, is the cause. */
+	if (qmx_hw_lost(qdev) &&
+	    (status == DRM_QMX_JOB_DONE || status == DRM_QMX_JOB_TIMEOUT))
 		status = DRM_QMX_JOB_DEVICE_LOST;
 	st->status = status;
 

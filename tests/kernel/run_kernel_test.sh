@@ -59,11 +59,11 @@ for tool in qemu-system-x86_64 busybox cpio modinfo make dpkg-deb apt-get python
 	command -v "$tool" >/dev/null || die "$tool not found (tools/dev.sh deps test installs it)"
 done
 
-SIMD_PID= QEMU_PID=
+SIMD_PID= QEMU_PID= WATCH_PID=
 RAM_FILE=/dev/shm/qmx-ktest-$$.ram
 cleanup() {
 	local pid
-	for pid in $QEMU_PID $SIMD_PID; do
+	for pid in $WATCH_PID $QEMU_PID $SIMD_PID; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
 	for pid in $QEMU_PID $SIMD_PID; do
@@ -242,9 +242,25 @@ timeout -k 10 "$QEMU_TIMEOUT" qemu-system-x86_64 \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	>"$WORK/qemu.log" 2>&1 &
 QEMU_PID=$!
+# The guest's device-loss step asks (a console line) for qmx-simd to die
+# mid-job: SIGKILL it, as a crash would.
+if [ "$MODE" = test ]; then
+	(
+		for _ in $(seq $((QEMU_TIMEOUT * 5))); do
+			if grep -q '^QMX-HOST: kill-simd' "$CONSOLE" 2>/dev/null; then
+				kill -KILL "$SIMD_PID" 2>/dev/null
+				echo "[kernel-test] qmx-simd (pid $SIMD_PID) killed at the guest's request" >&2
+				exit 0
+			fi
+			sleep 0.2
+		done
+	) &
+	WATCH_PID=$!
+fi
 rc=0
 wait "$QEMU_PID" || rc=$?
 QEMU_PID=
+[ -z "$WATCH_PID" ] || kill "$WATCH_PID" 2>/dev/null || true
 log "QEMU exited with $rc"
 # Stop qmx-simd now so its log ends with its totals.
 kill -TERM "$SIMD_PID" 2>/dev/null || true

@@ -381,6 +381,10 @@ static int kmod_gemm_submit(qmx_device *dev, qmx_job *job)
 		int err = errno;
 
 		free(kj);
+		if (err == ENODEV)
+			return qmx_fail(QMX_ENODEV,
+					"kmod: SUBMIT on %s: device removed or lost (unbound, or stopped answering); bind it again",
+					kd->path);
 		if (err == ENOSPC)
 			return qmx_fail(QMX_EBUSY,
 					"kmod: SUBMIT on %s: the job's buffers would pass qmx.ko's pinned-memory limit (/sys/module/qmx/parameters/pin_limit_mb, file_pin_limit_mb); wait for earlier jobs or use smaller buffers",
@@ -419,7 +423,7 @@ static int kmod_job_wait(qmx_device *dev, qmx_job *job, int64_t deadline_ns)
 			/* The driver ended the job before the device went; its
 			 * status just cannot be fetched any more. */
 			qmx_fail(QMX_ENODEV,
-				 "kmod: device removed: %s was unbound or lost before job %llu was reported; its result is lost",
+				 "kmod: device removed or lost: %s was unbound or stopped answering before job %llu was reported; its result is lost",
 				 kd->path, (unsigned long long)kj->id);
 			qmx_job_complete(job, QMX_ENODEV);
 			return 0;
@@ -440,7 +444,8 @@ static int kmod_job_wait(qmx_device *dev, qmx_job *job, int64_t deadline_ns)
 		status = QMX_EIO;
 		break;
 	case DRM_QMX_JOB_DEVICE_LOST:
-		status = qmx_fail(QMX_ENODEV, "kmod: device removed: %s went away with job %llu queued or running",
+		status = qmx_fail(QMX_ENODEV,
+				  "kmod: device removed or lost: %s was unbound or stopped answering with job %llu queued or running; its result is lost",
 				  kd->path, (unsigned long long)kj->id);
 		break;
 	default:

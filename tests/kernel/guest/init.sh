@@ -91,6 +91,8 @@ else
 	step fault-hang 120 /bin/qmx_ktest fault hang --seed "$SEED"
 	step fault-axi 120 /bin/qmx_ktest fault axi --seed "$SEED"
 	step unbind 120 /bin/qmx_ktest unbind "$BDF" --seed "$SEED"
+	# Last: the host kills qmx-simd; the device stays lost until QEMU restarts.
+	step lost 150 /bin/qmx_ktest lost --seed "$SEED"
 fi
 echo "interrupts: $(grep -i qmx /proc/interrupts)"
 step rmmod 60 rmmod qmx

@@ -25,6 +25,10 @@
  *   qmx_ktest unbind BDF        unbind the device with jobs queued and running: every
  *                               job ends (done, or "device removed"), none hangs;
  *                               bind it again and run a bit-exact GEMM
+ *   qmx_ktest lost              ask the host to SIGKILL qmx-simd with jobs running:
+ *                               every job ends "device removed or lost", new work
+ *                               is refused the same way (the last step: the device
+ *                               stays dead until QEMU restarts)
  *   qmx_ktest fault hang|axi    inject through qmx-simd's control port (ttyS1),
  *                               the job fails, the next one is bit-exact
  *   qmx_ktest exit CODE         leave QEMU through isa-debug-exit
@@ -44,6 +48,7 @@
 #include <string.h>
 #include <sys/io.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -556,6 +561,7 @@ struct fuzz_state {
 	uint64_t job[FUZZ_JOBS];
 	uint32_t syncobj[4];
 	uint64_t ioctls, accepted, submitted, mmaps, reopens, kills;
+	bool is_child; /* a killed child forks no children of its own */
 };
 
 static uint64_t fuzz_pick(struct fuzz_state *st, uint64_t n)
@@ -770,12 +776,15 @@ static void fuzz_one(struct fuzz_state *st)
 	}
 	default: {
 		/* A child that submits and is killed mid-job. */
-		if (fuzz_pick(st, 32) == 0) {
+		if (!st->is_child && fuzz_pick(st, 32) == 0) {
 			pid_t pid = fork();
 
 			if (pid == 0) {
 				struct fuzz_state child = *st;
 
+				/* Never outlive the fuzzer, whatever happens to it. */
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				child.is_child = true;
 				child.rng.state ^= 0x9e3779b97f4a7c15ull;
 				for (int i = 0; i < 64; i++)
 					fuzz_one(&child);
@@ -1019,8 +1028,8 @@ static int write_sysfs(const char *path, const char *value)
 	return ok ? 0 : -EIO;
 }
 
-/* The child: queue jobs, say so on `ready`, then wait for each in turn. */
-static void unbind_child(int ready)
+/* The child: queue jobs of depth `k`, say so on `ready`, then wait for each. */
+static void unbind_child(int ready, int64_t k)
 {
 	qmx_device *dev;
 	qmx_buffer *buf[3];
@@ -1038,7 +1047,7 @@ static void unbind_child(int ready)
 			_exit(11);
 		}
 	memset(&d, 0, sizeof(d));
-	qmx_gemm_params_init(&d.params, 64, 64, 512);
+	qmx_gemm_params_init(&d.params, 64, 64, k);
 	d.a = (qmx_ref){ buf[0], 0 };
 	d.b = (qmx_ref){ buf[1], 0 };
 	d.c = (qmx_ref){ buf[2], 0 };
@@ -1054,7 +1063,7 @@ static void unbind_child(int ready)
 
 		if (!err) {
 			done++;
-		} else if (err == QMX_ENODEV && strstr(qmx_last_error(), "device removed")) {
+		} else if (err == QMX_ENODEV && strstr(qmx_last_error(), "device removed or lost")) {
 			removed++;
 			if (removed == 1)
 				printf("child: job %d: %s\n", j, qmx_last_error());
@@ -1064,7 +1073,7 @@ static void unbind_child(int ready)
 		}
 		qmx_job_del(job[j]);
 	}
-	printf("child: %d job(s) done, %d ended \"device removed\", %d otherwise\n", done,
+	printf("child: %d job(s) done, %d ended \"device removed or lost\", %d otherwise\n", done,
 	       removed, other);
 	for (int i = 0; i < 3; i++)
 		qmx_buffer_del(buf[i]);
@@ -1089,7 +1098,7 @@ static int cmd_unbind(const char *bdf)
 	pid = fork();
 	if (pid == 0) {
 		close(pipefd[0]);
-		unbind_child(pipefd[1]);
+		unbind_child(pipefd[1], 512);
 	}
 	close(pipefd[1]);
 	if (read(pipefd[0], &c, 1) != 1) {
@@ -1134,6 +1143,66 @@ static int cmd_unbind(const char *bdf)
 	}
 	run_random(dev, &rng, 33, 17, 70, QMX_OUT_INT8, true);
 	qmx_device_del(dev);
+	return failures != 0;
+}
+
+/* ------------------------------------------------------------ device lost */
+
+/* The harness (run_kernel_test.sh) watches the console for this line. */
+#define KT_HOST_KILL_SIMD "QMX-HOST: kill-simd"
+
+static int cmd_lost(void)
+{
+	int pipefd[2], status = 0, err;
+	qmx_rng rng = { seed };
+	qmx_device *dev;
+	uint64_t t0;
+	pid_t pid;
+	char c;
+
+	if (pipe(pipefd)) {
+		fail("pipe: %s", strerror(errno));
+		return 1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		unbind_child(pipefd[1], 8192); /* ~0.5 s each: still running at the kill */
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &c, 1) != 1) {
+		waitpid(pid, &status, 0);
+		fail("child failed before its jobs were queued (status 0x%x)", status);
+		return 1;
+	}
+	close(pipefd[0]);
+	t0 = now_ms();
+	printf("%s\n", KT_HOST_KILL_SIMD);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (now_ms() - t0 > 90000) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			fail("child still waiting for its jobs 90 s after the server was killed");
+			break;
+		}
+		usleep(50000);
+	}
+	printf("jobs accounted for %llu ms after the kill request\n",
+	       (unsigned long long)(now_ms() - t0));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fail("child: jobs not all accounted for after the server died (status 0x%x)", status);
+
+	/* New work is refused at once, with the same words. */
+	err = qmx_device_open("kmod", &dev);
+	if (!err) {
+		err = run_random(dev, &rng, 8, 8, 8, QMX_OUT_INT32, false);
+		qmx_device_del(dev);
+	}
+	if (err != QMX_ENODEV || (!strstr(qmx_last_error(), "lost") &&
+				  !strstr(qmx_last_error(), "removed")))
+		fail("a GEMM on the dead device: %s: %s", qmx_error_name(err), qmx_last_error());
+	else
+		printf("ok: a GEMM on the dead device: %s\n", qmx_last_error());
 	return failures != 0;
 }
 
@@ -1271,12 +1340,14 @@ int main(int argc, char **argv)
 		return cmd_multiproc();
 	if (!strcmp(cmd, "pinlimit"))
 		return cmd_pinlimit();
+	if (!strcmp(cmd, "lost"))
+		return cmd_lost();
 	if (!strcmp(cmd, "unbind") && argc > 2)
 		return cmd_unbind(argv[2]);
 	if (!strcmp(cmd, "exit") && argc > 2)
 		return cmd_exit(atoi(argv[2]));
 	fprintf(stderr, "usage: qmx_ktest nodev WHY|gemm|badinput|kill|"
-			"closeloop [--reader] [--iterations N]|fuzz [--count N]|multiproc|pinlimit|unbind BDF|fault hang|axi|exit CODE "
+			"closeloop [--reader] [--iterations N]|fuzz [--count N]|multiproc|pinlimit|unbind BDF|lost|fault hang|axi|exit CODE "
 			"[--seed S]\n");
 	return 2;
 }
