@@ -19,6 +19,8 @@
 #include "qmx_hw.h"
 #include "qmx_job.h"
 
+#define QMX_STATS_STRUCT_SIZE_MAX 4096u
+
 /* Same bound as the runtime's qmx_gemm_params_check(). */
 #define QMX_DIM_LIMIT 0x7fffffffull
 
@@ -936,6 +938,12 @@ int qmx_ioctl_wait(struct drm_device *dev, void *data, struct drm_file *file)
 	}
 	if (!args->stats_ptr != !args->stats_struct_size) {
 		drm_dbg(dev, "wait: stats_ptr and stats_struct_size go together\n");
+		return -EINVAL;
+	}
+	/* Growth room for the struct, not a licence to clear user memory. */
+	if (args->stats_struct_size > QMX_STATS_STRUCT_SIZE_MAX) {
+		drm_dbg(dev, "wait: stats_struct_size %u > %u\n",
+			args->stats_struct_size, QMX_STATS_STRUCT_SIZE_MAX);
 		return -EINVAL;
 	}
 

@@ -331,6 +331,21 @@ static int cmd_badinput(void)
 		expect("WAIT unknown job",
 		       drmIoctl(fd, DRM_IOCTL_QMX_WAIT, &w) ? -errno : 0, -ENOENT, -ENOENT);
 	}
+	if (job) {
+		static uint8_t room[8192];
+		struct drm_qmx_wait w = { .job_id = job, .stats_ptr = (uintptr_t)room,
+					  .stats_struct_size = 4097 };
+
+		expect("WAIT stats_struct_size 4097 (> 4096)",
+		       drmIoctl(fd, DRM_IOCTL_QMX_WAIT, &w) ? -errno : 0, -EINVAL, -EINVAL);
+		w.stats_struct_size = 4096;
+		memset(room, 0xa5, sizeof(room));
+		expect("WAIT stats_struct_size 4096 (tail zeroed)",
+		       drmIoctl(fd, DRM_IOCTL_QMX_WAIT, &w) ? -errno : 0, 0, 0);
+		if (room[4095] != 0 || room[4096] != 0xa5)
+			fail("WAIT with stats_struct_size 4096: byte 4095 = 0x%02x (want 0), 4096 = 0x%02x (want 0xa5)",
+			     room[4095], room[4096]);
+	}
 	close(fd);
 	return failures != 0;
 }
@@ -710,12 +725,12 @@ static void fuzz_one(struct fuzz_state *st)
 		break;
 	}
 	case 6: {
-		struct drm_qmx_job_stats stats;
+		static uint8_t stats[8192]; /* room for any size the kernel takes */
 		struct drm_qmx_wait w = { .job_id = fuzz_pick(st, 4) ? st->job[fuzz_pick(st, FUZZ_JOBS)]
 								 : fuzz_value(st),
 					  .timeout_ns = (int64_t)fuzz_pick(st, 5000000),
-					  .stats_ptr = (uintptr_t)&stats,
-					  .stats_struct_size = sizeof(stats) };
+					  .stats_ptr = (uintptr_t)stats,
+					  .stats_struct_size = sizeof(struct drm_qmx_job_stats) };
 
 		switch (fuzz_pick(st, 8)) {
 		case 0: w.flags = (uint32_t)fuzz_value(st); break;

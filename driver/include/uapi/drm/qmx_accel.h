@@ -339,7 +339,10 @@ struct drm_qmx_wait {
 	__s64 timeout_ns;
 	/** @stats_ptr: Input, user pointer to a struct drm_qmx_job_stats, or 0. */
 	__u64 stats_ptr;
-	/** @stats_struct_size: Input, sizeof(struct drm_qmx_job_stats) as built. */
+	/**
+	 * @stats_struct_size: Input, sizeof(struct drm_qmx_job_stats) as built,
+	 * at most 4096; bytes past the kernel's struct are zeroed.
+	 */
 	__u32 stats_struct_size;
 	/** @pad: Input, must be zero. */
 	__u32 pad;
