@@ -50,6 +50,8 @@ struct qmx_device {
 	atomic64_t pinned_bytes;
 	u64 pin_limit;
 	u64 file_pin_limit;
+	/** @file_bo_limit: bytes of live BOs one file may have created */
+	u64 file_bo_limit;
 
 	/* Job engine: one job on the device at a time. */
 	struct drm_gpu_scheduler sched;

@@ -21,7 +21,10 @@
  * names from SUBMIT until it finishes, and the pages it holds count against a
  * per-file and a per-device limit, so one unprivileged process cannot pin
  * most of RAM by queueing jobs on large BOs.  A SUBMIT over a limit fails
- * with -ENOSPC; the limits are read at bind.
+ * with -ENOSPC.  The BOs a file creates are bounded too: on 6.1 the shmem
+ * helper populates (and holds) every page of a BO that is mmapped, so a
+ * 4 GiB BO mapped is 4 GiB of RAM; BO_CREATE past the limit fails with
+ * -ENOSPC.  The limits are read at bind.
  */
 static unsigned int qmx_pin_limit_mb;
 module_param_named(pin_limit_mb, qmx_pin_limit_mb, uint, 0444);
@@ -31,6 +34,10 @@ static unsigned int qmx_file_pin_limit_mb;
 module_param_named(file_pin_limit_mb, qmx_file_pin_limit_mb, uint, 0444);
 MODULE_PARM_DESC(file_pin_limit_mb,
 		 "MiB of BO memory one open file's unfinished jobs may pin (default 0: half of pin_limit_mb)");
+static unsigned int qmx_file_bo_limit_mb;
+module_param_named(file_bo_limit_mb, qmx_file_bo_limit_mb, uint, 0444);
+MODULE_PARM_DESC(file_bo_limit_mb,
+		 "MiB of live BOs one open file may create (default 0: half of RAM)");
 
 void qmx_gem_pin_limits_init(struct qmx_device *qdev)
 {
@@ -40,6 +47,8 @@ void qmx_gem_pin_limits_init(struct qmx_device *qdev)
 	qdev->file_pin_limit = qmx_file_pin_limit_mb ?
 		(u64)qmx_file_pin_limit_mb << 20 : qdev->pin_limit / 2;
 	qdev->file_pin_limit = min(qdev->file_pin_limit, qdev->pin_limit);
+	qdev->file_bo_limit = qmx_file_bo_limit_mb ?
+		(u64)qmx_file_bo_limit_mb << 20 : ram / 2;
 }
 
 static int qmx_gem_pin_charge(struct qmx_device *qdev,
@@ -76,6 +85,10 @@ static void qmx_gem_free(struct drm_gem_object *obj)
 
 	/* Jobs hold BO references and pins: none is left here. */
 	drm_WARN_ON(&qdev->drm, bo->pin_count);
+	if (bo->creator) {
+		atomic64_sub(obj->size, &bo->creator->bo_bytes);
+		qmx_file_stats_put(bo->creator);
+	}
 	mutex_destroy(&bo->map_lock);
 	drm_gem_shmem_free(&bo->base);
 }
@@ -248,8 +261,12 @@ int qmx_dma_map_bo_contig(struct qmx_device *qdev, struct qmx_gem_object *bo,
 int qmx_ioctl_bo_create(struct drm_device *dev, void *data,
 			struct drm_file *file)
 {
+	struct qmx_device *qdev = to_qmx_device(dev);
+	struct qmx_file_priv *fpriv = file->driver_priv;
+	struct qmx_file_stats *fstats = fpriv->fstats;
 	struct drm_qmx_bo_create *args = data;
 	struct drm_gem_shmem_object *shmem;
+	u64 size;
 	int ret;
 
 	if (args->flags) {
@@ -262,9 +279,20 @@ int qmx_ioctl_bo_create(struct drm_device *dev, void *data,
 		return -EINVAL;
 	}
 
-	shmem = drm_gem_shmem_create(dev, PAGE_ALIGN(args->size));
-	if (IS_ERR(shmem))
+	size = PAGE_ALIGN(args->size);
+	if (atomic64_add_return(size, &fstats->bo_bytes) > qdev->file_bo_limit) {
+		atomic64_sub(size, &fstats->bo_bytes);
+		drm_dbg(dev, "bo_create: %llu more bytes exceed the file's limit of %llu (qmx.file_bo_limit_mb)\n",
+			size, qdev->file_bo_limit);
+		return -ENOSPC;
+	}
+	shmem = drm_gem_shmem_create(dev, size);
+	if (IS_ERR(shmem)) {
+		atomic64_sub(size, &fstats->bo_bytes);
 		return PTR_ERR(shmem);
+	}
+	kref_get(&fstats->refcount);
+	to_qmx_bo(&shmem->base)->creator = fstats;
 
 	ret = drm_gem_handle_create(file, &shmem->base, &args->handle);
 	/* The handle (if any) holds the reference now. */

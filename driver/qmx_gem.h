@@ -25,6 +25,8 @@ struct qmx_gem_object {
 	unsigned int pin_count;
 	/** @pin_owner: the file charged for the pinned pages */
 	struct qmx_file_stats *pin_owner;
+	/** @creator: the file charged for the BO's size until it is freed */
+	struct qmx_file_stats *creator;
 	/** @dev_addr: device address of byte 0 while pinned */
 	u64 dev_addr;
 	/** @sgt: the pages, DMA-mapped for the parent device */

@@ -30,6 +30,8 @@ struct qmx_file_stats {
 	atomic64_t jobs;
 	/* BO bytes pinned for this file's unfinished jobs */
 	atomic64_t pinned_bytes;
+	/* bytes of the live BOs this file created */
+	atomic64_t bo_bytes;
 };
 
 void qmx_file_stats_put(struct qmx_file_stats *fstats);

@@ -73,6 +73,7 @@ cleanup() {
 		done
 		kill -KILL "$pid" 2>/dev/null || true
 	done
+	[ -f "$WORK/simd2.pid" ] && kill -KILL "$(cat "$WORK/simd2.pid")" 2>/dev/null
 	rm -f "$RAM_FILE"
 }
 trap cleanup EXIT
@@ -206,18 +207,22 @@ log "modules: ${ORDER[*]} qmx.ko"
 (cd "$INITRD" && find . | cpio -o -H newc --quiet) >"$WORK/initramfs.cpio"
 
 # ---------------------------------------------------------------- 4. qmx-simd
-SOCK=$WORK/ivshmem.sock CTL=$WORK/control.sock
+SOCK=$WORK/ivshmem.sock CTL=$WORK/control.sock QMP=$WORK/qmp.sock
 CONSOLE=$WORK/console.log
-rm -f "$SOCK" "$CTL" "$WORK/simd.log" "$CONSOLE"
-"$SIMD" --socket "$SOCK" --control "$CTL" --ram "$RAM_FILE" --ram-size "${RAM_MB}M" \
-	--log "$WORK/simd.log" --max-seconds $((QEMU_TIMEOUT + 60)) &
-SIMD_PID=$!
-for _ in $(seq 100); do
-	[ -S "$SOCK" ] && [ -S "$CTL" ] && break
-	kill -0 "$SIMD_PID" 2>/dev/null || break
-	sleep 0.1
-done
-[ -S "$SOCK" ] || { cat "$WORK/simd.log" >&2 || true; die "qmx-simd did not start (log above)"; }
+rm -f "$WORK"/*.sock "$WORK"/simd*.log "$WORK/simd2.pid" "$CONSOLE"
+# start_simd SOCKET CONTROL LOG: qmx-simd in the background, up within 10 s.
+start_simd() {
+	"$SIMD" --socket "$1" --control "$2" --ram "$RAM_FILE" --ram-size "${RAM_MB}M" \
+		--log "$3" --max-seconds $((QEMU_TIMEOUT + 60)) &
+	SIMD_PID=$!
+	for _ in $(seq 100); do
+		[ -S "$1" ] && [ -S "$2" ] && break
+		kill -0 "$SIMD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -S "$1" ] || { cat "$3" >&2 || true; die "qmx-simd did not start (log above)"; }
+}
+start_simd "$SOCK" "$CTL" "$WORK/simd.log"
 log "qmx-simd up (pid $SIMD_PID), booting $ABI under QEMU TCG"
 
 # ---------------------------------------------------------------- 5. QEMU
@@ -228,7 +233,9 @@ KCMDLINE_DEBUG=
 [ "$MODE" = test ] && KCMDLINE_DEBUG="slub_debug=FZP"
 # q35 with <= 2 GiB: guest RAM is one file whose offset = guest-physical
 # address, mapped by qmx-simd too.  ttyS0: console; ttyS1: qmx-simd's
-# control socket (fault injection from the guest).  No IOMMU.
+# control socket (fault injection from the guest).  No IOMMU.  An empty
+# hotplug-capable root port takes the new device of the device-loss step
+# (QMP, qmp_plug_ivshmem.py).
 timeout -k 10 "$QEMU_TIMEOUT" qemu-system-x86_64 \
 	-machine q35,accel=tcg,memory-backend=mem \
 	-object memory-backend-file,id=mem,size=${RAM_MB}M,mem-path="$RAM_FILE",share=on \
@@ -237,19 +244,32 @@ timeout -k 10 "$QEMU_TIMEOUT" qemu-system-x86_64 \
 	-kernel "$IMG/vmlinux" -initrd "$WORK/initramfs.cpio" \
 	-append "console=ttyS0 panic=-1 loglevel=6 rdinit=/init $KCMDLINE_DEBUG qmx_seed=$SEED qmx_mode=$MODE qmx_fuzz=$FUZZ_COUNT" \
 	-serial file:"$CONSOLE" -serial unix:"$CTL" \
+	-qmp unix:"$QMP",server=on,wait=off \
 	-chardev socket,id=ivsh,path="$SOCK" \
 	-device ivshmem-doorbell,chardev=ivsh,vectors=1 \
+	-device pcie-root-port,id=rp2,chassis=2,slot=2,pref64-reserve=32M \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	>"$WORK/qemu.log" 2>&1 &
 QEMU_PID=$!
-# The guest's device-loss step asks (a console line) for qmx-simd to die
-# mid-job: SIGKILL it, as a crash would.
+# The guest's device-loss step asks (console lines) for qmx-simd to die
+# mid-job - SIGKILL, as a crash would - and then for a new device: a
+# restarted qmx-simd behind a hot-plugged ivshmem device.
 if [ "$MODE" = test ]; then
 	(
+		killed=
 		for _ in $(seq $((QEMU_TIMEOUT * 5))); do
-			if grep -q '^QMX-HOST: kill-simd' "$CONSOLE" 2>/dev/null; then
+			if [ -z "$killed" ] && grep -q '^QMX-HOST: kill-simd' "$CONSOLE" 2>/dev/null; then
 				kill -KILL "$SIMD_PID" 2>/dev/null
 				echo "[kernel-test] qmx-simd (pid $SIMD_PID) killed at the guest's request" >&2
+				killed=1
+			fi
+			if [ -n "$killed" ] && grep -q '^QMX-HOST: restart-simd' "$CONSOLE" 2>/dev/null; then
+				start_simd "$WORK/ivshmem2.sock" "$WORK/control2.sock" "$WORK/simd2.log"
+				echo "$SIMD_PID" >"$WORK/simd2.pid"
+				echo "[kernel-test] qmx-simd restarted (pid $SIMD_PID); plugging in its device" >&2
+				timeout 90 python3 "$SRC/tests/kernel/qmp_plug_ivshmem.py" "$QMP" \
+					"$WORK/ivshmem2.sock" --timeout 60 >&2 ||
+					echo "[kernel-test] FAIL: plugging in the new device failed" >&2
 				exit 0
 			fi
 			sleep 0.2

@@ -285,6 +285,10 @@ static int kmod_buffer_alloc(qmx_device *dev, qmx_buffer *buf)
 	if (drmIoctl(kd->fd, DRM_IOCTL_QMX_BO_CREATE, &create)) {
 		err = errno;
 		free(bo);
+		if (err == ENOSPC)
+			return qmx_fail(QMX_ENOMEM,
+					"kmod: BO_CREATE of %zu bytes: past qmx.ko's per-file buffer limit (/sys/module/qmx/parameters/file_bo_limit_mb); free buffers first",
+					buf->size);
 		return qmx_fail(kmod_errno(err), "kmod: BO_CREATE of %zu bytes: %s",
 				buf->size, strerror(err));
 	}

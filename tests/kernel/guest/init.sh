@@ -45,8 +45,8 @@ for m in $(cat /lib/modules/load-order); do
 done
 # The backend's errors say what is missing: first the module, then a device.
 step nodev-unloaded 30 /bin/qmx_ktest nodev "not loaded"
-# Pinned-memory limits small enough for qmx_ktest pinlimit to reach.
-insmod /lib/modules/qmx.ko job_timeout_ms=3000 pin_limit_mb=96 file_pin_limit_mb=64 ||
+# Memory limits small enough for qmx_ktest pinlimit (and the fuzzer) to reach.
+insmod /lib/modules/qmx.ko job_timeout_ms=3000 pin_limit_mb=96 file_pin_limit_mb=64 file_bo_limit_mb=192 ||
 	{ echo "insmod qmx.ko failed"; FAILED=$((FAILED + 1)); bye; }
 step nodev-unbound 30 /bin/qmx_ktest nodev "no device is bound"
 
@@ -91,8 +91,8 @@ else
 	step fault-hang 120 /bin/qmx_ktest fault hang --seed "$SEED"
 	step fault-axi 120 /bin/qmx_ktest fault axi --seed "$SEED"
 	step unbind 120 /bin/qmx_ktest unbind "$BDF" --seed "$SEED"
-	# Last: the host kills qmx-simd; the device stays lost until QEMU restarts.
-	step lost 150 /bin/qmx_ktest lost --seed "$SEED"
+	# Last: the host kills qmx-simd, then restarts it behind a new device.
+	step lost 240 /bin/qmx_ktest lost "$BDF" --seed "$SEED"
 fi
 echo "interrupts: $(grep -i qmx /proc/interrupts)"
 step rmmod 60 rmmod qmx

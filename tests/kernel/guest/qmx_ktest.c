@@ -19,22 +19,25 @@
  *                               must be freed (the harness checks dmesg)
  *   qmx_ktest multiproc         8 processes at once on one device, bit-exact, and
  *                               no BO left when they exit
- *   qmx_ktest pinlimit          pinned memory is bounded per file and per device
- *                               (qmx.ko loaded with pin_limit_mb=96
- *                               file_pin_limit_mb=64) and released when jobs end
+ *   qmx_ktest pinlimit          pinned memory is bounded per file and per device,
+ *                               and released when jobs end; the BOs of a file are
+ *                               bounded (qmx.ko loaded with pin_limit_mb=96
+ *                               file_pin_limit_mb=64 file_bo_limit_mb=192)
  *   qmx_ktest unbind BDF        unbind the device with jobs queued and running: every
  *                               job ends (done, or "device removed"), none hangs;
  *                               bind it again and run a bit-exact GEMM
- *   qmx_ktest lost              ask the host to SIGKILL qmx-simd with jobs running:
+ *   qmx_ktest lost BDF          ask the host to SIGKILL qmx-simd with jobs running:
  *                               every job ends "device removed or lost", new work
- *                               is refused the same way (the last step: the device
- *                               stays dead until QEMU restarts)
+ *                               is refused the same way; then unbind the dead
+ *                               device, ask for a restarted server behind a
+ *                               hot-plugged one, bind that, and run bit-exact GEMMs
  *   qmx_ktest fault hang|axi    inject through qmx-simd's control port (ttyS1),
  *                               the job fails, the next one is bit-exact
  *   qmx_ktest exit CODE         leave QEMU through isa-debug-exit
  *
  * Exit status 0 = pass; every failure prints "FAIL: <why>".
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -687,8 +690,10 @@ static void fuzz_one(struct fuzz_state *st)
 
 		if (fuzz_pick(st, 8) == 0)
 			mo.pad = (uint32_t)fuzz_value(st);
+		/* Mapping populates every page (6.1 shmem helper): small BOs only,
+		 * or the guest's 512 MiB go to the fuzzer's own mappings. */
 		if (!fuzz_ioctl(st, DRM_IOCTL_QMX_BO_MMAP_OFFSET, &mo) && st->nr_bos &&
-		    mo.handle == st->bo[i].handle) {
+		    mo.handle == st->bo[i].handle && st->bo[i].size <= (64u << 20)) {
 			size_t len = (size_t)(st->bo[i].size + 4095) & ~(size_t)4095;
 			volatile uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
 						   st->fd, (off_t)mo.offset);
@@ -979,6 +984,19 @@ static int cmd_pinlimit(void)
 			return 1;
 		}
 
+	/* File 0 has 80.5 MiB of BOs: 120 more pass its 192 MiB; file 1's do not. */
+	struct drm_qmx_bo_create huge = { .size = 120ull << 20 };
+
+	expect("file 0: BO_CREATE 120 MiB more (file_bo_limit_mb 192)",
+	       drmIoctl(fd[0], DRM_IOCTL_QMX_BO_CREATE, &huge) ? -errno : 0, -ENOSPC, -ENOSPC);
+	expect("file 1: BO_CREATE 120 MiB (40.5 MiB of its own)",
+	       drmIoctl(fd[1], DRM_IOCTL_QMX_BO_CREATE, &huge) ? -errno : 0, 0, 0);
+	if (huge.handle) {
+		struct drm_gem_close gc = { .handle = huge.handle };
+
+		drmIoctl(fd[1], DRM_IOCTL_GEM_CLOSE, &gc);
+	}
+
 	/* File 0 keeps big[0] pinned with four long jobs queued on it. */
 	for (int j = 0; j < 4; j++)
 		expect("file 0: long job on its first 40 MiB BO",
@@ -1163,10 +1181,94 @@ static int cmd_unbind(const char *bdf)
 
 /* ------------------------------------------------------------ device lost */
 
-/* The harness (run_kernel_test.sh) watches the console for this line. */
+/* The harness (run_kernel_test.sh) watches the console for these lines. */
 #define KT_HOST_KILL_SIMD "QMX-HOST: kill-simd"
+#define KT_HOST_RESTART_SIMD "QMX-HOST: restart-simd"
 
-static int cmd_lost(void)
+/* The BDF of an ivshmem device (1af4:1110) other than `not`, or "". */
+static void find_ivshmem(char *bdf, size_t len, const char *not)
+{
+	char path[300], id[16];
+	struct dirent *de;
+	DIR *dir = opendir("/sys/bus/pci/devices");
+
+	bdf[0] = 0;
+	while (dir && (de = readdir(dir))) {
+		FILE *f;
+		unsigned int vendor = 0, device = 0;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", de->d_name);
+		if ((f = fopen(path, "r"))) {
+			if (fgets(id, sizeof(id), f))
+				vendor = (unsigned int)strtoul(id, NULL, 16);
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", de->d_name);
+		if ((f = fopen(path, "r"))) {
+			if (fgets(id, sizeof(id), f))
+				device = (unsigned int)strtoul(id, NULL, 16);
+			fclose(f);
+		}
+		if (vendor == 0x1af4 && device == 0x1110 && strcmp(de->d_name, not))
+			snprintf(bdf, len, "%s", de->d_name);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+/*
+ * The operator's way back: unbind the dead device, start a new server behind
+ * a new (hot-plugged) device, bind that one.
+ */
+static int replug(const char *old_bdf)
+{
+	char bdf[300] = "", path[400];
+	qmx_rng rng = { seed + 1 };
+	qmx_device *dev;
+	uint64_t t0;
+	int err;
+
+	t0 = now_ms();
+	err = write_sysfs("/sys/bus/pci/drivers/qmx_cosim/unbind", old_bdf);
+	printf("unbind the dead device %s -> %d (%llu ms)\n", old_bdf, err,
+	       (unsigned long long)(now_ms() - t0));
+	if (err) {
+		fail("unbind %s: %s", old_bdf, strerror(-err));
+		return 1;
+	}
+	t0 = now_ms();
+	printf("%s\n", KT_HOST_RESTART_SIMD);
+	while (now_ms() - t0 < 90000) {
+		find_ivshmem(bdf, sizeof(bdf), old_bdf);
+		if (bdf[0])
+			break;
+		usleep(100000);
+	}
+	if (!bdf[0]) {
+		fail("no new ivshmem device 90 s after asking for one");
+		return 1;
+	}
+	printf("new device %s after %llu ms\n", bdf, (unsigned long long)(now_ms() - t0));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	if (write_sysfs(path, "qmx_cosim") || write_sysfs("/sys/bus/pci/drivers_probe", bdf)) {
+		fail("binding qmx_cosim to %s: %s", bdf, strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < 300 && access(KT_NODE, F_OK); i++)
+		usleep(100000);
+	if (qmx_device_open("kmod", &dev)) {
+		fail("open kmod on the new device: %s", qmx_last_error());
+		return 1;
+	}
+	run_random(dev, &rng, 21, 19, 40, QMX_OUT_INT8, true);
+	run_random(dev, &rng, 8, 8, 8, QMX_OUT_INT32, true);
+	qmx_device_del(dev);
+	return failures != 0;
+}
+
+static int cmd_lost(const char *bdf)
 {
 	int pipefd[2], status = 0, err;
 	qmx_rng rng = { seed };
@@ -1218,7 +1320,9 @@ static int cmd_lost(void)
 		fail("a GEMM on the dead device: %s: %s", qmx_error_name(err), qmx_last_error());
 	else
 		printf("ok: a GEMM on the dead device: %s\n", qmx_last_error());
-	return failures != 0;
+	if (failures)
+		return 1;
+	return replug(bdf);
 }
 
 /* ------------------------------------------------------------ fault injection */
@@ -1355,14 +1459,14 @@ int main(int argc, char **argv)
 		return cmd_multiproc();
 	if (!strcmp(cmd, "pinlimit"))
 		return cmd_pinlimit();
-	if (!strcmp(cmd, "lost"))
-		return cmd_lost();
+	if (!strcmp(cmd, "lost") && argc > 2)
+		return cmd_lost(argv[2]);
 	if (!strcmp(cmd, "unbind") && argc > 2)
 		return cmd_unbind(argv[2]);
 	if (!strcmp(cmd, "exit") && argc > 2)
 		return cmd_exit(atoi(argv[2]));
 	fprintf(stderr, "usage: qmx_ktest nodev WHY|gemm|badinput|kill|"
-			"closeloop [--reader] [--iterations N]|fuzz [--count N]|multiproc|pinlimit|unbind BDF|lost|fault hang|axi|exit CODE "
+			"closeloop [--reader] [--iterations N]|fuzz [--count N]|multiproc|pinlimit|unbind BDF|lost BDF|fault hang|axi|exit CODE "
 			"[--seed S]\n");
 	return 2;
 }

@@ -109,7 +109,9 @@ struct drm_qmx_get_param {
  * struct drm_qmx_bo_create - allocate a buffer object (shmem-backed)
  *
  * The BO is zero-filled.  Share it with DRM PRIME export; importing foreign
- * dma-bufs is not supported.
+ * dma-bufs is not supported.  The live BOs an fd created are bounded by the
+ * module parameter file_bo_limit_mb (half of RAM by default): past it,
+ * -ENOSPC.
  */
 struct drm_qmx_bo_create {
 	/** @size: Input, bytes, > 0; rounded up to the page size. */
