@@ -220,7 +220,8 @@ module qmx_core #(
   assign m_axi_arid = {AXI_ID_WIDTH{1'b0}};
 
   // ============================================================ sequencer
-  wire        issue, s_is_last, s_firstchunk, sh, s_release, s_idle, last_pending;
+  wire        issue, s_is_last, s_firstchunk, s_lastchunk, s_klast, s_single;
+  wire        sh, s_release, s_idle, last_pending;
   wire [31:0] sp, sq, sk, s_rv, s_cv;
   wire [31:0] d_rv, d_cv, d_q;
   wire        d_ph, d_final;
@@ -234,7 +235,8 @@ module qmx_core #(
     .c_addr_i (c_addr_i), .m_i (m_i), .n_i (n_i), .k_i (k_i), .ldc_i (ldc_i), .esh_i (esh),
     .half_full_i ({hstate_q[1] == H_FULL, hstate_q[0] == H_FULL}),
     .last_pending_i (last_pending),
-    .issue_o (issue), .is_last_o (s_is_last), .firstchunk_o (s_firstchunk), .half_o (sh),
+    .issue_o (issue), .is_last_o (s_is_last), .firstchunk_o (s_firstchunk),
+    .lastchunk_o (s_lastchunk), .klast_o (s_klast), .single_o (s_single), .half_o (sh),
     .sp_o (sp), .sq_o (sq), .sk_o (sk), .rv_o (s_rv), .cv_o (s_cv),
     .release_o (s_release), .idle_o (s_idle),
     .d_rv_o (d_rv), .d_cv_o (d_cv), .d_q_o (d_q), .d_ph_o (d_ph), .d_final_o (d_final),
@@ -287,16 +289,27 @@ module qmx_core #(
   );
 
   // ------------------------------------------------------------ array feed
-  reg            fv_q, ffirst_q, flast_q;
+  // The step issued now enters the array next cycle, with the operands read
+  // from the memories now.  Accumulators: the first k of K starts from 0; the
+  // first k of a later chunk loads the sum stored at the end of the previous
+  // chunk (unless the block is a single sub-tile: its sum never left the PE's
+  // running register); the last k of a chunk stores it when more chunks follow.
+  wire           n_zero = s_firstchunk && sk == 0;
+  wire           n_load = !s_firstchunk && sk == 0 && !s_single;
+  wire           n_wb   = s_klast && !s_lastchunk;
+  wire [ACCW-1:0] n_acc = sp[ACCW-1:0] * Q32[ACCW-1:0] + sq[ACCW-1:0];
+  reg            fv_q, fzero_q, fload_q, fwb_q, flast_q;
   reg [ACCW-1:0] facc_q;
   always @(posedge clk_i) begin
     if (!eng_rst_n)
       fv_q <= 1'b0;
     else
       fv_q <= issue;
-    ffirst_q <= s_firstchunk && sk == 0;
-    flast_q  <= s_is_last;
-    facc_q   <= sp[ACCW-1:0] * Q32[ACCW-1:0] + sq[ACCW-1:0];
+    fzero_q <= n_zero;
+    fload_q <= n_load;
+    fwb_q   <= n_wb;
+    flast_q <= s_is_last;
+    facc_q  <= n_acc;
   end
 
   reg [R*9-1:0] a_in;
@@ -309,19 +322,22 @@ module qmx_core #(
       b_in[fi*9 +: 9] = {b_bytes[fi*8+7], b_bytes[fi*8 +: 8]} - b_zp_i[8:0];
   end
 
-  localparam integer SELW = $clog2(R * C);
-  wire [SELW-1:0]   res_sel;
-  wire [31:0]       res;
+  wire [RB-1:0]     res_sel;
+  wire [C*32-1:0]   res;
   wire              arr_last;
-  qmx_array #(.ROWS(R), .COLS(C), .NACC(NACC), .ACCW(ACCW), .SELW(SELW)) i_array (
+  qmx_array #(.ROWS(R), .COLS(C), .NACC(NACC), .ACCW(ACCW), .SELW(RB)) i_array (
     .clk_i       (clk_i),
     .rst_ni      (eng_rst_n),
     .a_i         (a_in),
     .b_i         (b_in),
     .v_i         (fv_q),
-    .first_i     (ffirst_q),
+    .zero_i      (fzero_q),
+    .load_i      (fload_q),
+    .wb_i        (fwb_q),
     .last_i      (flast_q),
     .acc_i       (facc_q),
+    .la_rd_i     (issue && n_load),
+    .la_acc_i    (n_acc),
     .last_done_o (arr_last),
     .sel_i       (res_sel),
     .res_o       (res)
@@ -330,8 +346,9 @@ module qmx_core #(
   // ============================================================ drain
   wire          seg_alloc, seg_slot, rq_v, d_emit, d_final_done, d_idle;
   wire [63:0]   seg_addr;
-  wire [31:0]   seg_n, rq_res;
-  wire [JW+1:0] rq_tag;
+  wire [31:0]   seg_n;
+  wire          rq_slot;
+  wire [C*32-1:0] rq_res;
   wire [1:0]    seg_busy;
 
   qmx_drain #(
@@ -347,7 +364,7 @@ module qmx_core #(
     .wr_i (r_fire), .wr_kind_i (r_kind), .wr_addr_i (r_waddr), .wr_data_i (m_axi_rdata),
     .off_we_i (off_we), .off_kind_i (off_kind), .off_phalf_i (lph), .off_val_i (off_val),
     .seg_busy_i (seg_busy), .alloc_o (seg_alloc), .slot_o (seg_slot), .alloc_addr_o (seg_addr),
-    .alloc_n_o (seg_n), .rq_v_o (rq_v), .rq_tag_o (rq_tag), .rq_res_o (rq_res),
+    .alloc_n_o (seg_n), .rq_v_o (rq_v), .rq_slot_o (rq_slot), .rq_res_o (rq_res),
     .emit_o (d_emit), .final_done_o (d_final_done), .idle_o (d_idle)
   );
 
@@ -360,7 +377,7 @@ module qmx_core #(
     .clk_i (clk_i), .rst_ni (eng_rst_n), .job_go_i (job_go), .abort_i (abort_q), .busy_i (busy_q),
     .int8_i (int8_f), .esh_i (esh),
     .alloc_i (seg_alloc), .alloc_slot_i (seg_slot), .alloc_addr_i (seg_addr), .alloc_n_i (seg_n),
-    .rq_v_i (rq_v), .rq_tag_i (rq_tag), .rq_res_i (rq_res),
+    .rq_v_i (rq_v), .rq_slot_i (rq_slot), .rq_res_i (rq_res),
     .seg_busy_o (seg_busy), .beat_o (w_beat), .idle_o (w_idle),
     .wr_err_o (wr_err), .wr_err_addr_o (wr_err_addr),
     .m_axi_awvalid (m_axi_awvalid), .m_axi_awready (m_axi_awready), .m_axi_awaddr (m_axi_awaddr),
@@ -434,19 +451,25 @@ module qmx_core #(
   end
 
   // ------------------------------------------------------------ activity
+  // SRAM traffic counts every on-chip memory: operand reads (a column of A
+  // and a row of B per step) and DMA writes into them, accumulator words
+  // loaded and stored at chunk boundaries, and per-channel vector reads.
   localparam [31:0] RC_32 = R + C;
   localparam [CNTW-1:0] WB_C = WB32[CNTW-1:0];
   localparam [CNTW-1:0] RC_C = RC_32[CNTW-1:0];
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] macs_step = s_rv * s_cv;
+  wire [31:0] acc_bytes = macs_step << 2;
+  wire [31:0] vec_bytes = ((hb_f ? 32'd4 : 32'd0) + (pc_f ? 32'd8 : 32'd0)) * d_cv;
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [CNTW-1:0] p_bytes = (hb_f ? 16'd4 : 16'd0) + (pc_f ? 16'd8 : 16'd0);
+  wire [CNTW-1:0] z = {CNTW{1'b0}};
   assign stall_o       = busy_q && !issue;
-  assign macs_inc_o    = issue ? macs_step[CNTW-1:0] : {CNTW{1'b0}};
-  assign sram_rd_inc_o = (issue ? RC_C : {CNTW{1'b0}}) + (d_emit ? p_bytes : {CNTW{1'b0}});
-  assign sram_wr_inc_o = r_fire ? WB_C : {CNTW{1'b0}};
-  assign ext_rd_inc_o  = m_axi_rvalid ? WB_C : {CNTW{1'b0}};
-  assign ext_wr_inc_o  = w_beat ? WB_C : {CNTW{1'b0}};
+  assign macs_inc_o    = issue ? macs_step[CNTW-1:0] : z;
+  assign sram_rd_inc_o = (issue ? RC_C : z) + (issue && n_load ? acc_bytes[CNTW-1:0] : z) +
+                         (d_emit ? vec_bytes[CNTW-1:0] : z);
+  assign sram_wr_inc_o = (r_fire ? WB_C : z) + (issue && n_wb ? acc_bytes[CNTW-1:0] : z);
+  assign ext_rd_inc_o  = m_axi_rvalid ? WB_C : z;
+  assign ext_wr_inc_o  = w_beat ? WB_C : z;
 
 endmodule
 

@@ -5,10 +5,16 @@
 `ifndef QMX_DEFS_VH
 `define QMX_DEFS_VH
 
-// Output block per tile = (TILE_P * ARRAY_ROWS) x (TILE_Q * ARRAY_COLS); each
-// PE keeps TILE_P * TILE_Q accumulators so operands are reused P (Q) times.
-`define QMX_DEF_TILE_P 4
-`define QMX_DEF_TILE_Q 4
+// Output block kept on chip while K streams through: BLOCK_M x BLOCK_N int32
+// sums, TILE_P = BLOCK_M / ARRAY_ROWS by TILE_Q = BLOCK_N / ARRAY_COLS
+// sub-tiles, one accumulator word per sub-tile in every PE's accumulator
+// memory (512 x 512 x 4 B = 1 MiB).  A is read from DRAM N / BLOCK_N times,
+// B M / BLOCK_M times (docs/dataflow.md).
+`define QMX_DEF_BLOCK_M 512
+`define QMX_DEF_BLOCK_N 512
+// Defaults of the engine modules (qmx_top derives them from the block).
+`define QMX_DEF_TILE_P (`QMX_DEF_BLOCK_M / 8)
+`define QMX_DEF_TILE_Q (`QMX_DEF_BLOCK_N / 8)
 // K chunk held in one half of the double-buffered operand memories.
 `define QMX_DEF_TILE_K 256
 // Largest M, N, K, LDA, LDB, LDC accepted (MAX_DIM register).
@@ -18,7 +24,6 @@
 // Write bursts awaiting a response.
 `define QMX_DEF_WR_OUTSTANDING 16
 
-// SOFT_RESET key ("RST!").
-`define QMX_SOFT_RESET_KEY 32'h52535421
+// The SOFT_RESET key (QMX_SOFT_RESET_KEY) comes from the register map.
 
 `endif // QMX_DEFS_VH

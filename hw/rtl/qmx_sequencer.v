@@ -32,6 +32,9 @@ module qmx_sequencer #(
   output wire        issue_o,        // a step enters the array
   output wire        is_last_o,      // ... the last of its sub-tile
   output wire        firstchunk_o,
+  output wire        lastchunk_o,
+  output wire        klast_o,        // last k of the chunk
+  output wire        single_o,       // the block is one sub-tile
   output reg         half_o,         // operand half being read
   output reg  [31:0] sp_o,
   output reg  [31:0] sq_o,
@@ -68,6 +71,9 @@ module qmx_sequencer #(
   assign is_last_o = s_lastchunk && s_klast;
   assign issue_o   = busy_i && !abort_i && s_state == S_RUN && !(is_last_o && last_pending_i);
   assign firstchunk_o = s_firstchunk;
+  assign lastchunk_o  = s_lastchunk;
+  assign klast_o      = s_klast;
+  assign single_o     = s_mt <= R32 && s_nt <= C32;
   assign release_o = busy_i && !abort_i && s_state == S_REL && s_rel == 0;
   assign idle_o    = s_state == S_IDLE;
 

@@ -6,6 +6,15 @@
 `default_nettype none
 `include "qmx_defs.vh"
 
+// Bus width vs. columns (advice, not a legality rule; qmx_core checks only
+// that AXI_DATA_WIDTH is a power of two from 32 to 1024):
+//   AXI_DATA_WIDTH >= max(64, 8 * ARRAY_COLS)
+// With the default 512 x 512 output block the loads need only
+// R*C*(BM+BN)/(BM*BN) bytes per cycle (4 at 32x32, docs/dataflow.md); what
+// needs the width is the write-back: one int8 output row of ARRAY_COLS bytes
+// per beat keeps the writer inside the drain's budget of TILE_K cycles per
+// sub-tile.  The sim models (sim/CMakeLists.txt) and the synthesis figures
+// (hw/synth/run_synth.sh, area.json) use this width.
 module qmx_top #(
   parameter integer ARRAY_ROWS = 8,
   parameter integer ARRAY_COLS = 8,
@@ -13,8 +22,9 @@ module qmx_top #(
   parameter integer AXI_ADDR_WIDTH = 64,
   parameter integer AXI_ID_WIDTH = 1,
   parameter integer CLOCK_KHZ = 250000,
-  parameter integer TILE_P = `QMX_DEF_TILE_P,
-  parameter integer TILE_Q = `QMX_DEF_TILE_Q,
+  // Sub-tiles per block (the block is TILE_P*ARRAY_ROWS x TILE_Q*ARRAY_COLS).
+  parameter integer TILE_P = (`QMX_DEF_BLOCK_M + ARRAY_ROWS - 1) / ARRAY_ROWS,
+  parameter integer TILE_Q = (`QMX_DEF_BLOCK_N + ARRAY_COLS - 1) / ARRAY_COLS,
   parameter integer TILE_K = `QMX_DEF_TILE_K,
   parameter integer MAX_DIM = `QMX_DEF_MAX_DIM
 ) (

@@ -24,9 +24,9 @@ module qmx_writer #(
   input  wire        alloc_slot_i,
   input  wire [63:0] alloc_addr_i,
   input  wire [31:0] alloc_n_i,
-  input  wire        rq_v_i,
-  input  wire [((ARRAY_COLS > 1) ? $clog2(ARRAY_COLS) : 1)+1:0] rq_tag_i, // {slot, last, column}
-  input  wire [31:0] rq_res_i,
+  input  wire        rq_v_i,         // a row of results for slot rq_slot_i
+  input  wire        rq_slot_i,
+  input  wire [ARRAY_COLS*32-1:0] rq_res_i,
   output reg  [1:0]  seg_busy_o,
   output wire        beat_o,        // a data beat is accepted
   output wire        idle_o,        // no burst, no response pending
@@ -50,7 +50,6 @@ module qmx_writer #(
   localparam integer C    = ARRAY_COLS;
   localparam integer WB   = AXI_DATA_WIDTH / 8;
   localparam integer OFW  = $clog2(WB);
-  localparam integer JW   = (C > 1) ? $clog2(C) : 1;
   localparam integer SEGB = C * 4;
   localparam integer WIDEB = SEGB + WB;
   localparam integer WD   = WR_OUTSTANDING;
@@ -124,9 +123,8 @@ module qmx_writer #(
         seg_n[alloc_slot_i]      <= alloc_n_i;
       end
       if (rq_v_i) begin
-        seg_data[rq_tag_i[JW+1]][32 * rq_tag_i[JW-1:0] +: 32] <= rq_res_i;
-        if (rq_tag_i[JW])
-          seg_full[rq_tag_i[JW+1]] <= 1'b1;
+        seg_data[rq_slot_i] <= rq_res_i;
+        seg_full[rq_slot_i] <= 1'b1;
       end
       case (w_state)
         W_IDLE: if (busy_i && !abort_i && seg_full[w_slot]) begin

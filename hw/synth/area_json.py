@@ -105,9 +105,11 @@ def main():
     out["notes"] = ("Generic synthesis (Yosys internal gate cells, abc -fast; flip-flop "
                     "enables/resets lowered to gates by dfflegalize so `stat -tech cmos` "
                     "prices every register). cells and transistors cover logic and "
-                    "flip-flops only; memory_bits are the on-chip operand/parameter buffers "
-                    "left as memories, to be costed as SRAM (not in transistors). "
-                    "qmx_top defaults: TILE_P=TILE_Q=4, TILE_K=256, MAX_DIM=2^20.")
+                    "flip-flops only; memory_bits are the on-chip operand scratchpads, "
+                    "vector buffers and PE accumulator memories left as memories, to be "
+                    "costed as SRAM (not in transistors). qmx_top defaults: 512 x 512 "
+                    "output block (TILE_P = 512/rows, TILE_Q = 512/cols), TILE_K=256, "
+                    "MAX_DIM=2^20; bus_bits = max(64, 8 x cols), as the sim models.")
     out[a.size] = entry
     with open(a.out, "w") as f:
         json.dump(out, f, indent=2, sort_keys=True)

@@ -5,6 +5,8 @@
 #
 #   hw/synth/run_synth.sh [--regs-dir DIR] [--out FILE] [--bus BITS] 8x8 [16x16 32x32]
 #
+# The bus width of each size is the one the sim model is built with
+# (max(64, 8 x columns), the advice in qmx_top.v) unless --bus fixes one.
 # DIR holds the generated qmx_regs.vh (default: generated into a temp dir
 # from hw/regmap/qmx_regmap.toml).  Existing entries of FILE for other sizes
 # are kept.
@@ -12,7 +14,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=$ROOT/hw/synth/area.json
 REGS=
-BUS=64
+BUS=
 SIZES=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -37,17 +39,22 @@ SRCS=$(ls "$ROOT"/hw/rtl/qmx_*.v)
 for sz in "${SIZES[@]}"; do
 	r=${sz%x*}
 	c=${sz#*x}
+	bus=$BUS
+	if [ -z "$bus" ]; then
+		bus=$((8 * c))
+		[ "$bus" -ge 64 ] || bus=64
+	fi
 	d=$WORK/$sz
 	mkdir -p "$d"
-	echo "== yosys: qmx_top ${r}x${c}, ${BUS}-bit bus" >&2
+	echo "== yosys: qmx_top ${r}x${c}, ${bus}-bit bus" >&2
 	start=$(date +%s)
 	{
 		echo "read_verilog -I$ROOT/hw/rtl -I$REGS $(echo $SRCS)"
-		echo "chparam -set ARRAY_ROWS $r -set ARRAY_COLS $c -set AXI_DATA_WIDTH $BUS qmx_top"
+		echo "chparam -set ARRAY_ROWS $r -set ARRAY_COLS $c -set AXI_DATA_WIDTH $bus qmx_top"
 		echo "script $ROOT/hw/synth/qmx_synth.ys"
 	} >"$d/run.ys"
 	(cd "$d" && yosys -q -l yosys.log -s run.ys)
 	secs=$(( $(date +%s) - start ))
-	python3 "$ROOT/hw/synth/area_json.py" --size "$sz" --bus "$BUS" --seconds "$secs" \
+	python3 "$ROOT/hw/synth/area_json.py" --size "$sz" --bus "$bus" --seconds "$secs" \
 		--stat "$d/stat.txt" --mems "$d/mems.il" --out "$OUT"
 done

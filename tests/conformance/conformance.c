@@ -178,6 +178,9 @@ static void test_medium_shapes(void **state)
 	static const int64_t shapes[][3] = {
 		{ 64, 64, 64 }, { 61, 67, 71 }, { 100, 37, 129 }, { 128, 1, 300 },
 		{ 1, 130, 257 }, { 96, 80, 1000 },
+		/* Past a 512 x 512 output block in M and N and past a 256-deep K
+		 * chunk (the accelerator's on-chip block, docs/dataflow.md). */
+		{ 520, 515, 280 },
 	};
 	size_t count = sizeof(shapes) / sizeof(shapes[0]);
 	for (size_t i = 0; i < count; i++)
