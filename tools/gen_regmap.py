@@ -64,8 +64,24 @@ def c_header(mp, regs):
                 out.append(f"#define QMX_{n}_{f['name']}_SHIFT {f['lsb']}u")
                 out.append(f"#define QMX_{n}_{f['name']}_MASK 0x{mask:08X}u /* {f['doc']} */")
         for v in r["values"]:
-            out.append(f"#define QMX_{n}_{v['name']} {v['value']}u /* {v['doc']} */")
+            lit = f"0x{v['value']:08X}u" if v.get("bits", 8) > 8 else f"{v['value']}u"
+            out.append(f"#define QMX_{n}_{v['name']} {lit} /* {v['doc']} */")
         out.append("")
+    # Kernel arguments (Vitis RTL kernel, hw/fpga/kernel.xml): registers with
+    # an `arg` entry, in map order, pointers first.
+    args = [r for r in regs if "arg" in r]
+    ptrs = [r for r in args if r["arg"]["type"].endswith("*")]
+    if args[: len(ptrs)] != ptrs:
+        sys.exit("kernel arguments: pointers must come before scalars in the map")
+    out.append("/* X(name, register) for every kernel argument, in kernel.xml order:")
+    out.append(" * pointers (their _LO register) first, then scalars */")
+    out.append("#define QMX_KARG_LIST(X) \\")
+    for r in args:
+        reg = f"QMX_REG_{r['name']}_LO" if r["width"] == 64 else f"QMX_REG_{r['name']}"
+        out.append(f"\tX({r['arg']['kernel_arg'].upper()}, {reg}) \\")
+    out.append("")
+    out.append(f"#define QMX_KARG_POINTER_COUNT {len(ptrs)}")
+    out.append("")
     # X-macro lists for dumps (debugfs, qmx devices --regs) and error names.
     out.append("/* X(name, offset, width_bits) for every register */")
     out.append("#define QMX_REG_LIST(X) \\")
@@ -104,7 +120,8 @@ def verilog_include(mp, regs):
                 out.append(f"`define QMX_{n}_{f['name']}_LSB {f['lsb']}")
                 out.append(f"`define QMX_{n}_{f['name']}_WIDTH {f['width']}")
         for v in r["values"]:
-            out.append(f"`define QMX_{n}_{v['name']} 8'd{v['value']}")
+            bits = v.get("bits", 8)
+            out.append(f"`define QMX_{n}_{v['name']} {bits}'h{v['value']:0{bits // 4}X}")
         out.append("")
     out += ["`endif // QMX_REGS_VH", ""]
     return "\n".join(out)

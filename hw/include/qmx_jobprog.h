@@ -19,8 +19,8 @@
 
 #include "qmx_regs.h"
 
-/* Value of SOFT_RESET that aborts a job ("RST!"). */
-#define QMX_JOBPROG_SOFT_RESET_KEY 0x52535421u
+/* Value of SOFT_RESET that aborts a job ("RST!", from the register map). */
+#define QMX_JOBPROG_SOFT_RESET_KEY QMX_SOFT_RESET_KEY
 
 typedef void (*qmx_jobprog_write32_fn)(void *ctx, uint32_t offset, uint32_t value);
 typedef uint32_t (*qmx_jobprog_read32_fn)(void *ctx, uint32_t offset);

@@ -5,8 +5,8 @@
  * on a Xilinx platform) instead of writing registers themselves.
  *
  * The index order is the order of the registers with an `arg` entry in
- * hw/regmap/qmx_regmap.toml, which is also the order tools/gen_kernel_xml.py
- * gives them in kernel.xml; the values are what qmx_jobprog_write_gemm()
+ * hw/regmap/qmx_regmap.toml (QMX_KARG_LIST, generated into qmx_regs.h), which
+ * is also the order tools/gen_kernel_xml.py gives them in kernel.xml; the values are what qmx_jobprog_write_gemm()
  * would write, so every path programs the same registers with the same bits.
  */
 #ifndef QMX_KERNEL_ARGS_H
@@ -21,19 +21,20 @@
 
 #define QMX_KERNEL_NAME "qmx_top"
 
+/* Argument indices QMX_KARG_A ... QMX_KARG_FLAGS, generated from the map. */
 enum {
-	QMX_KARG_A, QMX_KARG_B, QMX_KARG_C, QMX_KARG_BIAS, QMX_KARG_MULT, QMX_KARG_SHIFT,
-	QMX_KARG_FIRST_SCALAR, /* = M; the pointers come first */
-	QMX_KARG_COUNT = QMX_KARG_FIRST_SCALAR + 14,
+#define QMX_KARG_ENUM(name, reg) QMX_KARG_##name,
+	QMX_KARG_LIST(QMX_KARG_ENUM)
+#undef QMX_KARG_ENUM
+	QMX_KARG_COUNT,
+	QMX_KARG_FIRST_SCALAR = QMX_KARG_POINTER_COUNT, /* the pointers come first */
 };
 
 /* Register (low word) of each argument, by index. */
 static const uint32_t qmx_karg_reg[QMX_KARG_COUNT] = {
-	QMX_REG_A_ADDR_LO, QMX_REG_B_ADDR_LO, QMX_REG_C_ADDR_LO,
-	QMX_REG_BIAS_ADDR_LO, QMX_REG_MULT_ADDR_LO, QMX_REG_SHIFT_ADDR_LO,
-	QMX_REG_M, QMX_REG_N, QMX_REG_K, QMX_REG_LDA, QMX_REG_LDB, QMX_REG_LDC,
-	QMX_REG_A_ZP, QMX_REG_B_ZP, QMX_REG_C_ZP, QMX_REG_QMIN, QMX_REG_QMAX,
-	QMX_REG_MULT, QMX_REG_SHIFT, QMX_REG_FLAGS,
+#define QMX_KARG_REG(name, reg) reg,
+	QMX_KARG_LIST(QMX_KARG_REG)
+#undef QMX_KARG_REG
 };
 
 struct qmx_karg_values {
