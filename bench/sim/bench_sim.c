@@ -6,8 +6,9 @@
  * For each array size and square shape, one GEMM runs through libqmx's sim
  * backend (the path every user takes).  Printed per run: simulated cycles,
  * wall time, simulated cycles per wall-second, MACs per wall-second, array
- * utilisation MACs / (cycles x R x C), stall share, and whether C is
- * bit-exact to qmx_gemm_reference().  Figures from one run; nothing here
+ * utilisation MACs / (cycles x R x C), stall share, external-memory bytes
+ * and their ratio to the compulsory bytes (A, B, C once + vectors), and
+ * whether C is bit-exact to qmx_gemm_reference().  Figures from one run; nothing here
  * asserts a time.  Exit status 1 only when a result is wrong.
  */
 #include <getopt.h>
@@ -39,7 +40,7 @@ static void usage(FILE *f)
 }
 
 struct row {
-	uint64_t cycles, stalls, macs, ext_rd, ext_wr;
+	uint64_t cycles, stalls, macs, ext_rd, ext_wr, compulsory;
 	double wall;
 	int ok; /* 1 bit-exact, 0 wrong, -1 not checked */
 };
@@ -71,6 +72,7 @@ static int run_one(const char *uri, int64_t size, int out8, int check, uint64_t 
 		return err;
 	}
 	qmx_problem_operands(&pb, &ops, false);
+	r->compulsory = qmx_compulsory_bytes(&p);
 	double t0 = now_s();
 	err = qmx_gemm(dev, &p, &ops, &st);
 	r->wall = now_s() - t0;
@@ -155,8 +157,8 @@ int main(int argc, char **argv)
 
 	printf("qmx-bench-sim: seed %" PRIu64 ", output %s, memory %s\n", seed,
 	       out8 ? "int8" : "int32", *mem ? mem + 1 : "nominal (lat 40, bus rate)");
-	printf("%-6s %6s %12s %8s %10s %10s %7s %6s %12s %s\n", "array", "size", "cycles",
-	       "wall s", "Mcycle/s", "MMAC/s", "util%", "stall%", "ext bytes", "check");
+	printf("%-6s %6s %12s %8s %10s %10s %7s %6s %12s %7s %s\n", "array", "size", "cycles",
+	       "wall s", "Mcycle/s", "MMAC/s", "util%", "stall%", "ext bytes", "ext/cmp", "check");
 	int wrong = 0, failed = 0;
 	char *asave = NULL;
 	for (char *a = strtok_r(arrays, ",", &asave); a; a = strtok_r(NULL, ",", &asave)) {
@@ -188,11 +190,12 @@ int main(int argc, char **argv)
 							 ((double)r.cycles * rows * cols)
 					       : 0;
 			printf("%-6s %6lld %12" PRIu64 " %8.2f %10.2f %10.1f %7.1f %6.1f %12" PRIu64
-			       " %s\n",
+			       " %7.2f %s\n",
 			       a, (long long)size, r.cycles, r.wall, (double)r.cycles / r.wall / 1e6,
 			       (double)r.macs / r.wall / 1e6, util,
 			       r.cycles ? 100.0 * (double)r.stalls / (double)r.cycles : 0.0,
 			       r.ext_rd + r.ext_wr,
+			       (double)(r.ext_rd + r.ext_wr) / (double)r.compulsory,
 			       r.ok < 0 ? "-" : r.ok ? "bit-exact" : "WRONG");
 			fflush(stdout);
 			wrong += r.ok == 0;

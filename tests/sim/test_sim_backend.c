@@ -152,6 +152,46 @@ static void test_gemm_bit_exact(void **state)
 	}
 }
 
+/* The on-chip output block (512 x 512, docs/dataflow.md): a job one block
+ * and a bit in M and N reads A twice, B twice and writes C once, exactly, and
+ * its utilisation stays high.  Rows are whole bus words (K, N multiples of
+ * 64), so no alignment beats are added. */
+static void test_dram_traffic(void **state)
+{
+	const int64_t m = 544, n = 576, k = 320, bm = 512, bn = 512;
+	qmx_rng rng = { seed ^ 0xd7 };
+	qmx_device *dev;
+	qmx_gemm_params p;
+	qmx_problem pb;
+	qmx_gemm_host_operands ops;
+	qmx_job_stats st;
+	char msg[200];
+
+	(void)state;
+	assert_int_equal(qmx_device_open("sim:8x8", &dev), 0);
+	qmx_gemm_params_init(&p, m, n, k);
+	assert_int_equal(qmx_problem_init(&pb, &p, &rng, QMX_FILL_RANDOM), 0);
+	assert_int_equal(qmx_problem_compute_reference(&pb), 0);
+	qmx_problem_operands(&pb, &ops, false);
+	if (qmx_gemm(dev, &p, &ops, &st))
+		fail_msg("%s", qmx_last_error());
+	if (!qmx_problem_matches(&pb, msg, sizeof(msg)))
+		fail_msg("%s (seed %" PRIu64 ")", msg, seed);
+	uint64_t a_reads = (uint64_t)((n + bn - 1) / bn), b_reads = (uint64_t)((m + bm - 1) / bm);
+	printf("dram: read %" PRIu64 " B, written %" PRIu64 " B, %.3fx compulsory; "
+	       "utilisation %.1f %%\n", st.ext_bytes_read, st.ext_bytes_written,
+	       (double)(st.ext_bytes_read + st.ext_bytes_written) / (double)qmx_compulsory_bytes(&p),
+	       100.0 * (double)st.macs / ((double)st.cycles * 64));
+	assert_int_equal(st.ext_bytes_read, (uint64_t)(m * k) * a_reads + (uint64_t)(k * n) * b_reads);
+	assert_int_equal(st.ext_bytes_written, (uint64_t)(m * n * 4));
+	/* Accumulator memory traffic: one load and one store per output per
+	 * chunk boundary (K = 320: two chunks, one boundary). */
+	assert_true(st.sram_bytes_read >= (uint64_t)(m * n * 4));
+	assert_true(st.macs * 10 >= st.cycles * 64 * 9); /* >= 90 % busy */
+	qmx_problem_free(&pb);
+	qmx_device_del(dev);
+}
+
 /* A job longer than one slice: a zero timeout reports it still running,
  * then waiting forever finishes it; a second job queued behind it is driven
  * by whoever waits. */
@@ -254,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_bad_uris),
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_gemm_bit_exact),
+		cmocka_unit_test(test_dram_traffic),
 		cmocka_unit_test(test_wait_timeout_and_queue),
 		cmocka_unit_test(test_hardware_errors),
 	};

@@ -150,6 +150,18 @@ void qmx_problem_free(qmx_problem *pb)
 	memset(pb, 0, sizeof(*pb));
 }
 
+uint64_t qmx_compulsory_bytes(const qmx_gemm_params *p)
+{
+	uint64_t m = (uint64_t)p->m, n = (uint64_t)p->n, k = (uint64_t)p->k;
+	bool int8 = p->out_type == QMX_OUT_INT8;
+	uint64_t bytes = m * k + k * n + m * n * (int8 ? 1 : 4);
+	if (p->has_bias)
+		bytes += 4 * n;
+	if (int8 && p->quant_mode == QMX_QUANT_PER_CHANNEL)
+		bytes += 8 * n; /* multiplier and shift per column */
+	return bytes;
+}
+
 uint64_t qmx_output_checksum(const qmx_gemm_params *p, const void *c)
 {
 	uint64_t h = UINT64_C(0xcbf29ce484222325);

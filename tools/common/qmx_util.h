@@ -75,6 +75,11 @@ void qmx_problem_free(qmx_problem *pb);
 /* FNV-1a over the M x N elements of an output (ldc gaps skipped). */
 uint64_t qmx_output_checksum(const qmx_gemm_params *p, const void *c);
 
+/* Compulsory external-memory bytes of a GEMM: A, B and C once, plus the bias
+ * and per-channel vectors it uses (the floor any dataflow's DRAM traffic is
+ * compared with). */
+uint64_t qmx_compulsory_bytes(const qmx_gemm_params *p);
+
 /* "1x2x3" style parsing of an M,N,K triple; 0 or -1. */
 int qmx_parse_shape(const char *s, int64_t *m, int64_t *n, int64_t *k);
 

@@ -184,9 +184,11 @@ int cmd_gemm(int argc, char **argv)
 		       "\"bias\": %d, \"seed\": %lld, \"repeat\": %lld, \"wall_ns\": %" PRIu64
 		       ", \"device_ns\": %" PRIu64 ", \"cycles\": %" PRIu64 ", \"macs\": %" PRIu64
 		       ", \"gops\": %.3f, \"checksum\": \"%016" PRIx64 "\", \"energy_j\": %.6g, "
-		       "\"energy_source\": \"%s\", \"check\": ",
+		       "\"energy_source\": \"%s\", \"ext_bytes\": %" PRIu64
+		       ", \"compulsory_bytes\": %" PRIu64 ", \"check\": ",
 		       m, n, k, out8 ? "int8" : "int32", per_channel, bias, seed, repeat, wall,
-		       last.device_ns, last.cycles, last.macs, gops, sum, last.energy_j, esrc);
+		       last.device_ns, last.cycles, last.macs, gops, sum, last.energy_j, esrc,
+		       last.ext_bytes_read + last.ext_bytes_written, qmx_compulsory_bytes(&p));
 		if (check)
 			printf("%s", status ? "false" : "true");
 		else
@@ -206,6 +208,14 @@ int cmd_gemm(int argc, char **argv)
 							 ((double)last.cycles * info.array_rows *
 							  info.array_cols)
 					       : 0.0);
+		uint64_t dram = last.ext_bytes_read + last.ext_bytes_written;
+		if (dram) {
+			uint64_t comp = qmx_compulsory_bytes(&p);
+			printf("dram      %" PRIu64 " B read, %" PRIu64 " B written: %.2fx the "
+			       "compulsory %" PRIu64 " B (A, B, C once + vectors)\n",
+			       last.ext_bytes_read, last.ext_bytes_written,
+			       (double)dram / (double)comp, comp);
+		}
 		printf("rate      %.2f GOP/s (2*M*N*K / wall)\n", gops);
 		if (last.energy_source != QMX_ENERGY_NONE)
 			printf("energy    %.6g J (%s)\n", last.energy_j, esrc);
