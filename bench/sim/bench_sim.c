@@ -5,7 +5,8 @@
  *
  * For each array size and square shape, one GEMM runs through libqmx's sim
  * backend (the path every user takes).  Printed per run: simulated cycles,
- * wall time, simulated cycles per wall-second, MACs per wall-second, array
+ * wall time, simulated cycles and MACs per wall-second, the same per
+ * CPU-second of the process (stable on a shared machine), array
  * utilisation MACs / (cycles x R x C), stall share, external-memory bytes
  * and their ratio to the compulsory bytes (A, B, C once + vectors), and
  * whether C is bit-exact to qmx_gemm_reference().  Figures from one run; nothing here
@@ -28,6 +29,15 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* CPU time of the whole process (every thread): on a loaded machine the
+ * simulation's speed per CPU-second is the stable figure. */
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -41,7 +51,7 @@ static void usage(FILE *f)
 
 struct row {
 	uint64_t cycles, stalls, macs, ext_rd, ext_wr, compulsory;
-	double wall;
+	double wall, cpu;
 	int ok; /* 1 bit-exact, 0 wrong, -1 not checked */
 };
 
@@ -73,9 +83,10 @@ static int run_one(const char *uri, int64_t size, int out8, int check, uint64_t 
 	}
 	qmx_problem_operands(&pb, &ops, false);
 	r->compulsory = qmx_compulsory_bytes(&p);
-	double t0 = now_s();
+	double t0 = now_s(), c0 = cpu_s();
 	err = qmx_gemm(dev, &p, &ops, &st);
 	r->wall = now_s() - t0;
+	r->cpu = cpu_s() - c0;
 	if (!err) {
 		r->cycles = st.cycles;
 		r->stalls = st.stall_cycles;
@@ -157,8 +168,9 @@ int main(int argc, char **argv)
 
 	printf("qmx-bench-sim: seed %" PRIu64 ", output %s, memory %s\n", seed,
 	       out8 ? "int8" : "int32", *mem ? mem + 1 : "nominal (lat 40, bus rate)");
-	printf("%-6s %6s %12s %8s %10s %10s %7s %6s %12s %7s %s\n", "array", "size", "cycles",
-	       "wall s", "Mcycle/s", "MMAC/s", "util%", "stall%", "ext bytes", "ext/cmp", "check");
+	printf("%-6s %6s %12s %8s %10s %10s %8s %11s %10s %7s %6s %12s %7s %s\n", "array", "size",
+	       "cycles", "wall s", "Mcycle/s", "MMAC/s", "cpu s", "Mcycle/cpu", "MMAC/cpu", "util%",
+	       "stall%", "ext bytes", "ext/cmp", "check");
 	int wrong = 0, failed = 0;
 	char *asave = NULL;
 	for (char *a = strtok_r(arrays, ",", &asave); a; a = strtok_r(NULL, ",", &asave)) {
@@ -189,10 +201,11 @@ int main(int argc, char **argv)
 			double util = r.cycles ? 100.0 * (double)r.macs /
 							 ((double)r.cycles * rows * cols)
 					       : 0;
-			printf("%-6s %6lld %12" PRIu64 " %8.2f %10.2f %10.1f %7.1f %6.1f %12" PRIu64
-			       " %7.2f %s\n",
+			printf("%-6s %6lld %12" PRIu64 " %8.2f %10.2f %10.1f %8.2f %11.2f %10.1f %7.1f"
+			       " %6.1f %12" PRIu64 " %7.2f %s\n",
 			       a, (long long)size, r.cycles, r.wall, (double)r.cycles / r.wall / 1e6,
-			       (double)r.macs / r.wall / 1e6, util,
+			       (double)r.macs / r.wall / 1e6, r.cpu, (double)r.cycles / r.cpu / 1e6,
+			       (double)r.macs / r.cpu / 1e6, util,
 			       r.cycles ? 100.0 * (double)r.stalls / (double)r.cycles : 0.0,
 			       r.ext_rd + r.ext_wr,
 			       (double)(r.ext_rd + r.ext_wr) / (double)r.compulsory,
