@@ -23,6 +23,7 @@
 
 #include <xf86drm.h>
 
+#include "energy_internal.h"
 #include "qmx_accel.h"
 #include "qmx_backend.h"
 
@@ -141,6 +142,9 @@ static void kmod_fill_info(int fd, const char *path, qmx_device_info *info,
 		info->features |= QMX_FEATURE_SIMULATED;
 	info->max_dim = maxd;
 	info->max_k = maxd < 32768 ? maxd : 32768;
+	/* Energy per action as the default ASIC profile; device time stays
+	 * at the clock the hardware (or its model) reports. */
+	snprintf(info->profile, sizeof(info->profile), "%s", QMX_PROFILE_ASIC_DEFAULT);
 	*clock_khz = (uint32_t)clk;
 }
 

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "energy_internal.h"
 #include "qmx_backend.h"
 #include "qmx_kernel_args.h"
 #include "xrt_capi.h"
@@ -309,6 +310,9 @@ static int xrt_open(qmx_device *dev, const char *arg)
 		 xclbin);
 	dev->info.compute_units = 1;
 	dev->info.max_k = 32768;
+	/* The card the xclbin was built for, as its platform name says. */
+	snprintf(dev->info.profile, sizeof(dev->info.profile), "%s",
+		 strstr(xclbin, "u55c") ? "fpga-u55c" : QMX_PROFILE_FPGA_DEFAULT);
 	xrt_find_xmc(index, xd->xmc, sizeof(xd->xmc));
 	if (xrt_power_w(xd->xmc) >= 0) {
 		dev->info.features |= QMX_FEATURE_POWER_SENSOR;
@@ -351,6 +355,8 @@ static int xrt_enumerate(qmx_device_info *infos, size_t cap, size_t *count)
 				 "%.100s; open with QMX_XCLBIN=<qmx xclbin>", api.path);
 			info->compute_units = 1;
 			info->features = QMX_FEATURE_DEVICE_MEMORY;
+			snprintf(info->profile, sizeof(info->profile), "%s",
+				 QMX_PROFILE_FPGA_DEFAULT);
 		}
 		(*count)++;
 	}
