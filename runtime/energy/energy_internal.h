@@ -174,6 +174,9 @@ int qmx_asic_area_mm2(const struct qmx_synth_area *a, int node_nm, double *mm2,
 
 /* "asic-28nm, asic-7nm, ..." for messages; never fails (says why instead). */
 void qmx_profile_names(char *out, size_t len);
+/* One profile from a file of that format, read uncached (tests, tools):
+ * the per-node tables still come from the data directory. */
+int qmx_profile_from_file(const char *path, const char *name, qmx_profile_info *out);
 /* The profile behind a device: info->profile, else its kind's default. */
 int qmx_device_profile(const qmx_device_info *info, qmx_profile_info *p);
 

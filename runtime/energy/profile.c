@@ -178,6 +178,21 @@ static int profile_load(const struct qmx_data *d, const char *name, qmx_profile_
 	return 0;
 }
 
+int qmx_profile_from_file(const char *path, const char *name, qmx_profile_info *out)
+{
+	struct qmx_data d;
+	int err = qmx_data_load(&d, path);
+	if (err)
+		return err;
+	bool found = false;
+	for (size_t i = 0; i < d.n && !found; i++)
+		found = !strcmp(d.e[i].section, name);
+	err = found ? profile_load(&d, name, out)
+		    : qmx_fail(QMX_EINVAL, "%s: no profile [%s]", path, name);
+	qmx_data_free(&d);
+	return err;
+}
+
 QMX_API int qmx_profile_get(const char *name, qmx_profile_info *out)
 {
 	const struct qmx_data *d;
