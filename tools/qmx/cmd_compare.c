@@ -760,7 +760,7 @@ int cmd_compare(int argc, char **argv)
 			       ? "modelled, CPU time x W/thread (a CPU device standing in)"
 		       : !strcmp(qmx_energy_model_name(&cx.acc_info), "model:card")
 			       ? "modelled, the card's maximum board power x device time (an upper bound)"
-			       : "modelled, activity counters x per-action energy + static power (hw/energy/actions.ini)");
+			       : "modelled, activity counters x per-action energy of the target profile + flip-flop clock, SRAM leakage and static power (hw/energy/profiles.ini, actions.ini)");
 		printf("constants and their sources: hw/energy/*.ini; method: docs/energy.md\n");
 	}
 	if (files) {
