@@ -477,7 +477,7 @@ static const char *si(double v, const char *unit, char *buf, size_t len)
 static void print_side(const char *who, const struct cmp_side *s, const char *unit)
 {
 	char t[32], e[32], op[32], em[32], sci[32];
-	printf("  %-22.22s %10s %10s %-9s %11s %11s %11s/%s\n", who, si(s->time_s, "s", t, sizeof(t)),
+	printf("  %-44.44s %10s %10s %-9s %11s %11s %11s/%s\n", who, si(s->time_s, "s", t, sizeof(t)),
 	       si(s->energy_j, "J", e, sizeof(e)), cmp_source_name(s->source),
 	       si(s->op_g, "g", op, sizeof(op)), si(s->emb_g, "g", em, sizeof(em)),
 	       si(s->sci_g, "g", sci, sizeof(sci)), unit);
@@ -492,10 +492,11 @@ static void print_result(const struct cmp_report *rep, const struct cmp_result *
 	       r->exact ? "bit-exact" : "DIFFER");
 	if (!r->exact)
 		printf("   mismatch: %s\n", r->mismatch);
-	printf("  %-22s %10s %10s %-9s %11s %11s %13s\n", "device", "time", "energy", "source",
+	printf("  %-44s %10s %10s %-9s %11s %11s %13s\n", "device", "time", "energy", "source",
 	       "op. CO2e", "emb. CO2e", "SCI");
 	snprintf(cpu_who, sizeof(cpu_who), "%s (%s)", rep->cpu_dev.uri, r->cpu.method);
-	if (rep->acc_profile.name[0])
+	/* The row names the profile, unless its URI already does. */
+	if (rep->acc_profile.name[0] && !strstr(rep->acc_dev.uri, "profile="))
 		snprintf(acc_who, sizeof(acc_who), "%s [%s] (%s)", rep->acc_dev.uri,
 			 rep->acc_profile.name, r->acc.method);
 	else
