@@ -177,6 +177,11 @@ void qmx_profile_names(char *out, size_t len);
 /* One profile from a file of that format, read uncached (tests, tools):
  * the per-node tables still come from the data directory. */
 int qmx_profile_from_file(const char *path, const char *name, qmx_profile_info *out);
+/* Split a trailing "profile=NAME" (",profile=NAME" after other arguments)
+ * off a device URI's arguments: *rest gets the others, *p the profile when
+ * *given.  Errors are prefixed with `who` and list the valid profiles. */
+int qmx_uri_profile(const char *who, const char *arg, char *rest, size_t rest_len,
+		    qmx_profile_info *p, bool *given);
 /* The profile behind a device: info->profile, else its kind's default. */
 int qmx_device_profile(const qmx_device_info *info, qmx_profile_info *p);
 

@@ -235,6 +235,38 @@ QMX_API int qmx_profile_list(qmx_profile_info *infos, size_t cap, size_t *count)
 	return 0;
 }
 
+int qmx_uri_profile(const char *who, const char *arg, char *rest, size_t rest_len,
+		    qmx_profile_info *p, bool *given)
+{
+	const char *at = !strncmp(arg, "profile=", 8) ? arg : strstr(arg, ",profile=");
+	*given = at != NULL;
+	if (strlen(arg) >= rest_len)
+		return qmx_fail(QMX_EINVAL, "%s: arguments '%s' longer than %zu characters", who, arg,
+				rest_len - 1);
+	if (!at) {
+		snprintf(rest, rest_len, "%s", arg);
+		return 0;
+	}
+	const char *name = at + (at[0] == ',' ? 9 : 8);
+	if (strchr(name, ','))
+		return qmx_fail(QMX_EINVAL, "%s: profile=NAME must come last in '%s'", who, arg);
+	size_t keep = (size_t)(at - arg);
+	memcpy(rest, arg, keep);
+	rest[keep] = '\0';
+	char known[256];
+	if (!*name) {
+		qmx_profile_names(known, sizeof(known));
+		return qmx_fail(QMX_EINVAL, "%s: profile needs a name (profiles: %s)", who, known);
+	}
+	int err = qmx_profile_get(name, p);
+	if (err) {
+		char msg[400];
+		snprintf(msg, sizeof(msg), "%s", qmx_last_error());
+		return qmx_fail(err, "%s: profile: %s", who, msg);
+	}
+	return 0;
+}
+
 int qmx_device_profile(const qmx_device_info *info, qmx_profile_info *p)
 {
 	const char *env = getenv("QMX_ACCEL_NODE_NM");

@@ -207,11 +207,17 @@ static int kmod_open_path(const char *path, int *out)
 	return 0;
 }
 
-static int kmod_open(qmx_device *dev, const char *arg)
+static int kmod_open(qmx_device *dev, const char *uri_arg)
 {
 	struct kmod_device *kd;
-	char path[64] = "";
+	char path[64] = "", arg[192];
 	int fd = -1, err, denied = 0;
+	qmx_profile_info prof;
+	bool prof_given;
+
+	/* "[PATH][,profile=NAME]": the energies the job model uses. */
+	if ((err = qmx_uri_profile("kmod", uri_arg, arg, sizeof(arg), &prof, &prof_given)))
+		return err;
 
 	if (*arg) {
 		if (strlen(arg) >= sizeof(path))
@@ -256,9 +262,11 @@ static int kmod_open(qmx_device *dev, const char *arg)
 	kd->fd = fd;
 	snprintf(kd->path, sizeof(kd->path), "%s", path);
 	kmod_fill_info(fd, path, &dev->info, &kd->clock_khz);
+	if (prof_given)
+		snprintf(dev->info.profile, sizeof(dev->info.profile), "%s", prof.name);
 	/* Keep the URI the caller used. */
-	snprintf(dev->info.uri, sizeof(dev->info.uri), "%s%s%s", "kmod", *arg ? ":" : "",
-		 arg);
+	snprintf(dev->info.uri, sizeof(dev->info.uri), "%s%s%s", "kmod", *uri_arg ? ":" : "",
+		 uri_arg);
 	dev->priv = kd;
 	return 0;
 }

@@ -235,13 +235,22 @@ static int xrt_parse_index(const char *arg, unsigned *index)
 	return 0;
 }
 
-static int xrt_open(qmx_device *dev, const char *arg)
+static int xrt_open(qmx_device *dev, const char *uri_arg)
 {
 	const char *xclbin = getenv("QMX_XCLBIN");
 	unsigned index;
 	xuid_t uuid;
-	int err = xrt_parse_index(arg, &index);
+	char arg[64];
+	qmx_profile_info prof;
+	bool prof_given;
+	/* "[INDEX][,profile=NAME]": the card the board-power model assumes. */
+	int err = qmx_uri_profile("xrt", uri_arg, arg, sizeof(arg), &prof, &prof_given);
 	if (err)
+		return err;
+	if (prof_given && strcmp(prof.kind, "fpga"))
+		return qmx_fail(QMX_EINVAL, "xrt: profile %s is an %s, not an FPGA card", prof.name,
+				prof.kind);
+	if ((err = xrt_parse_index(arg, &index)))
 		return err;
 
 	struct xrt_device *xd = calloc(1, sizeof(*xd));
@@ -312,7 +321,9 @@ static int xrt_open(qmx_device *dev, const char *arg)
 	dev->info.max_k = 32768;
 	/* The card the xclbin was built for, as its platform name says. */
 	snprintf(dev->info.profile, sizeof(dev->info.profile), "%s",
-		 strstr(xclbin, "u55c") ? "fpga-u55c" : QMX_PROFILE_FPGA_DEFAULT);
+		 prof_given		? prof.name
+		 : strstr(xclbin, "u55c") ? "fpga-u55c"
+					  : QMX_PROFILE_FPGA_DEFAULT);
 	xrt_find_xmc(index, xd->xmc, sizeof(xd->xmc));
 	if (xrt_power_w(xd->xmc) >= 0) {
 		dev->info.features |= QMX_FEATURE_POWER_SENSOR;
