@@ -74,12 +74,14 @@ typedef struct qmx_carbon_config {
 	char grid_source[192];   /* where I came from */
 	double server_lifetime_s;/* EL of the CPU server */
 	double accel_lifetime_s; /* EL of the accelerator */
-	int32_t accel_node_nm;   /* process node of the accelerator ASIC model */
+	int32_t accel_node_nm;   /* embodied.ini [accel] node_nm; the accelerator models
+				  * take the node of the device's target profile */
 } qmx_carbon_config;
 
 /* Settings from the environment over the data files:
  * QMX_GRID_INTENSITY (gCO2e/kWh, [0, 2000]), QMX_REGION, QMX_LIFETIME_YEARS
- * (both lifetimes, (0, 30]), QMX_ACCEL_NODE_NM (45, 28, 16, 7, 5). */
+ * (both lifetimes, (0, 30]).  QMX_ACCEL_NODE_NM is replaced by target
+ * profiles: the accelerator models refuse it, naming the profiles. */
 QMX_API int qmx_carbon_config_get(qmx_carbon_config *cfg);
 /* Grid intensity of a region from hw/energy/grid.ini ("world", "france"...). */
 QMX_API int qmx_grid_intensity(const char *region, double *g_per_kwh,

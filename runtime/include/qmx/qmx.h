@@ -104,7 +104,8 @@ typedef struct qmx_device_info {
 /*
  * Open a device by URI: "cpu", "cpu-ref" (plain reference), "sim", "sim:16x16",
  * "sim:16x16,profile=asic-7nm" (the target profile the model stands for, see
- * qmx_profile_list()), "kmod", "kmod:/dev/dri/renderD128", "xrt:0", "opencl:0".  A NULL or empty
+ * qmx_profile_list(); kmod and xrt URIs take ",profile=NAME" too), "kmod",
+ * "kmod:/dev/dri/renderD128", "xrt:0", "opencl:0".  A NULL or empty
  * URI means $QMX_DEVICE, else the default device (the simulated accelerator
  * when built, otherwise "cpu").  The returned handle holds one reference.
  */
