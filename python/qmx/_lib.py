@@ -47,6 +47,7 @@ class DeviceInfo(ctypes.Structure):
         ("features", ctypes.c_uint32),
         ("max_dim", ctypes.c_uint64),
         ("max_k", ctypes.c_uint64),
+        ("profile", ctypes.c_char * 32),
     ]
 
     def as_dict(self) -> dict[str, Any]:
@@ -114,6 +115,12 @@ class JobStats(ctypes.Structure):
         ("energy_j", ctypes.c_double),
         ("carbon_operational_g", ctypes.c_double),
         ("carbon_embodied_g", ctypes.c_double),
+        ("energy_mac_j", ctypes.c_double),
+        ("energy_sram_j", ctypes.c_double),
+        ("energy_dram_j", ctypes.c_double),
+        ("energy_clock_j", ctypes.c_double),
+        ("energy_leakage_j", ctypes.c_double),
+        ("energy_static_j", ctypes.c_double),
     ]
 
     def as_dict(self) -> dict[str, Any]:

@@ -84,7 +84,7 @@ int qmx_node_energy_scale(int node_nm, double *scale)
 int qmx_action_energy(int node_nm, struct qmx_action_energy *ae)
 {
 	const struct qmx_data *d;
-	double mul, add, sram64, dram64;
+	double mul, add, sram64, dram64, ff;
 	int err;
 	memset(ae, 0, sizeof(*ae));
 	if ((err = qmx_node_energy_scale(node_nm, &ae->scale)) ||
@@ -93,18 +93,21 @@ int qmx_action_energy(int node_nm, struct qmx_action_energy *ae)
 	    (err = qmx_data_value(d, "horowitz45", "add_int32", 0, &add)) ||
 	    (err = qmx_data_value(d, "horowitz45", "sram_64bit_8kb", 0, &sram64)) ||
 	    (err = qmx_data_value(d, "horowitz45", "dram_64bit", 0, &dram64)) ||
+	    (err = qmx_data_value(d, "aladdin40", "register_bit", 0, &ff)) ||
 	    (err = qmx_data_value(d, "static", "fraction_of_peak", 0, &ae->static_fraction)))
 		return err;
 	ae->node_nm = node_nm;
 	ae->mac_j = (mul + add) * ae->scale * 1e-12;
 	ae->sram_byte_j = sram64 / 8.0 * ae->scale * 1e-12;
+	ae->ff_bit_j = ff * ae->scale * 1e-12;
 	/* DRAM is its own chip and its energy is dominated by the interface:
 	 * not scaled with the accelerator's logic node. */
 	ae->dram_byte_j = dram64 / 8.0 * 1e-12;
 	return 0;
 }
 
-int qmx_asic_area_mm2(const struct qmx_synth_area *a, int node_nm, double *mm2)
+int qmx_asic_area_mm2(const struct qmx_synth_area *a, int node_nm, double *mm2,
+		      double *sram_mm2)
 {
 	const struct qmx_data *d;
 	char key[16];
@@ -120,20 +123,26 @@ int qmx_asic_area_mm2(const struct qmx_synth_area *a, int node_nm, double *mm2)
 	if (!(density > 0) || !(util > 0) || !(eff > 0))
 		return qmx_fail(QMX_EINVAL, "%s: density, utilisation and efficiency must be > 0",
 				d->path);
-	*mm2 = a->transistors / (density * 1e6 * util) + a->memory_bits * bitcell * 1e-6 / eff;
+	double sram = a->memory_bits * bitcell * 1e-6 / eff;
+	*mm2 = a->transistors / (density * 1e6 * util) + sram;
+	if (sram_mm2)
+		*sram_mm2 = sram;
 	return 0;
 }
 
 
-QMX_API int qmx_accel_energy(const qmx_device_info *info, const qmx_job_stats *st,
-			     double *joules, char *detail, size_t detail_len)
+/* Energy of a job on a device: the ASIC model by action at the device's
+ * profile, the FPGA card's board power, or the CPU model. */
+int qmx_accel_model(const qmx_device_info *info, const qmx_job_stats *st, double *joules,
+		    struct qmx_energy_split *split, char *detail, size_t detail_len)
 {
-	qmx_carbon_config cfg;
-	struct qmx_action_energy ae;
+	struct qmx_energy_split none;
+	qmx_profile_info p;
+	struct qmx_die die;
 	int err;
-	if (!info || !st || !joules)
-		return qmx_fail(QMX_EINVAL, "qmx_accel_energy: %s is NULL",
-				!info ? "info" : !st ? "st" : "joules");
+	if (!split)
+		split = &none;
+	memset(split, 0, sizeof(*split));
 	double t = st->device_ns ? st->device_ns * 1e-9 : st->wall_ns * 1e-9;
 	enum qmx_device_kind kind = qmx_device_kind(info);
 	if (kind == QMX_KIND_OTHER)
@@ -153,34 +162,55 @@ QMX_API int qmx_accel_energy(const qmx_device_info *info, const qmx_job_stats *s
 				 cpu_s, cm.watts_per_thread, cm.detail);
 		return 0;
 	}
+	if ((err = qmx_device_profile(info, &p)))
+		return err;
 	if (kind == QMX_KIND_FPGA) {
-		const struct qmx_data *d;
-		double w;
-		if ((err = qmx_data_get("actions.ini", &d)) ||
-		    (err = qmx_data_value(d, "fpga", "alveo_u250_w", 0, &w)))
-			return err;
-		*joules = w * t;
+		if (!(p.card_w > 0))
+			return qmx_fail(QMX_EINVAL, "profile %s is not an FPGA card (no card_w)",
+					p.name);
+		*joules = split->stat = p.card_w * t;
 		if (detail)
 			snprintf(detail, detail_len,
-				 "modelled: card maximum power %.0f W (Alveo U250 data sheet) x %.3g s",
-				 w, t);
+				 "modelled: profile %s, card board power %.0f W (data sheet maximum) x %.3g s",
+				 p.name, p.card_w, t);
 		return 0;
 	}
-	if ((err = qmx_carbon_config_get(&cfg)) ||
-	    (err = qmx_action_energy(cfg.accel_node_nm, &ae)))
+	if ((err = qmx_device_die(info, &p, &die)))
 		return err;
 	double sram = (double)(st->sram_bytes_read + st->sram_bytes_written);
 	double ext = (double)(st->ext_bytes_read + st->ext_bytes_written);
-	double dyn = (double)st->macs * ae.mac_j + sram * ae.sram_byte_j + ext * ae.dram_byte_j;
-	/* Static power: a fraction of the array's peak MAC power at its clock. */
+	double hz = (info->clock_mhz ? info->clock_mhz : p.clock_mhz) * 1e6;
+	/* Busy cycles as the counters say, else device time at the clock. */
+	double cycles = st->cycles ? (double)st->cycles : t * hz;
+	double mac_j = p.mac_pj * 1e-12;
+	split->mac = (double)st->macs * mac_j;
+	split->sram = sram * p.sram_byte_pj * 1e-12;
+	split->dram = ext * p.dram_byte_pj * 1e-12;
+	/* Every flip-flop bit is clocked on every busy cycle (no clock gating
+	 * assumed): a bigger array or deeper pipeline costs energy. */
+	split->clock = die.flipflop_bits * cycles * p.ff_bit_cycle_pj * 1e-12;
+	/* Every SRAM bit leaks for the whole device time. */
+	split->leakage = die.memory_bits * p.sram_leak_pw_per_bit * 1e-12 * t;
+	/* Other static power: a fraction of the array's peak MAC power. */
 	double lanes = (double)info->array_rows * (double)info->array_cols;
-	double hz = info->clock_mhz * 1e6;
-	double p_static = ae.static_fraction * lanes * ae.mac_j * hz;
-	*joules = dyn + p_static * t;
+	double p_static = p.static_fraction * lanes * mac_j * hz;
+	split->stat = p_static * t;
+	*joules = split->mac + split->sram + split->dram + split->clock + split->leakage +
+		  split->stat;
 	if (detail)
 		snprintf(detail, detail_len,
-			 "modelled: %d nm, %.3g pJ/MAC, %.3g pJ/SRAM byte, %.3g pJ/DRAM byte, static %.3g W x %.3g s",
-			 ae.node_nm, ae.mac_j * 1e12, ae.sram_byte_j * 1e12,
-			 ae.dram_byte_j * 1e12, p_static, t);
+			 "modelled: profile %s (%d nm, %u MHz, %.40s): %.3g pJ/MAC, %.3g pJ/SRAM byte, %.3g pJ/DRAM byte, %.3g fJ per flip-flop bit-cycle x %.0f bits, leakage %.3g pW/bit x %.0f bits, static %.3g W x %.3g s",
+			 p.name, p.node_nm, p.clock_mhz, p.dram, p.mac_pj, p.sram_byte_pj,
+			 p.dram_byte_pj, p.ff_bit_cycle_pj * 1e3, die.flipflop_bits,
+			 p.sram_leak_pw_per_bit, die.memory_bits, p_static, t);
 	return 0;
+}
+
+QMX_API int qmx_accel_energy(const qmx_device_info *info, const qmx_job_stats *st,
+			     double *joules, char *detail, size_t detail_len)
+{
+	if (!info || !st || !joules)
+		return qmx_fail(QMX_EINVAL, "qmx_accel_energy: %s is NULL",
+				!info ? "info" : !st ? "st" : "joules");
+	return qmx_accel_model(info, st, joules, NULL, detail, detail_len);
 }

@@ -137,8 +137,17 @@ static int account(qmx_device *dev, qmx_job *job)
 					    &st->carbon_embodied_g)))
 			return err;
 	} else {
-		if ((err = qmx_accel_energy(&dev->info, st, &j, NULL, 0)))
+		struct qmx_energy_split sp;
+		if ((err = qmx_accel_model(&dev->info, st, &j, &sp, NULL, 0)))
 			return err;
+		if (!backend_measured) { /* the breakdown of a modelled figure */
+			st->energy_mac_j = sp.mac;
+			st->energy_sram_j = sp.sram;
+			st->energy_dram_j = sp.dram;
+			st->energy_clock_j = sp.clock;
+			st->energy_leakage_j = sp.leakage;
+			st->energy_static_j = sp.stat;
+		}
 		double tir = (st->device_ns ? st->device_ns : st->wall_ns) * 1e-9;
 		/* A CPU device reserves its compute units of the server; an
 		 * accelerator is reserved whole. */
@@ -169,5 +178,8 @@ void qmx_account_job(qmx_device *dev, qmx_job *job)
 		job->stats.energy_source = QMX_ENERGY_NONE;
 		job->stats.energy_j = 0;
 		job->stats.carbon_operational_g = job->stats.carbon_embodied_g = 0;
+		job->stats.energy_mac_j = job->stats.energy_sram_j = job->stats.energy_dram_j = 0;
+		job->stats.energy_clock_j = job->stats.energy_leakage_j = 0;
+		job->stats.energy_static_j = 0;
 	}
 }

@@ -208,6 +208,13 @@ enum qmx_device_kind qmx_device_kind(const qmx_device_info *info)
 		return QMX_KIND_CPU;
 	if (!strcmp(info->backend, "xrt"))
 		return QMX_KIND_FPGA;
+	/* Our RTL modelled as an FPGA card (sim:...,profile=fpga-u55c). */
+	qmx_profile_info p;
+	char saved[512];
+	snprintf(saved, sizeof(saved), "%s", qmx_last_error());
+	if (info->profile[0] && !qmx_profile_get(info->profile, &p) && !strcmp(p.kind, "fpga"))
+		return QMX_KIND_FPGA;
+	qmx_fail(0, "%s", saved); /* a bad name is reported by the model itself */
 	if (!strcmp(info->backend, "opencl")) {
 		/* The backend writes the OpenCL device type into detail. */
 		if (strstr(info->detail, ", cpu,"))
@@ -278,31 +285,23 @@ QMX_API int qmx_device_embodied(const qmx_device_info *info, qmx_embodied *out)
 			 die, node, pkgs, gb);
 		return 0;
 	}
-	/* The ASIC: area from the Yosys synthesis of hw/ at this array size. */
-	struct qmx_synth_area area;
-	char array[32], from[160];
+	/* The ASIC: the die of this configuration at its profile's node
+	 * (synthesised logic + memory bits x bit cell, profile.c). */
+	qmx_profile_info prof;
+	struct qmx_die die;
 	double pkgs, gb;
-	snprintf(array, sizeof(array), "%ux%u", info->array_rows, info->array_cols);
-	const char *path = qmx_area_json_path();
-	if (qmx_area_json_read(path, array, &area)) {
-		memset(&area, 0, sizeof(area));
-		if ((err = qmx_data_value(d, "accel", "default_transistors", 0, &area.transistors)))
-			return err;
-		snprintf(from, sizeof(from), "assumed %.0f transistors (no %s entry in %s)",
-			 area.transistors, array, path);
-	} else {
-		snprintf(from, sizeof(from), "%s synthesis: %.0f transistors, %.0f memory bits",
-			 array, area.transistors, area.memory_bits);
-	}
-	if ((err = qmx_asic_area_mm2(&area, cfg.accel_node_nm, &out->area_mm2)) ||
-	    (err = qmx_data_value(d, "accel", "packages", 0, &pkgs)) ||
+	if ((err = qmx_device_profile(info, &prof)) || (err = qmx_device_die(info, &prof, &die)))
+		return err;
+	out->area_mm2 = die.area_mm2;
+	if ((err = qmx_data_value(d, "accel", "packages", 0, &pkgs)) ||
 	    (err = qmx_data_value(d, "accel", "dram_gb", 0, &gb)) ||
-	    (err = qmx_act_chip(cfg.accel_node_nm, out->area_mm2, (int)pkgs, gb, &out->total_g)))
+	    (err = qmx_act_chip(die.node_nm, out->area_mm2, (int)pkgs, gb, &out->total_g)))
 		return err;
 	out->lifetime_s = cfg.accel_lifetime_s;
 	out->resources = 1;
 	snprintf(out->detail, sizeof(out->detail),
-		 "ACT, ASIC at %d nm: %.4g mm^2 (%s) + %.0f package + %.0f GB DRAM",
-		 cfg.accel_node_nm, out->area_mm2, from, pkgs, gb);
+		 "ACT, ASIC %s at %d nm: %.4g mm^2 (%.3g logic + %.3g SRAM; %.120s) + %.0f package + %.0f GB DRAM",
+		 prof.name, die.node_nm, out->area_mm2, die.logic_mm2, die.sram_mm2, die.from, pkgs,
+		 gb);
 	return 0;
 }

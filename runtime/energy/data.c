@@ -182,6 +182,21 @@ static int data_line(struct qmx_data *d, const char *section, char *line, int li
 	snprintf(e->section, sizeof(e->section), "%s", section);
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	snprintf(e->source, sizeof(e->source), "%s", trim(hash + 1));
+	e->line = lineno;
+	size_t vl = strlen(vals);
+	if (vals[0] == '"') {
+		/* A text value ("DDR3-2133"): one quoted string, no '#' inside. */
+		if (vl < 3 || vals[vl - 1] != '"' || memchr(vals + 1, '"', vl - 2))
+			return qmx_fail(QMX_EINVAL, "%s:%d: %s: text must be one \"quoted\" string",
+					d->path, lineno, key);
+		if (vl - 2 >= sizeof(e->text))
+			return qmx_fail(QMX_EINVAL, "%s:%d: %s: text longer than %zu characters",
+					d->path, lineno, key, sizeof(e->text) - 1);
+		memcpy(e->text, vals + 1, vl - 2);
+		e->text[vl - 2] = '\0';
+		d->n++;
+		return 0;
+	}
 	char *p = vals;
 	while (*p) {
 		char *end;
@@ -257,10 +272,26 @@ int qmx_data_value(const struct qmx_data *d, const char *section, const char *ke
 	const struct qmx_data_entry *e = qmx_data_find(d, section, key);
 	if (!e)
 		return qmx_fail(QMX_ENOENT, "%s: no [%s] %s", d->path, section, key);
+	if (e->text[0])
+		return qmx_fail(QMX_EINVAL, "%s: [%s] %s is text (\"%s\"), a number is wanted",
+				d->path, section, key, e->text);
 	if (idx >= e->n)
 		return qmx_fail(QMX_EINVAL, "%s: [%s] %s has %d value(s), value %d wanted",
 				d->path, section, key, e->n, idx + 1);
 	*v = e->v[idx];
+	return 0;
+}
+
+int qmx_data_text(const struct qmx_data *d, const char *section, const char *key,
+		  const char **text)
+{
+	const struct qmx_data_entry *e = qmx_data_find(d, section, key);
+	if (!e)
+		return qmx_fail(QMX_ENOENT, "%s: no [%s] %s", d->path, section, key);
+	if (!e->text[0])
+		return qmx_fail(QMX_EINVAL, "%s: [%s] %s is a number, \"text\" is wanted", d->path,
+				section, key);
+	*text = e->text;
 	return 0;
 }
 
@@ -398,6 +429,7 @@ int qmx_area_json_read(const char *path, const char *array, struct qmx_synth_are
 	}
 	(void)json_number(open, close, "cells", &a->cells);
 	(void)json_number(open, close, "memory_bits", &a->memory_bits);
+	(void)json_number(open, close, "flipflop_bits", &a->flipflop_bits);
 	free(buf);
 	return 0;
 }

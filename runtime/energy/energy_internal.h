@@ -21,6 +21,8 @@ struct qmx_data_entry {
 	char key[64];
 	double v[QMX_DATA_MAX_VALUES];
 	int n;
+	char text[96];     /* a "quoted" value instead of numbers (n = 0) */
+	int line;          /* line in the file, for messages */
 	char source[320]; /* the comment after '#' */
 };
 
@@ -45,11 +47,14 @@ const struct qmx_data_entry *qmx_data_find(const struct qmx_data *d,
  * the file and the missing key. */
 int qmx_data_value(const struct qmx_data *d, const char *section, const char *key,
 		   int idx, double *v);
+/* The "quoted" text of section/key; error when missing or a number. */
+int qmx_data_text(const struct qmx_data *d, const char *section, const char *key,
+		  const char **text);
 
 /* Synthesis area of the accelerator at an array size ("8x8") from
  * hw/synth/area.json ($QMX_AREA_JSON overrides the path). */
 struct qmx_synth_area {
-	double cells, transistors, memory_bits;
+	double cells, transistors, memory_bits, flipflop_bits;
 };
 int qmx_area_json_read(const char *path, const char *array, struct qmx_synth_area *a);
 const char *qmx_area_json_path(void);
@@ -148,14 +153,58 @@ int qmx_dram_j_per_byte(double *j);
 struct qmx_action_energy {
 	int node_nm;
 	double mac_j, sram_byte_j, dram_byte_j; /* per action */
+	double ff_bit_j;                        /* per flip-flop bit per cycle */
 	double scale;                           /* energy relative to 45 nm */
 	double static_fraction;
 };
 int qmx_action_energy(int node_nm, struct qmx_action_energy *e);
 /* Energy scale of a node relative to 45 nm at the table's Vdd. */
 int qmx_node_energy_scale(int node_nm, double *scale);
-/* Area of the accelerator ASIC from a synthesis result at a node (mm^2). */
-int qmx_asic_area_mm2(const struct qmx_synth_area *a, int node_nm, double *mm2);
+/* Area of the accelerator ASIC from a synthesis result at a node (mm^2):
+ * logic (transistors / placed density) + SRAM (memory bits x bit cell /
+ * array efficiency); sram_mm2 may be NULL. */
+int qmx_asic_area_mm2(const struct qmx_synth_area *a, int node_nm, double *mm2,
+		      double *sram_mm2);
+
+/* ---------------------------------------------------------------- target profiles */
+
+/* The profile a backend's devices get unless the URI names one (profile.c). */
+#define QMX_PROFILE_ASIC_DEFAULT "asic-28nm"
+#define QMX_PROFILE_FPGA_DEFAULT "fpga-u250"
+
+/* "asic-28nm, asic-7nm, ..." for messages; never fails (says why instead). */
+void qmx_profile_names(char *out, size_t len);
+/* One profile from a file of that format, read uncached (tests, tools):
+ * the per-node tables still come from the data directory. */
+int qmx_profile_from_file(const char *path, const char *name, qmx_profile_info *out);
+/* Split a trailing "profile=NAME" (",profile=NAME" after other arguments)
+ * off a device URI's arguments: *rest gets the others, *p the profile when
+ * *given.  Errors are prefixed with `who` and list the valid profiles. */
+int qmx_uri_profile(const char *who, const char *arg, char *rest, size_t rest_len,
+		    qmx_profile_info *p, bool *given);
+/* The profile behind a device: info->profile, else its kind's default. */
+int qmx_device_profile(const qmx_device_info *info, qmx_profile_info *p);
+
+/* The die of an accelerator configuration at its profile's node: the input
+ * of the ACT model (carbon.c) and of the clock and leakage energies. */
+struct qmx_die {
+	int node_nm;
+	double transistors, flipflop_bits, memory_bits; /* from synthesis */
+	double logic_mm2, sram_mm2, area_mm2;
+	bool synthesised;  /* hw/synth/area.json had this array size */
+	char from[200];    /* where the figures came from */
+};
+int qmx_device_die(const qmx_device_info *info, const qmx_profile_info *p,
+		   struct qmx_die *die);
+
+/* Accelerator energy by action (J). */
+struct qmx_energy_split {
+	double mac, sram, dram, clock, leakage, stat;
+};
+/* The model behind qmx_accel_energy(), with its split by action (all in
+ * `stat` for an FPGA card, nothing for a CPU device).  detail may be NULL. */
+int qmx_accel_model(const qmx_device_info *info, const qmx_job_stats *st, double *joules,
+		    struct qmx_energy_split *split, char *detail, size_t detail_len);
 
 /* ---------------------------------------------------------------- device kinds */
 

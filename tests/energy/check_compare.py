@@ -37,6 +37,14 @@ def main():
         for needle in ("bit-exact", "speed-up", "break-even", "gCO2e/kWh"):
             if needle not in p.stdout:
                 fail(f"'{needle}' missing from the table")
+        if device.startswith("sim"):
+            # The simulated chip names its target profile in the header and
+            # in every accelerator row, and shows its energy by action.
+            for needle in ("target profile asic-28nm: asic at 28 nm, 700 MHz",
+                           f"{device} [asic-28nm] (model:counters)",
+                           "accelerator energy by action (modelled,", " clock ", " DRAM "):
+                if needle not in p.stdout:
+                    fail(f"'{needle}' missing from the table")
 
         with open(os.path.join(out, "report.json")) as f:
             rep = json.load(f)

@@ -7,6 +7,7 @@
  * recovery: the job after a fault is bit-exact.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,6 +49,45 @@ static void test_bad_uris(void **state)
 	expect_open_error("sim:maxcycles=0", QMX_EINVAL, "maxcycles");
 	expect_open_error("sim:trace=", QMX_EINVAL, "trace");
 	expect_open_error("sim:trace=/nonexistent-dir/t.fst", QMX_EIO, "t.fst");
+	/* A target profile that does not exist: the field, and the valid ones. */
+	expect_open_error("sim:8x8,profile=asic-3nm", QMX_EINVAL, "sim device: profile");
+	expect_open_error("sim:8x8,profile=asic-3nm", QMX_EINVAL, "'asic-3nm'");
+	expect_open_error("sim:8x8,profile=asic-3nm", QMX_EINVAL, "asic-28nm, asic-7nm");
+	expect_open_error("sim:profile=", QMX_EINVAL, "profile needs a name (profiles: asic-28nm");
+	expect_open_error("sim:prof=asic-7nm", QMX_EINVAL, "keys: profile, lat");
+}
+
+/* The profile sets the clock device time is counted at and the memory
+ * model (its DRAM latency and bandwidth at that clock); lat=/bw= win. */
+static void test_profiles(void **state)
+{
+	qmx_device *dev;
+	qmx_device_info info;
+
+	(void)state;
+	assert_int_equal(qmx_device_open("sim", &dev), 0);
+	assert_int_equal(qmx_device_query(dev, &info), 0);
+	assert_string_equal(info.profile, "asic-28nm"); /* the default */
+	assert_int_equal(info.clock_mhz, 700);
+	/* 39.3 ns x 700 MHz = 27.5 -> 28 cycles; 34 GB/s / 700 MHz = 48 B/cycle */
+	assert_non_null(strstr(info.detail, "memory latency 28 cycles, 48 B/cycle"));
+	qmx_device_del(dev);
+
+	assert_int_equal(qmx_device_open("sim:8x8,profile=asic-7nm", &dev), 0);
+	assert_int_equal(qmx_device_query(dev, &info), 0);
+	assert_string_equal(info.profile, "asic-7nm");
+	assert_int_equal(info.clock_mhz, 1050);
+	/* 42 ns x 1050 MHz = 44.1 -> 45 cycles; 256 GB/s / 1050 MHz = 243 B/cycle */
+	assert_non_null(strstr(info.detail, "memory latency 45 cycles, 243 B/cycle"));
+	qmx_device_del(dev);
+
+	/* Explicit parameters override the profile's, in any order. */
+	assert_int_equal(qmx_device_open("sim:8x8,lat=5,profile=fpga-u55c,bw=0", &dev), 0);
+	assert_int_equal(qmx_device_query(dev, &info), 0);
+	assert_string_equal(info.profile, "fpga-u55c");
+	assert_int_equal(info.clock_mhz, 300);
+	assert_non_null(strstr(info.detail, "memory latency 5 cycles, bus-rate bandwidth"));
+	qmx_device_del(dev);
 }
 
 static void test_info(void **state)
@@ -146,6 +186,13 @@ static void test_gemm_bit_exact(void **state)
 			assert_true(st.cycles > 0);
 			assert_true(st.wall_ns > 0);
 			assert_int_equal(st.device_ns, st.cycles * 1000 / info.clock_mhz);
+			/* The modelled energy comes with its split by action. */
+			assert_int_equal(st.energy_source, QMX_ENERGY_MODELLED);
+			double by = st.energy_mac_j + st.energy_sram_j + st.energy_dram_j +
+				    st.energy_clock_j + st.energy_leakage_j + st.energy_static_j;
+			assert_true(st.energy_mac_j > 0 && st.energy_dram_j > 0 &&
+				    st.energy_clock_j > 0);
+			assert_true(fabs(by - st.energy_j) <= 1e-9 * st.energy_j);
 			qmx_problem_free(&pb);
 		}
 		qmx_device_del(dev);
@@ -292,6 +339,7 @@ int main(void)
 	printf("test_sim_backend: seed %" PRIu64 " (QMX_TEST_SEED)\n", seed);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_uris),
+		cmocka_unit_test(test_profiles),
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_gemm_bit_exact),
 		cmocka_unit_test(test_dram_traffic),

@@ -24,6 +24,17 @@
 
 #define CMP_MAX_WORKLOADS 32
 
+/* The accelerator `qmx compare` (and so `tools/dev.sh demo`) runs on when
+ * neither --device nor $QMX_DEVICE says: the largest simulated array that
+ * keeps the demo's default workload set within about 3 minutes on a 2-core
+ * machine (figures in docs/performance.md).  One place to change it. */
+#define CMP_DEFAULT_DEVICE "sim:16x16"
+/* Used instead when CMP_DEFAULT_DEVICE's array was not built
+ * (CMake QMX_SIM_ARRAYS), so the demo still runs. */
+#define CMP_FALLBACK_DEVICE "sim"
+
+const char *const cmp_action_names[6] = { "MAC", "SRAM", "DRAM", "clock", "leakage", "static" };
+
 static void compare_usage(FILE *f)
 {
 	fprintf(f,
@@ -34,7 +45,9 @@ static void compare_usage(FILE *f)
 		"unit, speed-up, energy ratio, and the utilisation above which the\n"
 		"accelerator's embodied carbon is repaid.  Writes report.json, report.csv\n"
 		"and report.svg into --out.\n\n"
-		"  --device URI         accelerator (default $QMX_DEVICE, else %s)\n"
+		"  --device URI         accelerator (default $QMX_DEVICE, else %s); a sim URI\n"
+		"                       takes a target profile: sim:16x16,profile=asic-7nm\n"
+		"                       (`qmx devices` lists the profiles)\n"
 		"  --baseline URI       CPU baseline (default cpu)\n"
 		"  --workloads SET      default, small, or a comma list of names / MxNxK\n"
 		"  --out DIR            where the reports go (default: current directory)\n"
@@ -45,7 +58,7 @@ static void compare_usage(FILE *f)
 		"  --no-files           print only, write no report files\n"
 		"  --list               list the workloads\n\n"
 		"workloads:\n",
-		qmx_default_device_uri());
+		CMP_DEFAULT_DEVICE);
 	cmp_workloads_list(f);
 }
 
@@ -179,6 +192,12 @@ static void add_stats(qmx_job_stats *sum, const qmx_job_stats *st, bool first)
 	sum->energy_j += st->energy_j;
 	sum->carbon_operational_g += st->carbon_operational_g;
 	sum->carbon_embodied_g += st->carbon_embodied_g;
+	sum->energy_mac_j += st->energy_mac_j;
+	sum->energy_sram_j += st->energy_sram_j;
+	sum->energy_dram_j += st->energy_dram_j;
+	sum->energy_clock_j += st->energy_clock_j;
+	sum->energy_leakage_j += st->energy_leakage_j;
+	sum->energy_static_j += st->energy_static_j;
 	/* Modelled (or none) as soon as one part is. */
 	if (first || st->energy_source != QMX_ENERGY_MEASURED)
 		sum->energy_source = st->energy_source;
@@ -388,6 +407,13 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 		}
 		r->acc.emb_g += st.carbon_embodied_g;
 		r->acc.cycles += st.cycles;
+		if (!cx->sensor) {
+			const double by[6] = { st.energy_mac_j,   st.energy_sram_j,
+					       st.energy_dram_j,  st.energy_clock_j,
+					       st.energy_leakage_j, st.energy_static_j };
+			for (int a = 0; a < 6; a++)
+				r->acc.by_action[a] += by[a];
+		}
 		if (l == 0 || st.energy_source != QMX_ENERGY_MEASURED)
 			r->acc.source = st.energy_source;
 		if (r->exact && !qmx_problem_matches(&pb, r->mismatch, sizeof(r->mismatch)))
@@ -451,7 +477,7 @@ static const char *si(double v, const char *unit, char *buf, size_t len)
 static void print_side(const char *who, const struct cmp_side *s, const char *unit)
 {
 	char t[32], e[32], op[32], em[32], sci[32];
-	printf("  %-22.22s %10s %10s %-9s %11s %11s %11s/%s\n", who, si(s->time_s, "s", t, sizeof(t)),
+	printf("  %-44.44s %10s %10s %-9s %11s %11s %11s/%s\n", who, si(s->time_s, "s", t, sizeof(t)),
 	       si(s->energy_j, "J", e, sizeof(e)), cmp_source_name(s->source),
 	       si(s->op_g, "g", op, sizeof(op)), si(s->emb_g, "g", em, sizeof(em)),
 	       si(s->sci_g, "g", sci, sizeof(sci)), unit);
@@ -466,12 +492,27 @@ static void print_result(const struct cmp_report *rep, const struct cmp_result *
 	       r->exact ? "bit-exact" : "DIFFER");
 	if (!r->exact)
 		printf("   mismatch: %s\n", r->mismatch);
-	printf("  %-22s %10s %10s %-9s %11s %11s %13s\n", "device", "time", "energy", "source",
+	printf("  %-44s %10s %10s %-9s %11s %11s %13s\n", "device", "time", "energy", "source",
 	       "op. CO2e", "emb. CO2e", "SCI");
 	snprintf(cpu_who, sizeof(cpu_who), "%s (%s)", rep->cpu_dev.uri, r->cpu.method);
-	snprintf(acc_who, sizeof(acc_who), "%s (%s)", rep->acc_dev.uri, r->acc.method);
+	/* The row names the profile, unless its URI already does. */
+	if (rep->acc_profile.name[0] && !strstr(rep->acc_dev.uri, "profile="))
+		snprintf(acc_who, sizeof(acc_who), "%s [%s] (%s)", rep->acc_dev.uri,
+			 rep->acc_profile.name, r->acc.method);
+	else
+		snprintf(acc_who, sizeof(acc_who), "%s (%s)", rep->acc_dev.uri, r->acc.method);
 	print_side(cpu_who, &r->cpu, w->unit);
 	print_side(acc_who, &r->acc, w->unit);
+	double modelled = 0;
+	for (int a = 0; a < 6; a++)
+		modelled += r->acc.by_action[a];
+	if (modelled > 0) {
+		double ops = 2.0 * cmp_workload_macs(w);
+		printf("  accelerator energy by action (modelled, %.3g pJ/op):", modelled / ops * 1e12);
+		for (int a = 0; a < 6; a++)
+			printf(" %s %.1f%%", cmp_action_names[a], 100.0 * r->acc.by_action[a] / modelled);
+		printf("\n");
+	}
 	printf("  speed-up %.3gx, energy ratio %.3g (accelerator / CPU)", r->speedup, r->energy_ratio);
 	if (r->breakeven < 0)
 		printf(", break-even: never (no operational saving)\n");
@@ -591,7 +632,17 @@ int cmd_compare(int argc, char **argv)
 		return cli_error("compare", "carbon settings", err);
 	if ((err = qmx_device_open(cpu_uri, &cx.cpu)))
 		return cli_error("compare", "opening the CPU baseline", err);
-	if ((err = qmx_device_open(acc_uri, &cx.acc))) {
+	if (!acc_uri && getenv("QMX_DEVICE") && *getenv("QMX_DEVICE"))
+		acc_uri = getenv("QMX_DEVICE");
+	if (!acc_uri) {
+		acc_uri = CMP_DEFAULT_DEVICE;
+		if (qmx_device_open(acc_uri, &cx.acc) == QMX_ENODEV) {
+			printf("qmx compare: default accelerator %s not built (%s); using %s\n", acc_uri,
+			       qmx_last_error(), CMP_FALLBACK_DEVICE);
+			acc_uri = CMP_FALLBACK_DEVICE;
+		}
+	}
+	if (!cx.acc && (err = qmx_device_open(acc_uri, &cx.acc))) {
 		qmx_device_del(cx.cpu);
 		return cli_error("compare", "opening the accelerator", err);
 	}
@@ -615,6 +666,11 @@ int cmd_compare(int argc, char **argv)
 	snprintf(rep.acc_dev.name, sizeof(rep.acc_dev.name), "%s", cx.acc_info.name);
 	snprintf(rep.acc_dev.backend, sizeof(rep.acc_dev.backend), "%s", cx.acc_info.backend);
 	rep.acc_dev.simulated = (cx.acc_info.features & QMX_FEATURE_SIMULATED) != 0;
+	if (cx.acc_info.profile[0] &&
+	    (err = qmx_profile_get(cx.acc_info.profile, &rep.acc_profile))) {
+		status = cli_error("compare", "target profile", err);
+		goto out;
+	}
 	if ((err = qmx_device_embodied(&cx.acc_info, &rep.acc_emb)) ||
 	    (err = qmx_device_embodied(&cx.cpu_info, &rep.cpu_emb))) {
 		status = cli_error("compare", "embodied carbon", err);
@@ -643,6 +699,11 @@ int cmd_compare(int argc, char **argv)
 
 	printf("qmx compare: %d workload(s) (%s), baseline %s [%s], accelerator %s [%s]\n", n, spec,
 	       cx.cpu_info.uri, cx.cpu_info.name, cx.acc_info.uri, cx.acc_info.name);
+	if (rep.acc_profile.name[0])
+		printf("target profile %s: %s at %d nm, %u MHz, DRAM %s (%.3g pJ/bit, %.4g GB/s) — hw/energy/profiles.ini\n",
+		       rep.acc_profile.name, rep.acc_profile.kind, rep.acc_profile.node_nm,
+		       rep.acc_profile.clock_mhz, rep.acc_profile.dram,
+		       rep.acc_profile.dram_pj_per_bit, rep.acc_profile.dram_gb_s);
 	printf("grid intensity %.0f gCO2e/kWh, region %s (source: %s)\n", rep.grid, rep.region,
 	       rep.grid_source);
 	printf("embodied: accelerator %.4g kgCO2e — %s\n", rep.acc_emb.total_g / 1000,
@@ -700,7 +761,7 @@ int cmd_compare(int argc, char **argv)
 			       ? "modelled, CPU time x W/thread (a CPU device standing in)"
 		       : !strcmp(qmx_energy_model_name(&cx.acc_info), "model:card")
 			       ? "modelled, the card's maximum board power x device time (an upper bound)"
-			       : "modelled, activity counters x per-action energy + static power (hw/energy/actions.ini)");
+			       : "modelled, activity counters x per-action energy of the target profile + flip-flop clock, SRAM leakage and static power (hw/energy/profiles.ini, actions.ini)");
 		printf("constants and their sources: hw/energy/*.ini; method: docs/energy.md\n");
 	}
 	if (files) {

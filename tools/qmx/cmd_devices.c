@@ -28,6 +28,38 @@ static void features_text(uint32_t f, char *out, size_t len)
 						 feature_names[i].name);
 }
 
+static void profile_json(const qmx_profile_info *p)
+{
+	printf("\n  {\"name\": ");
+	cli_json_string(stdout, p->name);
+	printf(", \"kind\": ");
+	cli_json_string(stdout, p->kind);
+	printf(", \"node_nm\": %d, \"clock_mhz\": %u, \"dram\": ", p->node_nm, p->clock_mhz);
+	cli_json_string(stdout, p->dram);
+	printf(", \"dram_pj_per_bit\": %.6g, \"dram_gb_s\": %.6g, \"dram_latency_ns\": %.6g, "
+	       "\"mac_pj\": %.6g, \"sram_byte_pj\": %.6g, \"ff_bit_cycle_pj\": %.6g, "
+	       "\"dram_byte_pj\": %.6g, \"sram_bitcell_um2\": %.6g, \"sram_leak_pw_per_bit\": %.6g, "
+	       "\"static_fraction\": %.6g, \"card_w\": %.6g}",
+	       p->dram_pj_per_bit, p->dram_gb_s, p->dram_latency_ns, p->mac_pj, p->sram_byte_pj,
+	       p->ff_bit_cycle_pj, p->dram_byte_pj, p->sram_bitcell_um2, p->sram_leak_pw_per_bit,
+	       p->static_fraction, p->card_w);
+}
+
+static void profile_text(const qmx_profile_info *p)
+{
+	printf("%s\n  %s at %d nm, %u MHz; DRAM %s: %.3g pJ/bit, %.4g GB/s, %.3g ns\n", p->name,
+	       p->kind, p->node_nm, p->clock_mhz, p->dram, p->dram_pj_per_bit, p->dram_gb_s,
+	       p->dram_latency_ns);
+	if (!strcmp(p->kind, "fpga")) {
+		printf("  energy    card board power %.0f W x device time (upper bound)\n", p->card_w);
+		return;
+	}
+	printf("  per action  MAC %.3g pJ, SRAM %.3g pJ/byte, flip-flop %.3g fJ/bit-cycle, DRAM %.3g pJ/byte\n",
+	       p->mac_pj, p->sram_byte_pj, p->ff_bit_cycle_pj * 1e3, p->dram_byte_pj);
+	printf("  SRAM      bit cell %.3g um^2, leakage %.3g pW/bit; other static %.0f%% of peak MAC power\n",
+	       p->sram_bitcell_um2, p->sram_leak_pw_per_bit, p->static_fraction * 100);
+}
+
 int cmd_devices(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, 0, 'j' },
@@ -41,7 +73,9 @@ int cmd_devices(int argc, char **argv)
 		} else {
 			printf("usage: qmx devices [--json]\n\n"
 			       "List the devices every built backend can see, with their capabilities\n"
-			       "(array size, clock, features).  Backends built: ");
+			       "(array size, clock, features, target profile), then the target profiles\n"
+			       "a model can stand for (hw/energy/profiles.ini; pick one with a URI such as\n"
+			       "sim:16x16,profile=asic-7nm).  Backends built: ");
 			for (const char *const *b = qmx_backend_names(); *b; b++)
 				printf("%s%s", b == qmx_backend_names() ? "" : ", ", *b);
 			printf("\n");
@@ -62,9 +96,18 @@ int cmd_devices(int argc, char **argv)
 	}
 	if (n > cap)
 		n = cap;
+	size_t np = 0;
+	qmx_profile_info *profs = NULL;
+	if ((err = qmx_profile_list(NULL, 0, &np)) ||
+	    !(profs = calloc(np ? np : 1, sizeof(*profs))) ||
+	    (err = qmx_profile_list(profs, np, &np))) {
+		free(profs);
+		free(infos);
+		return cli_error("devices", "reading the target profiles", err ? err : QMX_ENOMEM);
+	}
 	char feats[256];
 	if (json)
-		printf("[");
+		printf("{\"devices\": [");
 	for (size_t i = 0; i < n; i++) {
 		const qmx_device_info *d = &infos[i];
 		features_text(d->features, feats, sizeof(feats));
@@ -83,6 +126,8 @@ int cmd_devices(int argc, char **argv)
 			       d->array_rows, d->array_cols, d->clock_mhz, d->compute_units,
 			       d->hw_version, d->max_dim, d->max_k);
 			cli_json_string(stdout, feats);
+			printf(", \"profile\": ");
+			cli_json_string(stdout, d->profile);
 			printf("}");
 			continue;
 		}
@@ -95,12 +140,25 @@ int cmd_devices(int argc, char **argv)
 			       d->clock_mhz);
 		if (d->hw_version)
 			printf("  regmap    v%u.%u\n", d->hw_version >> 16, d->hw_version & 0xffff);
+		if (d->profile[0])
+			printf("  profile   %s\n", d->profile);
 		printf("  units     %u\n  features  %s\n", d->compute_units, feats);
 	}
-	if (json)
-		printf("\n]\n");
-	else if (!n)
-		printf("no devices found\n");
+	if (json) {
+		printf("\n], \"profiles\": [");
+		for (size_t i = 0; i < np; i++) {
+			printf("%s", i ? "," : "");
+			profile_json(&profs[i]);
+		}
+		printf("\n]}\n");
+	} else {
+		if (!n)
+			printf("no devices found\n");
+		printf("\ntarget profiles (hw/energy/profiles.ini; URI key profile=NAME):\n");
+		for (size_t i = 0; i < np; i++)
+			profile_text(&profs[i]);
+	}
+	free(profs);
 	free(infos);
 	return 0;
 }

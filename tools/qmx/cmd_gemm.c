@@ -193,6 +193,12 @@ int cmd_gemm(int argc, char **argv)
 			printf("%s", status ? "false" : "true");
 		else
 			printf("null");
+		printf(", \"profile\": ");
+		cli_json_string(stdout, info.profile);
+		printf(", \"energy_by_action_j\": {\"mac\": %.6g, \"sram\": %.6g, \"dram\": %.6g, "
+		       "\"clock\": %.6g, \"leakage\": %.6g, \"static\": %.6g}",
+		       last.energy_mac_j, last.energy_sram_j, last.energy_dram_j, last.energy_clock_j,
+		       last.energy_leakage_j, last.energy_static_j);
 		printf("}\n");
 	} else {
 		printf("device    %s (%s)\n", info.uri, info.name);
@@ -218,7 +224,15 @@ int cmd_gemm(int argc, char **argv)
 		}
 		printf("rate      %.2f GOP/s (2*M*N*K / wall)\n", gops);
 		if (last.energy_source != QMX_ENERGY_NONE)
-			printf("energy    %.6g J (%s)\n", last.energy_j, esrc);
+			printf("energy    %.6g J (%s%s%s), %.3g pJ/op\n", last.energy_j, esrc,
+			       info.profile[0] ? ", profile " : "", info.profile,
+			       last.macs ? last.energy_j / (2.0 * (double)last.macs) * 1e12 : 0.0);
+		double by = last.energy_mac_j + last.energy_sram_j + last.energy_dram_j +
+			    last.energy_clock_j + last.energy_leakage_j + last.energy_static_j;
+		if (by > 0)
+			printf("by action MAC %.3g J, SRAM %.3g J, DRAM %.3g J, clock %.3g J, leakage %.3g J, static %.3g J\n",
+			       last.energy_mac_j, last.energy_sram_j, last.energy_dram_j,
+			       last.energy_clock_j, last.energy_leakage_j, last.energy_static_j);
 		printf("checksum  %016" PRIx64 "\n", sum);
 		printf("check     %s%s%s\n", verdict, msg[0] ? ": " : "", msg);
 	}

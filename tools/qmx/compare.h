@@ -43,6 +43,9 @@ struct cmp_side {
 	char detail[512];
 	double op_g, emb_g, sci_g; /* operational, embodied, SCI per unit */
 	uint64_t cycles;
+	/* Modelled energy by action (J): MAC, SRAM, DRAM, clock, leakage, static
+	 * (qmx_job_stats' energy_*_j); all 0 when measured or not modelled. */
+	double by_action[6];
 };
 
 struct cmp_result {
@@ -57,12 +60,16 @@ struct cmp_result {
 	char error[300];       /* non-empty: the workload failed, figures are 0 */
 };
 
+/* Names of cmp_side.by_action's entries, in order. */
+extern const char *const cmp_action_names[6];
+
 struct cmp_report {
 	char timestamp[32], run_id[40], set[64];
 	char region[32], grid_source[192], os[96], cpu_model[128];
 	double grid;
 	int cpu_count;
 	struct cmp_side cpu_dev, acc_dev; /* uri, name, backend */
+	qmx_profile_info acc_profile;     /* the chip the accelerator stands for; name "" when none */
 	qmx_embodied acc_emb, cpu_emb;
 	int n;
 	struct cmp_result *r;

@@ -23,6 +23,7 @@
 
 #include <xf86drm.h>
 
+#include "energy_internal.h"
 #include "qmx_accel.h"
 #include "qmx_backend.h"
 
@@ -141,6 +142,9 @@ static void kmod_fill_info(int fd, const char *path, qmx_device_info *info,
 		info->features |= QMX_FEATURE_SIMULATED;
 	info->max_dim = maxd;
 	info->max_k = maxd < 32768 ? maxd : 32768;
+	/* Energy per action as the default ASIC profile; device time stays
+	 * at the clock the hardware (or its model) reports. */
+	snprintf(info->profile, sizeof(info->profile), "%s", QMX_PROFILE_ASIC_DEFAULT);
 	*clock_khz = (uint32_t)clk;
 }
 
@@ -203,11 +207,17 @@ static int kmod_open_path(const char *path, int *out)
 	return 0;
 }
 
-static int kmod_open(qmx_device *dev, const char *arg)
+static int kmod_open(qmx_device *dev, const char *uri_arg)
 {
 	struct kmod_device *kd;
-	char path[64] = "";
+	char path[64] = "", arg[192];
 	int fd = -1, err, denied = 0;
+	qmx_profile_info prof;
+	bool prof_given;
+
+	/* "[PATH][,profile=NAME]": the energies the job model uses. */
+	if ((err = qmx_uri_profile("kmod", uri_arg, arg, sizeof(arg), &prof, &prof_given)))
+		return err;
 
 	if (*arg) {
 		if (strlen(arg) >= sizeof(path))
@@ -252,9 +262,11 @@ static int kmod_open(qmx_device *dev, const char *arg)
 	kd->fd = fd;
 	snprintf(kd->path, sizeof(kd->path), "%s", path);
 	kmod_fill_info(fd, path, &dev->info, &kd->clock_khz);
+	if (prof_given)
+		snprintf(dev->info.profile, sizeof(dev->info.profile), "%s", prof.name);
 	/* Keep the URI the caller used. */
-	snprintf(dev->info.uri, sizeof(dev->info.uri), "%s%s%s", "kmod", *arg ? ":" : "",
-		 arg);
+	snprintf(dev->info.uri, sizeof(dev->info.uri), "%s%s%s", "kmod", *uri_arg ? ":" : "",
+		 uri_arg);
 	dev->priv = kd;
 	return 0;
 }

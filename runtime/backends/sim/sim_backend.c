@@ -13,11 +13,13 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "energy_internal.h"
 #include "qmx_backend.h"
 #include "qmx_jobprog_params.h"
 #include "qmx_jobprog.h"
@@ -41,6 +43,7 @@ struct sim_device {
 	qmxsim *sim;
 	struct qmxsim_config cfg;
 	struct qmx_jobprog_ident id;
+	qmx_profile_info profile; /* the chip the model stands for */
 	uint64_t next_addr;
 	uint64_t max_cycles; /* per-job watchdog; 0 = derived from the shape */
 	enum qmxsim_fault fault; /* injected into the next job only */
@@ -57,6 +60,8 @@ struct sim_args {
 	uint64_t max_cycles;
 	enum qmxsim_fault fault;
 	char trace[256];
+	qmx_profile_info profile;
+	bool lat_set, bw_set; /* explicit lat=/bw= win over the profile */
 };
 
 /* ---------------------------------------------------------------- register access */
@@ -97,15 +102,34 @@ static int sim_size_built(unsigned rows, unsigned cols)
 	return 0;
 }
 
-/* "[RxC][,lat=N][,bw=N][,trace=FILE][,fault=axi|hang][,maxcycles=N]":
- * memory latency (cycles) and bandwidth (bytes/cycle, 0 = bus rate), an FST
+#define SIM_KEYS "profile, lat, bw, trace, fault, maxcycles"
+
+/* The memory model of a profile: its DRAM latency and bandwidth at its
+ * clock, unless lat=/bw= were given. */
+static void sim_apply_profile(struct sim_args *a)
+{
+	const qmx_profile_info *p = &a->profile;
+	if (!a->lat_set)
+		a->cfg.mem_latency_cycles =
+			(unsigned)ceil(p->dram_latency_ns * p->clock_mhz / 1000.0);
+	if (!a->bw_set) {
+		double b = floor(p->dram_gb_s * 1000.0 / p->clock_mhz);
+		a->cfg.mem_bytes_per_cycle = b < 1 ? 1 : b > 4096 ? 4096 : (unsigned)b;
+	}
+}
+
+/* "[RxC][,profile=NAME][,lat=N][,bw=N][,trace=FILE][,fault=axi|hang][,maxcycles=N]":
+ * the target profile (hw/energy/profiles.ini: clock, DRAM latency and
+ * bandwidth; default QMX_PROFILE_ASIC_DEFAULT), memory latency (cycles) and
+ * bandwidth (bytes/cycle, 0 = bus rate) overriding the profile's, an FST
  * waveform, a fault injected into the first job (to test error paths), a
  * per-job cycle watchdog (default: generous, from the shape). */
 static int sim_parse_args(const char *arg, struct sim_args *a)
 {
 	char buf[512];
-	char *save = NULL;
+	char *save = NULL, profile[64] = QMX_PROFILE_ASIC_DEFAULT;
 	bool first = true;
+	int err;
 
 	memset(a, 0, sizeof(*a));
 	qmxsim_config_default(&a->cfg);
@@ -116,7 +140,6 @@ static int sim_parse_args(const char *arg, struct sim_args *a)
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
 		uint64_t v;
-		int err;
 
 		if (first && !eq) {
 			unsigned r, c;
@@ -137,18 +160,28 @@ static int sim_parse_args(const char *arg, struct sim_args *a)
 		first = false;
 		if (!eq)
 			return qmx_fail(QMX_EINVAL,
-					"sim device: argument '%s' is not key=value (keys: lat, bw, trace, fault, maxcycles)",
+					"sim device: argument '%s' is not key=value (keys: " SIM_KEYS ")",
 					tok);
 		*eq = '\0';
 		const char *key = tok, *val = eq + 1;
-		if (!strcmp(key, "lat")) {
+		if (!strcmp(key, "profile")) {
+			if (!*val || strlen(val) >= sizeof(profile)) {
+				char known[256];
+				qmx_profile_names(known, sizeof(known));
+				return qmx_fail(QMX_EINVAL,
+						"sim device: profile needs a name (profiles: %s)", known);
+			}
+			snprintf(profile, sizeof(profile), "%s", val);
+		} else if (!strcmp(key, "lat")) {
 			if ((err = parse_u64("lat (memory latency, cycles)", val, 100000, &v)))
 				return err;
 			a->cfg.mem_latency_cycles = (unsigned)v;
+			a->lat_set = true;
 		} else if (!strcmp(key, "bw")) {
 			if ((err = parse_u64("bw (memory bytes per cycle, 0 = bus rate)", val, 4096, &v)))
 				return err;
 			a->cfg.mem_bytes_per_cycle = (unsigned)v;
+			a->bw_set = true;
 		} else if (!strcmp(key, "maxcycles")) {
 			if ((err = parse_u64("maxcycles", val, UINT64_MAX / 2, &v)))
 				return err;
@@ -172,10 +205,15 @@ static int sim_parse_args(const char *arg, struct sim_args *a)
 						"sim device: fault '%s' must be 'axi' or 'hang'", val);
 		} else {
 			return qmx_fail(QMX_EINVAL,
-					"sim device: unknown argument '%s' (keys: lat, bw, trace, fault, maxcycles)",
-					key);
+					"sim device: unknown argument '%s' (keys: " SIM_KEYS ")", key);
 		}
 	}
+	if ((err = qmx_profile_get(profile, &a->profile))) {
+		char msg[400];
+		snprintf(msg, sizeof(msg), "%s", qmx_last_error());
+		return qmx_fail(err, "sim device: profile: %s", msg);
+	}
+	sim_apply_profile(a);
 	return 0;
 }
 
@@ -199,23 +237,26 @@ static uint32_t sim_features(uint32_t hw)
 }
 
 static void sim_fill_info(qmx_device_info *info, const struct qmx_jobprog_ident *id,
-			  const struct qmxsim_config *cfg)
+			  const struct qmxsim_config *cfg, const qmx_profile_info *p)
 {
-	snprintf(info->name, sizeof(info->name), "qmx accelerator %ux%u (Verilator model)",
-		 id->array_rows, id->array_cols);
+	snprintf(info->name, sizeof(info->name), "qmx accelerator %ux%u (Verilator model, %s)",
+		 id->array_rows, id->array_cols, p->name);
 	if (cfg->mem_bytes_per_cycle)
 		snprintf(info->detail, sizeof(info->detail),
-			 "Vqmx_top_%ux%u, AXI %u-bit, memory latency %u cycles, %u B/cycle",
-			 cfg->array_rows, cfg->array_cols, id->bus_data_bits,
+			 "Vqmx_top_%ux%u, AXI %u-bit, %s: memory latency %u cycles, %u B/cycle",
+			 cfg->array_rows, cfg->array_cols, id->bus_data_bits, p->name,
 			 cfg->mem_latency_cycles, cfg->mem_bytes_per_cycle);
 	else
 		snprintf(info->detail, sizeof(info->detail),
-			 "Vqmx_top_%ux%u, AXI %u-bit, memory latency %u cycles, bus-rate bandwidth",
-			 cfg->array_rows, cfg->array_cols, id->bus_data_bits,
+			 "Vqmx_top_%ux%u, AXI %u-bit, %s: memory latency %u cycles, bus-rate bandwidth",
+			 cfg->array_rows, cfg->array_cols, id->bus_data_bits, p->name,
 			 cfg->mem_latency_cycles);
+	snprintf(info->profile, sizeof(info->profile), "%s", p->name);
 	info->array_rows = id->array_rows;
 	info->array_cols = id->array_cols;
-	info->clock_mhz = id->clock_khz / 1000;
+	/* Device time is counted at the profile's clock: the chip it stands
+	 * for, not the RTL's CLOCK_KHZ default. */
+	info->clock_mhz = p->clock_mhz;
 	info->compute_units = 1;
 	info->hw_version = id->version;
 	info->features = sim_features(id->features);
@@ -275,11 +316,12 @@ static int sim_open(qmx_device *dev, const char *arg)
 	sd->max_cycles = a.max_cycles;
 	sd->fault = a.fault;
 	sd->next_addr = SIM_BASE_ADDR;
+	sd->profile = a.profile;
 	if ((err = sim_create(&a.cfg, &sd->sim, &sd->id))) {
 		free(sd);
 		return err;
 	}
-	sim_fill_info(&dev->info, &sd->id, &sd->cfg);
+	sim_fill_info(&dev->info, &sd->id, &sd->cfg, &sd->profile);
 	dev->priv = sd;
 	return 0;
 }
@@ -296,12 +338,14 @@ static int sim_enumerate(qmx_device_info *infos, size_t cap, size_t *count)
 {
 	size_t n = 0;
 
+	struct sim_args a;
+	if (sim_parse_args("", &a))
+		return QMX_EINVAL; /* no default profile: nothing to list */
 	for (unsigned i = 0; i < qmxsim_model_count(); i++) {
-		struct qmxsim_config cfg;
+		struct qmxsim_config cfg = a.cfg;
 		struct qmx_jobprog_ident id;
 		qmxsim *sim;
 
-		qmxsim_config_default(&cfg);
 		qmxsim_model_size(i, &cfg.array_rows, &cfg.array_cols);
 		if (n < cap) {
 			if (sim_create(&cfg, &sim, &id))
@@ -315,7 +359,7 @@ static int sim_enumerate(qmx_device_info *infos, size_t cap, size_t *count)
 				snprintf(info->uri, sizeof(info->uri), "sim:%ux%u", cfg.array_rows,
 					 cfg.array_cols);
 			snprintf(info->backend, sizeof(info->backend), "sim");
-			sim_fill_info(info, &id, &cfg);
+			sim_fill_info(info, &id, &cfg, &a.profile);
 		}
 		n++;
 	}
@@ -475,7 +519,7 @@ static int sim_collect(qmx_device *dev, struct sim_device *sd)
 	job->stats.ext_bytes_written = d.ext_wr_bytes;
 	job->stats.sram_bytes_read = d.sram_rd_bytes;
 	job->stats.sram_bytes_written = d.sram_wr_bytes;
-	job->stats.device_ns = d.busy_cycles * 1000000ull / sd->id.clock_khz;
+	job->stats.device_ns = d.busy_cycles * 1000ull / sd->profile.clock_mhz;
 	job->stats.threads = 1;
 	if (!hwerr)
 		return sim_finish(sd, 0);

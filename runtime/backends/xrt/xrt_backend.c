@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "energy_internal.h"
 #include "qmx_backend.h"
 #include "qmx_kernel_args.h"
 #include "xrt_capi.h"
@@ -234,13 +235,22 @@ static int xrt_parse_index(const char *arg, unsigned *index)
 	return 0;
 }
 
-static int xrt_open(qmx_device *dev, const char *arg)
+static int xrt_open(qmx_device *dev, const char *uri_arg)
 {
 	const char *xclbin = getenv("QMX_XCLBIN");
 	unsigned index;
 	xuid_t uuid;
-	int err = xrt_parse_index(arg, &index);
+	char arg[64];
+	qmx_profile_info prof;
+	bool prof_given;
+	/* "[INDEX][,profile=NAME]": the card the board-power model assumes. */
+	int err = qmx_uri_profile("xrt", uri_arg, arg, sizeof(arg), &prof, &prof_given);
 	if (err)
+		return err;
+	if (prof_given && strcmp(prof.kind, "fpga"))
+		return qmx_fail(QMX_EINVAL, "xrt: profile %s is an %s, not an FPGA card", prof.name,
+				prof.kind);
+	if ((err = xrt_parse_index(arg, &index)))
 		return err;
 
 	struct xrt_device *xd = calloc(1, sizeof(*xd));
@@ -309,6 +319,11 @@ static int xrt_open(qmx_device *dev, const char *arg)
 		 xclbin);
 	dev->info.compute_units = 1;
 	dev->info.max_k = 32768;
+	/* The card the xclbin was built for, as its platform name says. */
+	snprintf(dev->info.profile, sizeof(dev->info.profile), "%s",
+		 prof_given		? prof.name
+		 : strstr(xclbin, "u55c") ? "fpga-u55c"
+					  : QMX_PROFILE_FPGA_DEFAULT);
 	xrt_find_xmc(index, xd->xmc, sizeof(xd->xmc));
 	if (xrt_power_w(xd->xmc) >= 0) {
 		dev->info.features |= QMX_FEATURE_POWER_SENSOR;
@@ -351,6 +366,8 @@ static int xrt_enumerate(qmx_device_info *infos, size_t cap, size_t *count)
 				 "%.100s; open with QMX_XCLBIN=<qmx xclbin>", api.path);
 			info->compute_units = 1;
 			info->features = QMX_FEATURE_DEVICE_MEMORY;
+			snprintf(info->profile, sizeof(info->profile), "%s",
+				 QMX_PROFILE_FPGA_DEFAULT);
 		}
 		(*count)++;
 	}

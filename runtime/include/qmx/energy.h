@@ -74,12 +74,14 @@ typedef struct qmx_carbon_config {
 	char grid_source[192];   /* where I came from */
 	double server_lifetime_s;/* EL of the CPU server */
 	double accel_lifetime_s; /* EL of the accelerator */
-	int32_t accel_node_nm;   /* process node of the accelerator ASIC model */
+	int32_t accel_node_nm;   /* embodied.ini [accel] node_nm; the accelerator models
+				  * take the node of the device's target profile */
 } qmx_carbon_config;
 
 /* Settings from the environment over the data files:
  * QMX_GRID_INTENSITY (gCO2e/kWh, [0, 2000]), QMX_REGION, QMX_LIFETIME_YEARS
- * (both lifetimes, (0, 30]), QMX_ACCEL_NODE_NM (45, 28, 16, 7, 5). */
+ * (both lifetimes, (0, 30]).  QMX_ACCEL_NODE_NM is replaced by target
+ * profiles: the accelerator models refuse it, naming the profiles. */
 QMX_API int qmx_carbon_config_get(qmx_carbon_config *cfg);
 /* Grid intensity of a region from hw/energy/grid.ini ("world", "france"...). */
 QMX_API int qmx_grid_intensity(const char *region, double *g_per_kwh,
@@ -109,15 +111,50 @@ typedef struct qmx_embodied {
 } qmx_embodied;
 QMX_API int qmx_device_embodied(const qmx_device_info *info, qmx_embodied *out);
 
+/* ------------------------------------------------------------------ target profiles */
+
+/*
+ * A target profile: the chip an accelerator model stands for (an ASIC at a
+ * node with its DRAM, or an FPGA card), from hw/energy/profiles.ini with the
+ * per-action energies resolved at its node (hw/energy/actions.ini) and the
+ * SRAM bit-cell area of the node (hw/energy/embodied.ini).  Device URIs select
+ * one ("sim:16x16,profile=asic-7nm"); qmx_device_info.profile names it.
+ */
+typedef struct qmx_profile_info {
+	char name[32];             /* "asic-28nm" */
+	char kind[8];              /* "asic" or "fpga" */
+	char dram[96];             /* DRAM kind, e.g. "HBM2, 1 stack" */
+	int32_t node_nm;           /* process node */
+	uint32_t clock_mhz;        /* clock the device time is counted at */
+	double dram_pj_per_bit;    /* external memory energy */
+	double dram_gb_s;          /* peak external bandwidth */
+	double dram_latency_ns;    /* idle row-miss latency */
+	double mac_pj;             /* int8 multiply + int32 add at the node */
+	double sram_byte_pj;       /* one on-chip buffer byte read or written */
+	double ff_bit_cycle_pj;    /* one flip-flop bit clocked for one cycle */
+	double dram_byte_pj;       /* dram_pj_per_bit x 8 */
+	double sram_bitcell_um2;   /* high-density SRAM cell at the node */
+	double sram_leak_pw_per_bit; /* SRAM leakage (ASIC) */
+	double static_fraction;    /* ASIC: other static power, share of peak MAC power */
+	double card_w;             /* FPGA: board power (upper bound) */
+} qmx_profile_info;
+
+/* Every profile of hw/energy/profiles.ini, in file order: fills at most cap
+ * entries and stores the number of profiles in *count. */
+QMX_API int qmx_profile_list(qmx_profile_info *infos, size_t cap, size_t *count);
+/* One profile by name; QMX_EINVAL naming the valid profiles when unknown. */
+QMX_API int qmx_profile_get(const char *name, qmx_profile_info *out);
+
 /* The model a device's jobs get when nothing measures them: "model:tdp"
  * (CPUs), "model:counters" (our accelerator), "model:card" (FPGA cards), or
  * "none". */
 QMX_API const char *qmx_energy_model_name(const qmx_device_info *info);
 
 /* Modelled energy of a job on a device by its model (see above).  Our
- * accelerator: macs x E_mac + sram bytes x E_sram + ext bytes x E_dram +
- * P_static x device time, at the node of qmx_carbon_config; an FPGA card:
- * its maximum board power x device time; a CPU device: CPU time x W/thread.
+ * accelerator, at its profile (qmx_device_info.profile): macs x E_mac + sram
+ * bytes x E_sram + ext bytes x E_dram + flip-flop bits x busy cycles x E_ff +
+ * (SRAM bits x leakage + P_static) x device time; an FPGA card: its board
+ * power x device time; a CPU device: CPU time x W/thread.
  * QMX_ENOTSUP for devices without a model.  detail may be NULL. */
 QMX_API int qmx_accel_energy(const qmx_device_info *info, const qmx_job_stats *st,
 			     double *joules, char *detail, size_t detail_len);

@@ -97,11 +97,15 @@ typedef struct qmx_device_info {
 	uint32_t features;     /* QMX_FEATURE_* */
 	uint64_t max_dim;      /* largest M, N or K accepted */
 	uint64_t max_k;        /* largest K accepted without int32 overflow */
+	char profile[32];      /* target profile the device is modelled as
+				* ("asic-28nm"; hw/energy/profiles.ini), "" for CPUs */
 } qmx_device_info;
 
 /*
  * Open a device by URI: "cpu", "cpu-ref" (plain reference), "sim", "sim:16x16",
- * "kmod", "kmod:/dev/dri/renderD128", "xrt:0", "opencl:0".  A NULL or empty
+ * "sim:16x16,profile=asic-7nm" (the target profile the model stands for, see
+ * qmx_profile_list(); kmod and xrt URIs take ",profile=NAME" too), "kmod",
+ * "kmod:/dev/dri/renderD128", "xrt:0", "opencl:0".  A NULL or empty
  * URI means $QMX_DEVICE, else the default device (the simulated accelerator
  * when built, otherwise "cpu").  The returned handle holds one reference.
  */
@@ -234,6 +238,14 @@ typedef struct qmx_job_stats {
 	double energy_j;       /* device (or CPU package share) energy */
 	double carbon_operational_g; /* energy_j x grid intensity */
 	double carbon_embodied_g;    /* embodied share for this job's time */
+	/* Modelled energy by action (J), summing to energy_j; all 0 when the
+	 * energy was measured or its model has no actions (CPU, FPGA card). */
+	double energy_mac_j;     /* MACs x E_mac */
+	double energy_sram_j;    /* on-chip buffer bytes x E_sram */
+	double energy_dram_j;    /* external memory bytes x E_dram */
+	double energy_clock_j;   /* flip-flop bits x busy cycles x E_ff */
+	double energy_leakage_j; /* SRAM bits x leakage x device time */
+	double energy_static_j;  /* other static power x device time */
 } qmx_job_stats;
 
 /* Validate `desc` against the buffers it names and queue it.  The buffers
