@@ -125,15 +125,28 @@ int qmx_asic_area_mm2(const struct qmx_synth_area *a, int node_nm, double *mm2)
 }
 
 
-QMX_API int qmx_accel_energy(const qmx_device_info *info, const qmx_job_stats *st,
-			     double *joules, char *detail, size_t detail_len)
+static void action_add(qmx_energy_breakdown *b, const char *name, double count, double j_each)
+{
+	if (b->n >= QMX_ENERGY_MAX_ACTIONS)
+		return;
+	qmx_energy_action *a = &b->action[b->n++];
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->count = count;
+	a->j_each = j_each;
+	a->joules = count * j_each;
+	b->joules += a->joules;
+}
+
+QMX_API int qmx_accel_energy_breakdown(const qmx_device_info *info, const qmx_job_stats *st,
+				       qmx_energy_breakdown *b)
 {
 	qmx_carbon_config cfg;
 	struct qmx_action_energy ae;
 	int err;
-	if (!info || !st || !joules)
-		return qmx_fail(QMX_EINVAL, "qmx_accel_energy: %s is NULL",
-				!info ? "info" : !st ? "st" : "joules");
+	if (!info || !st || !b)
+		return qmx_fail(QMX_EINVAL, "qmx_accel_energy_breakdown: %s is NULL",
+				!info ? "info" : !st ? "st" : "out");
+	memset(b, 0, sizeof(*b));
 	double t = st->device_ns ? st->device_ns * 1e-9 : st->wall_ns * 1e-9;
 	enum qmx_device_kind kind = qmx_device_kind(info);
 	if (kind == QMX_KIND_OTHER)
@@ -147,10 +160,9 @@ QMX_API int qmx_accel_energy(const qmx_device_info *info, const qmx_job_stats *s
 			return err;
 		double units = info->compute_units ? info->compute_units : 1;
 		double cpu_s = st->cpu_ns ? st->cpu_ns * 1e-9 : t * units;
-		*joules = cpu_s * cm.watts_per_thread;
-		if (detail)
-			snprintf(detail, detail_len, "modelled: %.3g CPU-s x %.3g W/thread (%.150s)",
-				 cpu_s, cm.watts_per_thread, cm.detail);
+		action_add(b, "cpu_second", cpu_s, cm.watts_per_thread);
+		snprintf(b->detail, sizeof(b->detail), "modelled: %.3g CPU-s x %.3g W/thread (%.150s)",
+			 cpu_s, cm.watts_per_thread, cm.detail);
 		return 0;
 	}
 	if (kind == QMX_KIND_FPGA) {
@@ -159,28 +171,44 @@ QMX_API int qmx_accel_energy(const qmx_device_info *info, const qmx_job_stats *s
 		if ((err = qmx_data_get("actions.ini", &d)) ||
 		    (err = qmx_data_value(d, "fpga", "alveo_u250_w", 0, &w)))
 			return err;
-		*joules = w * t;
-		if (detail)
-			snprintf(detail, detail_len,
-				 "modelled: card maximum power %.0f W (Alveo U250 data sheet) x %.3g s",
-				 w, t);
+		action_add(b, "card_second", t, w);
+		snprintf(b->detail, sizeof(b->detail),
+			 "modelled: card maximum power %.0f W (Alveo U250 data sheet) x %.3g s", w, t);
 		return 0;
 	}
 	if ((err = qmx_carbon_config_get(&cfg)) ||
 	    (err = qmx_action_energy(cfg.accel_node_nm, &ae)))
 		return err;
-	double sram = (double)(st->sram_bytes_read + st->sram_bytes_written);
-	double ext = (double)(st->ext_bytes_read + st->ext_bytes_written);
-	double dyn = (double)st->macs * ae.mac_j + sram * ae.sram_byte_j + ext * ae.dram_byte_j;
-	/* Static power: a fraction of the array's peak MAC power at its clock. */
+	action_add(b, "mac", (double)st->macs, ae.mac_j);
+	action_add(b, "sram_byte", (double)(st->sram_bytes_read + st->sram_bytes_written),
+		   ae.sram_byte_j);
+	action_add(b, "dram_byte", (double)(st->ext_bytes_read + st->ext_bytes_written),
+		   ae.dram_byte_j);
+	/* Static power: a fraction of the array's peak MAC power at its clock,
+	 * per cycle of the device time so it is a count x energy too. */
 	double lanes = (double)info->array_rows * (double)info->array_cols;
 	double hz = info->clock_mhz * 1e6;
 	double p_static = ae.static_fraction * lanes * ae.mac_j * hz;
-	*joules = dyn + p_static * t;
+	if (hz > 0)
+		action_add(b, "static_cycle", t * hz, p_static / hz);
+	snprintf(b->detail, sizeof(b->detail),
+		 "modelled: %d nm, %.3g pJ/MAC, %.3g pJ/SRAM byte, %.3g pJ/DRAM byte, static %.3g W x %.3g s",
+		 ae.node_nm, ae.mac_j * 1e12, ae.sram_byte_j * 1e12, ae.dram_byte_j * 1e12, p_static,
+		 t);
+	return 0;
+}
+
+QMX_API int qmx_accel_energy(const qmx_device_info *info, const qmx_job_stats *st,
+			     double *joules, char *detail, size_t detail_len)
+{
+	qmx_energy_breakdown b;
+	if (!joules)
+		return qmx_fail(QMX_EINVAL, "qmx_accel_energy: joules is NULL");
+	int err = qmx_accel_energy_breakdown(info, st, &b);
+	if (err)
+		return err;
+	*joules = b.joules;
 	if (detail)
-		snprintf(detail, detail_len,
-			 "modelled: %d nm, %.3g pJ/MAC, %.3g pJ/SRAM byte, %.3g pJ/DRAM byte, static %.3g W x %.3g s",
-			 ae.node_nm, ae.mac_j * 1e12, ae.sram_byte_j * 1e12,
-			 ae.dram_byte_j * 1e12, p_static, t);
+		snprintf(detail, detail_len, "%s", b.detail);
 	return 0;
 }

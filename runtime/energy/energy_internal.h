@@ -134,8 +134,12 @@ int qmx_hwmon_sample(struct qmx_hwmon *h, uint64_t now_ns, double *joules);
 
 struct qmx_cpu_model {
 	char model[128];        /* /proc/cpuinfo model name */
+	char vendor[16];        /* CPUID vendor ("AuthenticAMD"), "" if unknown */
+	int family, cpuid_model;/* CPUID family and model, -1 if unknown */
 	double watts_per_thread;/* TDP / hardware threads */
-	char detail[192];       /* where the figure came from */
+	char match[16];         /* what picked it: "model name", "cpuid", "family",
+				 * "vendor", "default" or "QMX_CPU_TDP_W" */
+	char detail[256];       /* where the figure came from */
 };
 int qmx_cpu_model_get(struct qmx_cpu_model *m);
 /* Total busy and total jiffies of /proc/stat's "cpu" line. */
@@ -156,6 +160,18 @@ int qmx_action_energy(int node_nm, struct qmx_action_energy *e);
 int qmx_node_energy_scale(int node_nm, double *scale);
 /* Area of the accelerator ASIC from a synthesis result at a node (mm^2). */
 int qmx_asic_area_mm2(const struct qmx_synth_area *a, int node_nm, double *mm2);
+
+/* ---------------------------------------------------------------- ACT */
+
+/* ACT's fab models as its artifact computes them (logic_model.py and
+ * dram_model.py at commit 7cdffa3): logic carbon per area
+ * (CI_fab x EPA + GPA + MPA) / yield in g/cm^2, and DRAM
+ * GB x g/GB / yield in g. */
+double qmx_act_logic_cpa(double fab_ci, double epa, double gpa, double mpa, double yield);
+double qmx_act_dram_g(double gb, double g_per_gb, double yield);
+/* Embodied carbon of the host server (embodied.ini [server]): the CPU
+ * baseline's, and the one the accelerator's host share is charged from. */
+int qmx_server_embodied(qmx_embodied *out);
 
 /* ---------------------------------------------------------------- device kinds */
 

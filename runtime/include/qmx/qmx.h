@@ -234,7 +234,15 @@ typedef struct qmx_job_stats {
 	double energy_j;       /* device (or CPU package share) energy */
 	double carbon_operational_g; /* energy_j x grid intensity */
 	double carbon_embodied_g;    /* embodied share for this job's time */
+	uint32_t flags;        /* QMX_JOB_* */
+	uint32_t reserved0;
+	uint64_t sim_wall_ns;  /* simulated device: host wall time spent simulating
+				* the job (not the system's time: device_ns is) */
+	uint64_t sim_cpu_ns;   /* simulated device: host CPU time spent simulating */
 } qmx_job_stats;
+
+#define QMX_JOB_DEVICE (1u << 0)    /* ran on a device, not the host's CPU */
+#define QMX_JOB_SIMULATED (1u << 1) /* on a simulated device (sim_* are set) */
 
 /* Validate `desc` against the buffers it names and queue it.  The buffers
  * must stay alive until the job is waited for. */
