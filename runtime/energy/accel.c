@@ -160,9 +160,15 @@ QMX_API int qmx_accel_energy_breakdown(const qmx_device_info *info, const qmx_jo
 			return err;
 		double units = info->compute_units ? info->compute_units : 1;
 		double cpu_s = st->cpu_ns ? st->cpu_ns * 1e-9 : t * units;
+		double dram = (double)(st->ext_bytes_read + st->ext_bytes_written), jb;
+		if ((err = qmx_dram_j_per_byte(&jb)))
+			return err;
 		action_add(b, "cpu_second", cpu_s, cm.watts_per_thread);
-		snprintf(b->detail, sizeof(b->detail), "modelled: %.3g CPU-s x %.3g W/thread (%.150s)",
-			 cpu_s, cm.watts_per_thread, cm.detail);
+		if (dram > 0)
+			action_add(b, "dram_byte", dram, jb);
+		snprintf(b->detail, sizeof(b->detail), "modelled: %.3g CPU-s x %.3g W/thread%s (%.150s)",
+			 cpu_s, cm.watts_per_thread, dram > 0 ? " + DRAM bytes x J/byte" : "",
+			 cm.detail);
 		return 0;
 	}
 	if (kind == QMX_KIND_FPGA) {

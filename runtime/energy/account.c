@@ -121,11 +121,9 @@ static int account(qmx_device *dev, qmx_job *job)
 		return err;
 	enum qmx_device_kind kind = qmx_device_kind(&dev->info);
 	if (is_cpu_backend(dev)) {
-		struct qmx_cpu_model cm;
 		struct qmx_gemm_extents e;
+		qmx_energy_breakdown b;
 		double jb;
-		if ((err = qmx_cpu_model_get(&cm)) || (err = qmx_dram_j_per_byte(&jb)))
-			return err;
 		qmx_gemm_extents(&job->desc.params, &e);
 		/* Compulsory traffic: each operand read once, C written once.
 		 * The counters say so, as a device's do. */
@@ -133,8 +131,12 @@ static int account(qmx_device *dev, qmx_job *job)
 			st->ext_bytes_read = e.a + e.b + e.bias + e.multipliers + e.shifts;
 			st->ext_bytes_written = e.c;
 		}
+		/* CPU time x W/thread + DRAM bytes x J/byte. */
+		if ((err = qmx_dram_j_per_byte(&jb)) ||
+		    (err = qmx_accel_energy_breakdown(&dev->info, st, &b)))
+			return err;
 		double dram_j = (double)(st->ext_bytes_read + st->ext_bytes_written) * jb;
-		j = st->cpu_ns * 1e-9 * cm.watts_per_thread + dram_j;
+		j = b.joules;
 		double mj;
 		bool got = cpu_job_measured(job, &mj);
 		job->energy_begin.valid = false; /* one use per begin */

@@ -179,20 +179,24 @@ int qmx_cpu_model_get(struct qmx_cpu_model *m)
 	snprintf(key, sizeof(key), "%s %d", id.vendor, id.family);
 	const struct qmx_data_entry *e = id.vendor[0] ? qmx_data_find(d, "family", key) : NULL;
 	if (e && e->n == 2 && e->v[0] > 0 && e->v[1] >= 1) {
+		const char *src = strstr(e->source, "; "); /* "unit; source": the source */
 		m->watts_per_thread = e->v[0] / e->v[1];
 		snprintf(m->match, sizeof(m->match), "family");
 		snprintf(m->detail, sizeof(m->detail),
 			 "%.2f W/thread: '%.40s' (CPUID %s family %d model %d) by its family: %.120s",
-			 m->watts_per_thread, m->model, id.vendor, id.family, id.model, e->source);
+			 m->watts_per_thread, m->model, id.vendor, id.family, id.model,
+			 src ? src + 2 : e->source);
 		return 0;
 	}
 	/* 4. The vendor. */
 	if (id.vendor[0] && (e = qmx_data_find(d, "vendor", id.vendor)) && e->v[0] > 0) {
+		const char *src = strstr(e->source, "; ");
 		m->watts_per_thread = e->v[0];
 		snprintf(m->match, sizeof(m->match), "vendor");
 		snprintf(m->detail, sizeof(m->detail),
 			 "%.2f W/thread: '%.40s' (CPUID %s family %d model %d) not in cpu_tdp.ini: %.100s (set QMX_CPU_TDP_W)",
-			 m->watts_per_thread, m->model, id.vendor, id.family, id.model, e->source);
+			 m->watts_per_thread, m->model, id.vendor, id.family, id.model,
+			 src ? src + 2 : e->source);
 		return 0;
 	}
 	if ((err = qmx_data_value(d, "default", "watts_per_thread", 0, &m->watts_per_thread)))

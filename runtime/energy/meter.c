@@ -112,15 +112,16 @@ QMX_API int qmx_meter_start(qmx_meter *m)
 	double j;
 	if (!m)
 		return qmx_fail(QMX_EINVAL, "qmx_meter_start: meter is NULL");
-	m->t0_ns = qmx_now_ns();
-	m->cpu0_ns = qmx_process_cpu_ns();
-	m->have_stat = qmx_proc_stat_busy(&m->busy0, &m->total0) == 0;
 	m->jobs_j = m->jobs_emb_g = m->dram_bytes = 0;
 	m->jobs = m->jobs_measured = 0;
 	m->sim_wall_ns = m->sim_cpu_ns = m->sim_device_ns = m->held_ns = 0;
-	int err = sample(m, m->t0_ns, &j);
+	m->have_stat = qmx_proc_stat_busy(&m->busy0, &m->total0) == 0;
+	int err = sample(m, qmx_now_ns(), &j);
 	if (err)
 		return err;
+	/* Last, so the meter's own reading of /proc and /sys is not metered. */
+	m->t0_ns = qmx_now_ns();
+	m->cpu0_ns = qmx_process_cpu_ns();
 	m->running = true;
 	return 0;
 }
