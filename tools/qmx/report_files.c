@@ -17,7 +17,7 @@
 static void jnum(FILE *f, double v)
 {
 	if (isfinite(v))
-		fprintf(f, "%.6g", v);
+		fprintf(f, "%.10g", v); /* enough digits to recompute from */
 	else
 		fputs("null", f);
 }
