@@ -611,6 +611,24 @@ static void host_facts(struct cmp_report *rep)
 	strftime(rep->timestamp, sizeof(rep->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* An option that sets a number the library reads from the environment
+ * (so the figures and the reports use it alike); checked here to name the
+ * option in the message. */
+static int env_option(const char *opt, const char *arg, double lo, double hi, const char *unit,
+		      const char *env)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || *end || end == arg || !(v >= lo) || v > hi) {
+		fprintf(stderr, "qmx compare: %s '%s' must be %s in [%g, %g]\n", opt, arg, unit, lo,
+			hi);
+		return -1;
+	}
+	setenv(env, arg, 1);
+	return 0;
+}
+
 int cmd_compare(int argc, char **argv)
 {
 	enum { O_DEVICE = 256, O_BASE, O_WL, O_OUT, O_GRID, O_REGION, O_PUE, O_SEED, O_NOFILES, O_LIST };
@@ -631,7 +649,6 @@ int cmd_compare(int argc, char **argv)
 	const char *acc_uri = NULL, *cpu_uri = "cpu", *spec = "default", *out_dir = ".";
 	long long seed = 1;
 	int files = 1, c, status = 0, err;
-	char grid_env[64], pue_env[64];
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -640,33 +657,15 @@ int cmd_compare(int argc, char **argv)
 		case O_BASE: cpu_uri = optarg; break;
 		case O_WL: spec = optarg; break;
 		case O_OUT: out_dir = optarg; break;
-		case O_GRID: {
-			char *end;
-			errno = 0;
-			double g = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(g >= 0) || g > 2000) {
-				fprintf(stderr, "qmx compare: --grid '%s' must be gCO2e/kWh in [0, 2000]\n",
-					optarg);
+		case O_GRID:
+			if (env_option("--grid", optarg, 0, 2000, "gCO2e/kWh", "QMX_GRID_INTENSITY"))
 				return 2;
-			}
-			snprintf(grid_env, sizeof(grid_env), "%s", optarg);
-			setenv("QMX_GRID_INTENSITY", grid_env, 1);
 			break;
-		}
 		case O_REGION: setenv("QMX_REGION", optarg, 1); break;
-		case O_PUE: {
-			char *end;
-			errno = 0;
-			double v = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(v >= 1) || v > 3) {
-				fprintf(stderr, "qmx compare: --pue '%s' must be a ratio in [1, 3]\n",
-					optarg);
+		case O_PUE:
+			if (env_option("--pue", optarg, 1, 3, "a ratio", "QMX_PUE"))
 				return 2;
-			}
-			snprintf(pue_env, sizeof(pue_env), "%s", optarg);
-			setenv("QMX_PUE", pue_env, 1);
 			break;
-		}
 		case O_SEED:
 			if (cli_parse_i64("compare", "seed", optarg, 0, INT64_MAX, &seed))
 				return 2;
