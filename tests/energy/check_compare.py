@@ -104,6 +104,18 @@ def main():
                 c = s["counters"]
                 if c["macs"] != w["macs"] or not c["dram_bytes_read"] > 0:
                     fail(f"{w['name']} {side}: counters {c}")
+                # Per GEMM too, and the GEMMs add up to the whole.
+                per = s["per_gemm"]
+                if len(per) != len(w["gemms"]):
+                    fail(f"{w['name']} {side}: {len(per)} per_gemm entries")
+                for g, gemm in zip(per, w["gemms"]):
+                    if g["counters"]["macs"] != gemm["m"] * gemm["n"] * gemm["k"]:
+                        fail(f"{w['name']} {side}: per-GEMM MACs {g['counters']}")
+                    for a in g["energy_by_action"]:
+                        if not near(a["joules"], a["count"] * a["pj_each"] * 1e-12, 1e-5):
+                            fail(f"{w['name']} {side}: per-GEMM {a['action']} count x pJ != joules")
+                if not near(sum(g["energy_by_action_total_j"] for g in per), total):
+                    fail(f"{w['name']} {side}: per-GEMM energy does not add up")
             a = w["accelerator"]
             if not a["host_share"]["energy_j"] > 0 or not a["host_share"]["thread_held_s"] > 0:
                 fail(f"{w['name']}: the accelerator is charged no host share")

@@ -301,29 +301,36 @@ static int finish_side(struct cmp_side *s, const struct cmp_workload *w,
 		       &s->sci_g);
 }
 
-/* Add a job's counters and its energy by action to a side. */
-static void side_add(struct cmp_side *s, const qmx_job_stats *st, const qmx_energy_breakdown *b)
+static void acct_add(struct cmp_acct *c, const qmx_job_stats *st, const qmx_energy_breakdown *b)
 {
-	add_stats(&s->counters, st, false);
+	add_stats(&c->counters, st, false);
 	if (!b)
 		return;
-	s->have_actions = true;
+	c->have_actions = true;
 	for (int i = 0; i < b->n; i++) {
 		const qmx_energy_action *a = &b->action[i];
 		int j = 0;
-		while (j < s->actions.n && strcmp(s->actions.action[j].name, a->name))
+		while (j < c->actions.n && strcmp(c->actions.action[j].name, a->name))
 			j++;
-		if (j == s->actions.n) {
+		if (j == c->actions.n) {
 			if (j == QMX_ENERGY_MAX_ACTIONS)
 				continue;
-			s->actions.action[s->actions.n++] = (qmx_energy_action){ .j_each = a->j_each };
-			snprintf(s->actions.action[j].name, sizeof(s->actions.action[j].name), "%s",
+			c->actions.action[c->actions.n++] = (qmx_energy_action){ .j_each = a->j_each };
+			snprintf(c->actions.action[j].name, sizeof(c->actions.action[j].name), "%s",
 				 a->name);
 		}
-		s->actions.action[j].count += a->count;
-		s->actions.action[j].joules += a->joules;
-		s->actions.joules += a->joules;
+		c->actions.action[j].count += a->count;
+		c->actions.action[j].joules += a->joules;
+		c->actions.joules += a->joules;
 	}
+}
+
+/* Add GEMM l's counters and energy by action to a side. */
+static void side_add(struct cmp_side *s, int l, const qmx_job_stats *st,
+		     const qmx_energy_breakdown *b)
+{
+	acct_add(&s->total, st, b);
+	acct_add(&s->gemm[l], st, b);
 }
 
 static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int idx, int total,
@@ -372,7 +379,7 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 		r->cpu.emb_g += st.carbon_embodied_g;
 		r->cpu.chip_emb_g += st.carbon_embodied_g;
 		bool cpu_model = qmx_accel_energy_breakdown(&cx->cpu_info, &st, &bd) == 0;
-		side_add(&r->cpu, &st, cpu_model ? &bd : NULL);
+		side_add(&r->cpu, l, &st, cpu_model ? &bd : NULL);
 		for (int i = 0; cpu_model && i < bd.n; i++)
 			if (!strcmp(bd.action[i].name, "dram_byte"))
 				r->cpu.dram_j += bd.action[i].joules;
@@ -453,7 +460,7 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 			else
 				snprintf(r->acc.detail, sizeof(r->acc.detail), "%s", bd.detail);
 		}
-		side_add(&r->acc, &st, acc_model ? &bd : NULL);
+		side_add(&r->acc, l, &st, acc_model ? &bd : NULL);
 		r->acc.chip_emb_g += st.carbon_embodied_g;
 		r->acc.emb_g += st.carbon_embodied_g + host.carbon_embodied_g;
 		r->acc.cycles += st.cycles;

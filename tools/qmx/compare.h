@@ -36,6 +36,13 @@ double cmp_workload_macs(const struct cmp_workload *w);
  * (the CPU package, or the accelerator with its DRAM) and the host server's
  * share.  The CPU baseline is all host; the accelerator's run is charged its
  * host's CPU time outside any simulator and the host thread it holds. */
+/* The evidence behind a modelled figure: counters and energy by action. */
+struct cmp_acct {
+	qmx_job_stats counters;       /* summed over the jobs */
+	qmx_energy_breakdown actions; /* summed by action name */
+	bool have_actions;
+};
+
 struct cmp_side {
 	char uri[128], name[96], backend[16];
 	bool simulated;
@@ -54,9 +61,8 @@ struct cmp_side {
 	double op_g, emb_g, sci_g;        /* system: operational, embodied, SCI per unit */
 	double chip_op_g, chip_emb_g;     /* chip only */
 	uint64_t cycles;
-	qmx_job_stats counters;           /* summed over the run's jobs */
-	qmx_energy_breakdown actions;     /* summed by action name */
-	bool have_actions;
+	struct cmp_acct total;              /* the workload's jobs */
+	struct cmp_acct gemm[CMP_MAX_LAYERS]; /* each GEMM's jobs (its tiles) */
 };
 
 struct cmp_result {

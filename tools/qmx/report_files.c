@@ -22,7 +22,41 @@ static void jnum(FILE *f, double v)
 		fputs("null", f);
 }
 
-static void json_side(FILE *f, const struct cmp_side *dev, const struct cmp_side *s, bool acc)
+/* Counters and every modelled joule: count x pJ each = joules, per action. */
+static void json_acct(FILE *f, const struct cmp_acct *c)
+{
+	fprintf(f, "\"counters\": {\"macs\": %llu, \"cycles\": %llu, \"stall_cycles\": %llu, "
+		   "\"sram_bytes_read\": %llu, \"sram_bytes_written\": %llu, "
+		   "\"dram_bytes_read\": %llu, \"dram_bytes_written\": %llu}, \"energy_by_action\": ",
+		(unsigned long long)c->counters.macs, (unsigned long long)c->counters.cycles,
+		(unsigned long long)c->counters.stall_cycles,
+		(unsigned long long)c->counters.sram_bytes_read,
+		(unsigned long long)c->counters.sram_bytes_written,
+		(unsigned long long)c->counters.ext_bytes_read,
+		(unsigned long long)c->counters.ext_bytes_written);
+	if (!c->have_actions) {
+		fputs("null", f);
+		return;
+	}
+	fputc('[', f);
+	for (int i = 0; i < c->actions.n; i++) {
+		const qmx_energy_action *a = &c->actions.action[i];
+		fprintf(f, "%s{\"action\": ", i ? ", " : "");
+		cli_json_string(f, a->name);
+		fprintf(f, ", \"count\": ");
+		jnum(f, a->count);
+		fprintf(f, ", \"pj_each\": ");
+		jnum(f, a->j_each * 1e12);
+		fprintf(f, ", \"joules\": ");
+		jnum(f, a->joules);
+		fputc('}', f);
+	}
+	fprintf(f, "], \"energy_by_action_total_j\": ");
+	jnum(f, c->actions.joules);
+}
+
+static void json_side(FILE *f, const struct cmp_workload *w, const struct cmp_side *dev,
+		      const struct cmp_side *s, bool acc)
 {
 	fprintf(f, "{\"device\": ");
 	cli_json_string(f, dev->uri);
@@ -65,37 +99,17 @@ static void json_side(FILE *f, const struct cmp_side *dev, const struct cmp_side
 	jnum(f, s->sim_wall_s);
 	fprintf(f, ", \"cpu_s\": ");
 	jnum(f, s->sim_cpu_s);
-	fprintf(f, ", \"counted\": false},\n       \"counters\": {\"macs\": %llu, \"cycles\": %llu, "
-		   "\"stall_cycles\": %llu, \"sram_bytes_read\": %llu, \"sram_bytes_written\": %llu, "
-		   "\"dram_bytes_read\": %llu, \"dram_bytes_written\": %llu},\n",
-		(unsigned long long)s->counters.macs, (unsigned long long)s->counters.cycles,
-		(unsigned long long)s->counters.stall_cycles,
-		(unsigned long long)s->counters.sram_bytes_read,
-		(unsigned long long)s->counters.sram_bytes_written,
-		(unsigned long long)s->counters.ext_bytes_read,
-		(unsigned long long)s->counters.ext_bytes_written);
-	/* Every joule of the model: count x pJ each = joules, per action. */
-	fprintf(f, "       \"energy_by_action\": ");
-	if (!s->have_actions) {
-		fputs("null}", f);
-		return;
-	}
-	fputc('[', f);
-	for (int i = 0; i < s->actions.n; i++) {
-		const qmx_energy_action *a = &s->actions.action[i];
-		fprintf(f, "%s{\"action\": ", i ? ", " : "");
-		cli_json_string(f, a->name);
-		fprintf(f, ", \"count\": ");
-		jnum(f, a->count);
-		fprintf(f, ", \"pj_each\": ");
-		jnum(f, a->j_each * 1e12);
-		fprintf(f, ", \"joules\": ");
-		jnum(f, a->joules);
+	fprintf(f, ", \"counted\": false},\n       ");
+	json_acct(f, &s->total);
+	fprintf(f, ",\n       \"per_gemm\": [");
+	for (int l = 0; l < w->n_layers; l++) {
+		fprintf(f, "%s\n         {\"m\": %lld, \"n\": %lld, \"k\": %lld, ", l ? "," : "",
+			(long long)w->layers[l].m, (long long)w->layers[l].n,
+			(long long)w->layers[l].k);
+		json_acct(f, &s->gemm[l]);
 		fputc('}', f);
 	}
-	fprintf(f, "], \"energy_by_action_total_j\": ");
-	jnum(f, s->actions.joules);
-	fputc('}', f);
+	fprintf(f, "]}");
 }
 
 int report_write_json(const struct cmp_report *rep, const char *path)
@@ -177,9 +191,9 @@ int report_write_json(const struct cmp_report *rep, const char *path)
 		else
 			fputs("null", f);
 		fprintf(f, ",\n     \"cpu\": ");
-		json_side(f, &rep->cpu_dev, &r->cpu, false);
+		json_side(f, r->w, &rep->cpu_dev, &r->cpu, false);
 		fprintf(f, ",\n     \"accelerator\": ");
-		json_side(f, &rep->acc_dev, &r->acc, true);
+		json_side(f, r->w, &rep->acc_dev, &r->acc, true);
 		fprintf(f, ",\n     \"speedup\": ");
 		jnum(f, r->speedup);
 		fprintf(f, ", \"speedup_chip\": ");
