@@ -214,7 +214,7 @@ QMX_API int qmx_carbon_config_get(qmx_carbon_config *cfg)
 	if ((err = qmx_data_get("grid.ini", &g)) ||
 	    (err = qmx_data_value(g, "pue", "default", 0, &cfg->pue)))
 		return err;
-	snprintf(cfg->pue_source, sizeof(cfg->pue_source), "default (IT equipment only)");
+	snprintf(cfg->pue_source, sizeof(cfg->pue_source), "default: the IT equipment alone");
 	if ((err = env_double("QMX_PUE", 1, 3, false, &v, &set)))
 		return err;
 	if (set) {
