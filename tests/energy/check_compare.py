@@ -117,7 +117,11 @@ def main():
                 if not near(sum(g["energy_by_action_total_j"] for g in per), total):
                     fail(f"{w['name']} {side}: per-GEMM energy does not add up")
             a = w["accelerator"]
-            if not a["host_share"]["energy_j"] > 0 or not a["host_share"]["thread_held_s"] > 0:
+            if a["backend"].startswith("cpu"):
+                # A CPU standing in for the accelerator is the host itself.
+                if a["host_share"]["energy_j"] != 0:
+                    fail(f"{w['name']}: a CPU device charged a host share on top")
+            elif not a["host_share"]["energy_j"] > 0 or not a["host_share"]["thread_held_s"] > 0:
                 fail(f"{w['name']}: the accelerator is charged no host share")
             if not near(w["energy_ratio_chip"], a["chip"]["energy_j"] / w["cpu"]["energy_j"]) or \
                not near(w["energy_ratio"], a["energy_j"] / w["cpu"]["energy_j"]):
@@ -155,7 +159,11 @@ def main():
                 fail("emissions_embodied (kg) != emissions_embodied_g / 1000")
             if float(r["pue"]) != 1.5 or r["on_cloud"] != "N":
                 fail(f"pue {r['pue']}, on_cloud {r['on_cloud']}")
-            if r["role"] == "accelerator":
+            if r["role"] == "accelerator" and r["backend"].startswith("cpu"):
+                # A CPU standing in for the accelerator: CPU energy.
+                if float(r["gpu_energy"]) != 0 or r["gpu_count"] != "0":
+                    fail("CPU device row: its energy is not gpu_energy")
+            elif r["role"] == "accelerator":
                 # Accelerator energy where CodeCarbon puts accelerators.
                 if not near(float(r["gpu_energy"]) * 3.6e6, float(r["chip_energy_j"])):
                     fail("accelerator row: gpu_energy != the chip's energy")

@@ -434,14 +434,23 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 		/* A simulated device's time is its cycles at its clock, not how
 		 * long the host took to simulate them. */
 		r->acc.chip_time_s += (sim && st.device_ns ? st.device_ns : st.wall_ns) * 1e-9;
-		r->acc.time_s += host.seconds;
-		r->acc.sim_wall_s += host.sim_seconds;
-		r->acc.sim_cpu_s += host.sim_cpu_seconds;
-		r->acc.host_cpu_s += host.cpu_seconds;
-		r->acc.held_s += host.held_seconds;
-		r->acc.host_j += host.joules;
-		if (l == 0 || host.source != QMX_ENERGY_MEASURED)
-			r->acc.host_source = host.source;
+		if (st.flags & QMX_JOB_DEVICE) {
+			r->acc.time_s += host.seconds;
+			r->acc.sim_wall_s += host.sim_seconds;
+			r->acc.sim_cpu_s += host.sim_cpu_seconds;
+			r->acc.host_cpu_s += host.cpu_seconds;
+			r->acc.held_s += host.held_seconds;
+			r->acc.host_j += host.joules;
+			if (l == 0 || host.source != QMX_ENERGY_MEASURED)
+				r->acc.host_source = host.source;
+		} else {
+			/* A CPU standing in for the accelerator (cpu-ref, OpenCL on
+			 * PoCL) is the host: its jobs' figures hold it all, as the
+			 * baseline's do. */
+			r->acc.time_s += st.wall_ns * 1e-9;
+			host.carbon_embodied_g = 0;
+			r->acc.host_source = st.energy_source;
+		}
 		bool acc_model = false;
 		if (cx->sensor) {
 			/* The card's own sensor over the job (its label says
@@ -461,6 +470,9 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 				snprintf(r->acc.detail, sizeof(r->acc.detail), "%s", bd.detail);
 		}
 		side_add(&r->acc, l, &st, acc_model ? &bd : NULL);
+		for (int i = 0; acc_model && !(st.flags & QMX_JOB_DEVICE) && i < bd.n; i++)
+			if (!strcmp(bd.action[i].name, "dram_byte"))
+				r->acc.dram_j += bd.action[i].joules; /* a CPU's DRAM, as the baseline's */
 		r->acc.chip_emb_g += st.carbon_embodied_g;
 		r->acc.emb_g += st.carbon_embodied_g + host.carbon_embodied_g;
 		r->acc.cycles += st.cycles;

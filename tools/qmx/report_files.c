@@ -257,8 +257,10 @@ const char *const report_csv_header =
 static void codecarbon_row(FILE *f, const struct cmp_report *rep, const struct cmp_side *dev,
 			   const struct cmp_side *s, bool cpu)
 {
-	double cpu_j = cpu ? s->chip_j - s->dram_j : s->host_j;
-	double ram_j = cpu ? s->dram_j : 0, gpu_j = cpu ? 0 : s->chip_j;
+	/* A CPU standing in for the accelerator (cpu-ref) is CPU energy. */
+	bool host = cpu || !strncmp(dev->backend, "cpu", 3);
+	double cpu_j = host ? s->chip_j - s->dram_j : s->host_j;
+	double ram_j = host ? s->dram_j : 0, gpu_j = host ? 0 : s->chip_j;
 	double kg = s->op_g / 1000.0, t = s->time_s;
 	fprintf(f, "%s,qmx,%s,%.6g,%.6g,%.6g,", rep->timestamp, rep->run_id, t, kg,
 		t > 0 ? kg / t : 0.0);
@@ -273,8 +275,8 @@ static void codecarbon_row(FILE *f, const struct cmp_report *rep, const struct c
 	csv_str(f, rep->os);
 	fprintf(f, ",,,%d,", rep->cpu_count); /* python_version, codecarbon_version */
 	csv_str(f, rep->cpu_model);
-	fprintf(f, ",%d,", cpu ? 0 : 1);
-	if (!cpu)
+	fprintf(f, ",%d,", host ? 0 : 1);
+	if (!host)
 		csv_str(f, dev->name);
 	fprintf(f, ",,,%.6g,process,N,%.6g", rep->ram_gb, rep->pue);
 }
