@@ -166,7 +166,7 @@ QMX_API int qmx_accel_energy_breakdown(const qmx_device_info *info, const qmx_jo
 		action_add(b, "cpu_second", cpu_s, cm.watts_per_thread);
 		if (dram > 0)
 			action_add(b, "dram_byte", dram, jb);
-		snprintf(b->detail, sizeof(b->detail), "modelled: %.3g CPU-s x %.3g W/thread%s (%.150s)",
+		snprintf(b->detail, sizeof(b->detail), "modelled: %.3g CPU-s x %.3g W/thread%s (%.300s)",
 			 cpu_s, cm.watts_per_thread, dram > 0 ? " + DRAM bytes x J/byte" : "",
 			 cm.detail);
 		return 0;

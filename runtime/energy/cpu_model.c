@@ -183,7 +183,7 @@ int qmx_cpu_model_get(struct qmx_cpu_model *m)
 		m->watts_per_thread = e->v[0] / e->v[1];
 		snprintf(m->match, sizeof(m->match), "family");
 		snprintf(m->detail, sizeof(m->detail),
-			 "%.2f W/thread: '%.40s' (CPUID %s family %d model %d) by its family: %.120s",
+			 "%.2f W/thread: '%.40s' (CPUID %s family %d model %d) by its family: %.250s",
 			 m->watts_per_thread, m->model, id.vendor, id.family, id.model,
 			 src ? src + 2 : e->source);
 		return 0;

@@ -139,7 +139,7 @@ struct qmx_cpu_model {
 	double watts_per_thread;/* TDP / hardware threads */
 	char match[16];         /* what picked it: "model name", "cpuid", "family",
 				 * "vendor", "default" or "QMX_CPU_TDP_W" */
-	char detail[256];       /* where the figure came from */
+	char detail[384];       /* where the figure came from */
 };
 int qmx_cpu_model_get(struct qmx_cpu_model *m);
 /* Total busy and total jiffies of /proc/stat's "cpu" line. */

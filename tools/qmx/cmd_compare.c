@@ -743,7 +743,7 @@ int cmd_compare(int argc, char **argv)
 		if (qmx_accel_energy_breakdown(&cx.cpu_info, &one, &b) == 0) {
 			/* "modelled: ... W/thread (<the model's choice>)" */
 			const char *paren = strchr(b.detail, '(');
-			snprintf(rep.cpu_power, sizeof(rep.cpu_power), "%.250s",
+			snprintf(rep.cpu_power, sizeof(rep.cpu_power), "%.380s",
 				 paren ? paren + 1 : b.detail);
 			char *close = strrchr(rep.cpu_power, ')');
 			if (paren && close)

@@ -82,7 +82,7 @@ struct cmp_result {
 struct cmp_report {
 	char timestamp[32], run_id[40], set[64];
 	char region[32], grid_source[192], os[96], cpu_model[128];
-	char cpu_power[256], cpu_power_match[16]; /* the CPU model's choice */
+	char cpu_power[384]; /* the CPU model's choice */
 	double grid, pue, pue_typical, ram_gb;
 	char pue_source[160];
 	int cpu_count;

@@ -150,7 +150,7 @@ typedef struct qmx_energy_breakdown {
 	int32_t n;
 	qmx_energy_action action[QMX_ENERGY_MAX_ACTIONS];
 	double joules;     /* the sum */
-	char detail[256];
+	char detail[384];
 } qmx_energy_breakdown;
 QMX_API int qmx_accel_energy_breakdown(const qmx_device_info *info, const qmx_job_stats *st,
 				       qmx_energy_breakdown *out);
