@@ -121,6 +121,8 @@ class JobStats(ctypes.Structure):
         ("energy_clock_j", ctypes.c_double),
         ("energy_leakage_j", ctypes.c_double),
         ("energy_static_j", ctypes.c_double),
+        ("flags", ctypes.c_uint32), ("reserved0", ctypes.c_uint32),
+        ("sim_wall_ns", ctypes.c_uint64), ("sim_cpu_ns", ctypes.c_uint64),
     ]
 
     def as_dict(self) -> dict[str, Any]:
@@ -162,6 +164,8 @@ class EnergyReading(ctypes.Structure):
         ("grid_g_per_kwh", ctypes.c_double),
         ("carbon_operational_g", ctypes.c_double),
         ("carbon_embodied_g", ctypes.c_double),
+        ("pue", ctypes.c_double), ("sim_seconds", ctypes.c_double),
+        ("sim_cpu_seconds", ctypes.c_double), ("held_seconds", ctypes.c_double),
     ]
 
     def as_dict(self) -> dict[str, Any]:

@@ -41,7 +41,14 @@ class Meter:
         return self
 
     def add_job(self, stats: dict[str, Any]) -> None:
-        """Add a finished job's accounting (a dict from ``Job.wait``)."""
+        """Add a finished job's accounting (a dict from ``Job.wait``).
+
+        A device meter sums the jobs' energy.  A host meter ("cpu") keeps
+        the boundary of docs/energy.md: for a simulated device's job it
+        leaves the host's time simulating it out of ``seconds`` and
+        ``cpu_seconds`` (reported as ``sim_seconds``, ``sim_cpu_seconds``)
+        and counts the device time and the host thread held instead.
+        """
         st = JobStats()
         for name, _ in JobStats._fields_:
             setattr(st, name, stats[name])

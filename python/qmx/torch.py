@@ -15,7 +15,7 @@ mask is needed.  CPU float32 tensors only.
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -97,7 +97,10 @@ class QLinear(nn.Module):
             ``None`` for the default device.
         per_channel: one weight scale per output feature (default True).
         input_scheme / weight_scheme: ``"asymmetric"`` or ``"symmetric"``.
-        meter: a device :class:`qmx.Meter` to which every job is added.
+        meter: a :class:`qmx.Meter`, or a sequence of them, to which every
+            job is added: a device meter sums the jobs' energy; a host
+            meter ("cpu") then leaves the time the host spent simulating a
+            simulated device out of its figures (docs/energy.md).
         timeout_s: bound on each device wait (None: unbounded).
 
     The plan's device buffers are sized for the largest batch seen and
@@ -109,7 +112,7 @@ class QLinear(nn.Module):
                  per_channel: bool = True,
                  input_scheme: str = "asymmetric",
                  weight_scheme: str = "symmetric",
-                 meter: Optional[Meter] = None,
+                 meter: Union[Meter, Sequence[Meter], None] = None,
                  timeout_s: Optional[float] = 600.0) -> None:
         super().__init__()
         if in_features <= 0 or out_features <= 0:
@@ -124,7 +127,8 @@ class QLinear(nn.Module):
         self.per_channel = per_channel
         self.input_scheme = input_scheme
         self.weight_scheme = weight_scheme
-        self.meter = meter
+        self.meters: list[Meter] = ([] if meter is None else [meter]
+                                    if isinstance(meter, Meter) else list(meter))
         self.timeout_s = timeout_s
         self.jobs = 0
         self.device_ns = 0
@@ -164,8 +168,8 @@ class QLinear(nn.Module):
         self.jobs += 1
         self.device_ns += int(stats["device_ns"])
         self.energy_j += float(stats["energy_j"])
-        if self.meter is not None:
-            self.meter.add_job(stats)
+        for m in self.meters:
+            m.add_job(stats)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """int8 forward on the qmx device; STE backward."""

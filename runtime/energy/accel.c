@@ -131,18 +131,31 @@ int qmx_asic_area_mm2(const struct qmx_synth_area *a, int node_nm, double *mm2,
 }
 
 
-/* Energy of a job on a device: the ASIC model by action at the device's
- * profile, the FPGA card's board power, or the CPU model. */
-int qmx_accel_model(const qmx_device_info *info, const qmx_job_stats *st, double *joules,
-		    struct qmx_energy_split *split, char *detail, size_t detail_len)
+static void action_add(qmx_energy_breakdown *b, const char *name, double count, double j_each)
 {
-	struct qmx_energy_split none;
+	if (b->n >= QMX_ENERGY_MAX_ACTIONS)
+		return;
+	qmx_energy_action *a = &b->action[b->n++];
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->count = count;
+	a->j_each = j_each;
+	a->joules = count * j_each;
+	b->joules += a->joules;
+}
+
+/* The one energy model of a job on a device, as count x energy per action:
+ * the ASIC by action at the device's profile, the FPGA card's board power,
+ * or the CPU model. */
+QMX_API int qmx_accel_energy_breakdown(const qmx_device_info *info, const qmx_job_stats *st,
+				       qmx_energy_breakdown *b)
+{
 	qmx_profile_info p;
 	struct qmx_die die;
 	int err;
-	if (!split)
-		split = &none;
-	memset(split, 0, sizeof(*split));
+	if (!info || !st || !b)
+		return qmx_fail(QMX_EINVAL, "qmx_accel_energy_breakdown: %s is NULL",
+				!info ? "info" : !st ? "st" : "out");
+	memset(b, 0, sizeof(*b));
 	double t = st->device_ns ? st->device_ns * 1e-9 : st->wall_ns * 1e-9;
 	enum qmx_device_kind kind = qmx_device_kind(info);
 	if (kind == QMX_KIND_OTHER)
@@ -156,10 +169,15 @@ int qmx_accel_model(const qmx_device_info *info, const qmx_job_stats *st, double
 			return err;
 		double units = info->compute_units ? info->compute_units : 1;
 		double cpu_s = st->cpu_ns ? st->cpu_ns * 1e-9 : t * units;
-		*joules = cpu_s * cm.watts_per_thread;
-		if (detail)
-			snprintf(detail, detail_len, "modelled: %.3g CPU-s x %.3g W/thread (%.150s)",
-				 cpu_s, cm.watts_per_thread, cm.detail);
+		double dram = (double)(st->ext_bytes_read + st->ext_bytes_written), jb;
+		if ((err = qmx_dram_j_per_byte(&jb)))
+			return err;
+		action_add(b, "cpu_second", cpu_s, cm.watts_per_thread);
+		if (dram > 0)
+			action_add(b, "dram_byte", dram, jb);
+		snprintf(b->detail, sizeof(b->detail), "modelled: %.3g CPU-s x %.3g W/thread%s (%.300s)",
+			 cpu_s, cm.watts_per_thread, dram > 0 ? " + DRAM bytes x J/byte" : "",
+			 cm.detail);
 		return 0;
 	}
 	if ((err = qmx_device_profile(info, &p)))
@@ -168,41 +186,69 @@ int qmx_accel_model(const qmx_device_info *info, const qmx_job_stats *st, double
 		if (!(p.card_w > 0))
 			return qmx_fail(QMX_EINVAL, "profile %s is not an FPGA card (no card_w)",
 					p.name);
-		*joules = split->stat = p.card_w * t;
-		if (detail)
-			snprintf(detail, detail_len,
-				 "modelled: profile %s, card board power %.0f W (data sheet maximum) x %.3g s",
-				 p.name, p.card_w, t);
+		action_add(b, "card_second", t, p.card_w);
+		snprintf(b->detail, sizeof(b->detail),
+			 "modelled: profile %s, card board power %.0f W (data sheet maximum) x %.3g s",
+			 p.name, p.card_w, t);
 		return 0;
 	}
 	if ((err = qmx_device_die(info, &p, &die)))
 		return err;
-	double sram = (double)(st->sram_bytes_read + st->sram_bytes_written);
-	double ext = (double)(st->ext_bytes_read + st->ext_bytes_written);
 	double hz = (info->clock_mhz ? info->clock_mhz : p.clock_mhz) * 1e6;
 	/* Busy cycles as the counters say, else device time at the clock. */
 	double cycles = st->cycles ? (double)st->cycles : t * hz;
 	double mac_j = p.mac_pj * 1e-12;
-	split->mac = (double)st->macs * mac_j;
-	split->sram = sram * p.sram_byte_pj * 1e-12;
-	split->dram = ext * p.dram_byte_pj * 1e-12;
+	action_add(b, "mac", (double)st->macs, mac_j);
+	action_add(b, "sram_byte", (double)(st->sram_bytes_read + st->sram_bytes_written),
+		   p.sram_byte_pj * 1e-12);
+	action_add(b, "dram_byte", (double)(st->ext_bytes_read + st->ext_bytes_written),
+		   p.dram_byte_pj * 1e-12);
 	/* Every flip-flop bit is clocked on every busy cycle (no clock gating
 	 * assumed): a bigger array or deeper pipeline costs energy. */
-	split->clock = die.flipflop_bits * cycles * p.ff_bit_cycle_pj * 1e-12;
+	action_add(b, "ff_bit_cycle", die.flipflop_bits * cycles, p.ff_bit_cycle_pj * 1e-12);
 	/* Every SRAM bit leaks for the whole device time. */
-	split->leakage = die.memory_bits * p.sram_leak_pw_per_bit * 1e-12 * t;
-	/* Other static power: a fraction of the array's peak MAC power. */
+	action_add(b, "sram_bit_second", die.memory_bits * t, p.sram_leak_pw_per_bit * 1e-12);
+	/* Other static power: a fraction of the array's peak MAC power, per
+	 * cycle of the device time so it is a count x energy too. */
 	double lanes = (double)info->array_rows * (double)info->array_cols;
 	double p_static = p.static_fraction * lanes * mac_j * hz;
-	split->stat = p_static * t;
-	*joules = split->mac + split->sram + split->dram + split->clock + split->leakage +
-		  split->stat;
+	if (hz > 0)
+		action_add(b, "static_cycle", t * hz, p_static / hz);
+	snprintf(b->detail, sizeof(b->detail),
+		 "modelled: profile %s (%d nm, %.0f MHz, %.40s): %.3g pJ/MAC, %.3g pJ/SRAM byte, %.3g pJ/DRAM byte, %.3g fJ per flip-flop bit-cycle x %.0f bits, leakage %.3g pW/bit x %.0f bits, static %.3g W x %.3g s",
+		 p.name, p.node_nm, hz / 1e6, p.dram, p.mac_pj, p.sram_byte_pj, p.dram_byte_pj,
+		 p.ff_bit_cycle_pj * 1e3, die.flipflop_bits, p.sram_leak_pw_per_bit,
+		 die.memory_bits, p_static, t);
+	return 0;
+}
+
+void qmx_energy_split_of(const qmx_energy_breakdown *b, struct qmx_energy_split *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	for (int i = 0; i < b->n; i++) {
+		const qmx_energy_action *a = &b->action[i];
+		double *to = !strcmp(a->name, "mac")		   ? &sp->mac
+			     : !strcmp(a->name, "sram_byte")	   ? &sp->sram
+			     : !strcmp(a->name, "dram_byte")	   ? &sp->dram
+			     : !strcmp(a->name, "ff_bit_cycle")	   ? &sp->clock
+			     : !strcmp(a->name, "sram_bit_second") ? &sp->leakage
+								   : &sp->stat;
+		*to += a->joules;
+	}
+}
+
+int qmx_accel_model(const qmx_device_info *info, const qmx_job_stats *st, double *joules,
+		    struct qmx_energy_split *split, char *detail, size_t detail_len)
+{
+	qmx_energy_breakdown b;
+	int err = qmx_accel_energy_breakdown(info, st, &b);
+	if (err)
+		return err;
+	*joules = b.joules;
+	if (split)
+		qmx_energy_split_of(&b, split);
 	if (detail)
-		snprintf(detail, detail_len,
-			 "modelled: profile %s (%d nm, %u MHz, %.40s): %.3g pJ/MAC, %.3g pJ/SRAM byte, %.3g pJ/DRAM byte, %.3g fJ per flip-flop bit-cycle x %.0f bits, leakage %.3g pW/bit x %.0f bits, static %.3g W x %.3g s",
-			 p.name, p.node_nm, p.clock_mhz, p.dram, p.mac_pj, p.sram_byte_pj,
-			 p.dram_byte_pj, p.ff_bit_cycle_pj * 1e3, die.flipflop_bits,
-			 p.sram_leak_pw_per_bit, die.memory_bits, p_static, t);
+		snprintf(detail, detail_len, "%s", b.detail);
 	return 0;
 }
 

@@ -65,6 +65,14 @@ void qmx_account_job_begin(qmx_device *dev, qmx_job *job)
 	if (!dev || !job)
 		return;
 	job->energy_begin.valid = false;
+	/* Which side of the boundary the job is on: the host's CPU (a CPU
+	 * backend, or a CPU behind OpenCL) or a device; and whether the
+	 * device is a simulation whose host time is not the system's. */
+	job->stats.flags = 0;
+	if (qmx_device_kind(&dev->info) != QMX_KIND_CPU)
+		job->stats.flags |= QMX_JOB_DEVICE;
+	if (dev->info.features & QMX_FEATURE_SIMULATED)
+		job->stats.flags |= QMX_JOB_SIMULATED;
 	if (!is_cpu_backend(dev))
 		return;
 	pthread_mutex_lock(&acct_lock);
@@ -113,20 +121,30 @@ static int account(qmx_device *dev, qmx_job *job)
 		return err;
 	enum qmx_device_kind kind = qmx_device_kind(&dev->info);
 	if (is_cpu_backend(dev)) {
-		struct qmx_cpu_model cm;
 		struct qmx_gemm_extents e;
+		qmx_energy_breakdown b;
 		double jb;
-		if ((err = qmx_cpu_model_get(&cm)) || (err = qmx_dram_j_per_byte(&jb)))
-			return err;
 		qmx_gemm_extents(&job->desc.params, &e);
-		/* Compulsory traffic: each operand read once, C written once. */
-		double bytes = (double)(e.a + e.b + e.c + e.bias + e.multipliers + e.shifts);
-		j = st->cpu_ns * 1e-9 * cm.watts_per_thread + bytes * jb;
+		/* Compulsory traffic: each operand read once, C written once.
+		 * The counters say so, as a device's do. */
+		if (!st->ext_bytes_read && !st->ext_bytes_written) {
+			st->ext_bytes_read = e.a + e.b + e.bias + e.multipliers + e.shifts;
+			st->ext_bytes_written = e.c;
+		}
+		/* CPU time x W/thread + DRAM bytes x J/byte. */
+		if ((err = qmx_dram_j_per_byte(&jb)) ||
+		    (err = qmx_accel_energy_breakdown(&dev->info, st, &b)))
+			return err;
+		double dram_j = (double)(st->ext_bytes_read + st->ext_bytes_written) * jb;
+		j = b.joules;
 		double mj;
 		bool got = cpu_job_measured(job, &mj);
 		job->energy_begin.valid = false; /* one use per begin */
 		if (got) {
-			j = mj; /* RAPL package share; DRAM is not in the package */
+			/* RAPL's package domain holds no DRAM; the accelerator
+			 * keeps its DRAM, so the CPU keeps its modelled DRAM
+			 * too: one boundary both ways. */
+			j = mj + dram_j;
 			measured = true;
 		}
 		double tir = st->wall_ns * 1e-9;
@@ -166,7 +184,7 @@ static int account(qmx_device *dev, qmx_job *job)
 		j = st->energy_j;
 	st->energy_j = j;
 	st->energy_source = measured ? QMX_ENERGY_MEASURED : QMX_ENERGY_MODELLED;
-	st->carbon_operational_g = j / 3.6e6 * cfg.grid_g_per_kwh;
+	st->carbon_operational_g = j * cfg.pue / 3.6e6 * cfg.grid_g_per_kwh;
 	return 0;
 }
 

@@ -48,6 +48,27 @@ QMX_API int qmx_sci(double e_kwh, double i_g_per_kwh, double m_g, double r, doub
 	return 0;
 }
 
+static int act_yield(const struct qmx_data *d, double *yield)
+{
+	int err = qmx_data_value(d, "act", "yield", 0, yield);
+	if (!err && (!(*yield > 0) || *yield > 1))
+		return qmx_fail(QMX_EINVAL, "%s: [act] yield %g must be in (0, 1]", d->path, *yield);
+	return err;
+}
+
+/* ACT's two fab models, as the artifact computes them (logic_model.py,
+ * dram_model.py): carbon per area of logic, and DRAM per GB, both divided by
+ * the fab yield. */
+double qmx_act_logic_cpa(double fab_ci, double epa, double gpa, double mpa, double yield)
+{
+	return (fab_ci * epa + gpa + mpa) / yield;
+}
+
+double qmx_act_dram_g(double gb, double g_per_gb, double yield)
+{
+	return gb * g_per_gb / yield;
+}
+
 QMX_API int qmx_act_cpa(int node_nm, double *g_per_cm2)
 {
 	const struct qmx_data *d;
@@ -66,16 +87,15 @@ QMX_API int qmx_act_cpa(int node_nm, double *g_per_cm2)
 		return err;
 	snprintf(key, sizeof(key), "%d", (int)act_node);
 	if ((err = qmx_data_value(d, "act", "fab_ci", 0, &ci)) ||
-	    (err = qmx_data_value(d, "act", "yield", 0, &yield)) ||
+	    (err = act_yield(d, &yield)) ||
 	    (err = qmx_data_value(d, "act", "mpa", 0, &mpa)) ||
 	    (err = qmx_data_value(d, "epa", key, 0, &epa)) ||
 	    (err = qmx_data_value(d, "gpa", key, 0, &gpa95)) ||
 	    (err = qmx_data_value(d, "gpa", key, 1, &gpa99)))
 		return err;
-	if (!(yield > 0) || yield > 1)
-		return qmx_fail(QMX_EINVAL, "%s: [act] yield %g must be in (0, 1]", d->path, yield);
-	/* ACT's default gas figure is the mean of its 95% and 99% abatement cases. */
-	*g_per_cm2 = (ci * epa + 0.5 * (gpa95 + gpa99) + mpa) / yield;
+	/* ACT's default gas figure ("97") is the mean of its 95% and 99%
+	 * abatement cases. */
+	*g_per_cm2 = qmx_act_logic_cpa(ci, epa, 0.5 * (gpa95 + gpa99), mpa, yield);
 	return 0;
 }
 
@@ -83,7 +103,7 @@ QMX_API int qmx_act_chip(int node_nm, double area_mm2, int packages, double dram
 			 double *g)
 {
 	const struct qmx_data *d;
-	double cpa, pkg, dram;
+	double cpa, pkg, dram, yield;
 	int err;
 	if (!g)
 		return qmx_fail(QMX_EINVAL, "qmx_act_chip: g is NULL");
@@ -93,10 +113,24 @@ QMX_API int qmx_act_chip(int node_nm, double area_mm2, int packages, double dram
 				"qmx_act_chip: area (%g mm^2) in [0, 1e5], packages (%d) in [0, 10000], dram (%g GB) in [0, 1e6]",
 				area_mm2, packages, dram_gb);
 	if ((err = qmx_act_cpa(node_nm, &cpa)) || (err = qmx_data_get("embodied.ini", &d)) ||
+	    (err = act_yield(d, &yield)) ||
 	    (err = qmx_data_value(d, "act", "packaging_g", 0, &pkg)) ||
 	    (err = qmx_data_value(d, "act", "dram_g_per_gb", 0, &dram)))
 		return err;
-	*g = area_mm2 / 100.0 * cpa + packages * pkg + dram_gb * dram;
+	*g = area_mm2 / 100.0 * cpa + packages * pkg + qmx_act_dram_g(dram_gb, dram, yield);
+	return 0;
+}
+
+/* DRAM by ACT with the one DRAM factor: capacity and its packages. */
+static int act_dram(const struct qmx_data *d, double gb, double packages, double *g)
+{
+	double pkg, per_gb, yield;
+	int err;
+	if ((err = act_yield(d, &yield)) ||
+	    (err = qmx_data_value(d, "act", "packaging_g", 0, &pkg)) ||
+	    (err = qmx_data_value(d, "act", "dram_g_per_gb", 0, &per_gb)))
+		return err;
+	*g = qmx_act_dram_g(gb, per_gb, yield) + packages * pkg;
 	return 0;
 }
 
@@ -176,6 +210,17 @@ QMX_API int qmx_carbon_config_get(qmx_carbon_config *cfg)
 					      sizeof(cfg->grid_source))))
 			return err;
 	}
+	const struct qmx_data *g;
+	if ((err = qmx_data_get("grid.ini", &g)) ||
+	    (err = qmx_data_value(g, "pue", "default", 0, &cfg->pue)))
+		return err;
+	snprintf(cfg->pue_source, sizeof(cfg->pue_source), "default: the IT equipment alone");
+	if ((err = env_double("QMX_PUE", 1, 3, false, &v, &set)))
+		return err;
+	if (set) {
+		cfg->pue = v;
+		snprintf(cfg->pue_source, sizeof(cfg->pue_source), "QMX_PUE");
+	}
 	if ((err = qmx_data_get("embodied.ini", &d)) ||
 	    (err = qmx_data_value(d, "server", "lifetime_years", 0, &years)))
 		return err;
@@ -238,6 +283,29 @@ QMX_API const char *qmx_energy_model_name(const qmx_device_info *info)
 	}
 }
 
+int qmx_server_embodied(qmx_embodied *out)
+{
+	const struct qmx_data *d;
+	qmx_carbon_config cfg;
+	double cpu_kg, gb, pkgs, threads, dram_g;
+	int err;
+	memset(out, 0, sizeof(*out));
+	if ((err = qmx_carbon_config_get(&cfg)) || (err = qmx_data_get("embodied.ini", &d)) ||
+	    (err = qmx_data_value(d, "server", "cpu_kg", 0, &cpu_kg)) ||
+	    (err = qmx_data_value(d, "server", "dram_gb", 0, &gb)) ||
+	    (err = qmx_data_value(d, "server", "dram_packages", 0, &pkgs)) ||
+	    (err = qmx_data_value(d, "server", "threads", 0, &threads)) ||
+	    (err = act_dram(d, gb, pkgs, &dram_g)))
+		return err;
+	out->total_g = cpu_kg * 1000.0 + dram_g;
+	out->lifetime_s = cfg.server_lifetime_s;
+	out->resources = threads;
+	snprintf(out->detail, sizeof(out->detail),
+		 "server: Dell R740 LCA CPUs %.0f kg + DRAM by ACT %.0f GB + %.0f ICs = %.1f kg, shared over %.0f threads, %.1f y",
+		 cpu_kg, gb, pkgs, dram_g / 1000, threads, out->lifetime_s / SECONDS_PER_YEAR);
+	return 0;
+}
+
 QMX_API int qmx_device_embodied(const qmx_device_info *info, qmx_embodied *out)
 {
 	const struct qmx_data *d;
@@ -253,20 +321,8 @@ QMX_API int qmx_device_embodied(const qmx_device_info *info, qmx_embodied *out)
 		return qmx_fail(QMX_ENOTSUP,
 				"qmx_device_embodied: no embodied model for %s device '%s' (%s)",
 				info->backend, info->name, info->detail);
-	if (kind == QMX_KIND_CPU) {
-		double cpu_kg, dram_kg, threads;
-		if ((err = qmx_data_value(d, "server", "cpu_kg", 0, &cpu_kg)) ||
-		    (err = qmx_data_value(d, "server", "dram_kg", 0, &dram_kg)) ||
-		    (err = qmx_data_value(d, "server", "threads", 0, &threads)))
-			return err;
-		out->total_g = (cpu_kg + dram_kg) * 1000.0;
-		out->lifetime_s = cfg.server_lifetime_s;
-		out->resources = threads;
-		snprintf(out->detail, sizeof(out->detail),
-			 "server LCA (Dell R740 CPUs %.0f kg + DRAM %.0f kg) shared over %.0f threads, %.1f y",
-			 cpu_kg, dram_kg, threads, out->lifetime_s / SECONDS_PER_YEAR);
-		return 0;
-	}
+	if (kind == QMX_KIND_CPU)
+		return qmx_server_embodied(out);
 	if (kind == QMX_KIND_FPGA) {
 		double die, node, gb, pkgs, years;
 		if ((err = qmx_data_value(d, "fpga_card", "die_mm2", 0, &die)) ||
@@ -289,19 +345,22 @@ QMX_API int qmx_device_embodied(const qmx_device_info *info, qmx_embodied *out)
 	 * (synthesised logic + memory bits x bit cell, profile.c). */
 	qmx_profile_info prof;
 	struct qmx_die die;
-	double pkgs, gb;
+	double pkgs, dram_pkgs, gb;
 	if ((err = qmx_device_profile(info, &prof)) || (err = qmx_device_die(info, &prof, &die)))
 		return err;
 	out->area_mm2 = die.area_mm2;
 	if ((err = qmx_data_value(d, "accel", "packages", 0, &pkgs)) ||
 	    (err = qmx_data_value(d, "accel", "dram_gb", 0, &gb)) ||
-	    (err = qmx_act_chip(die.node_nm, out->area_mm2, (int)pkgs, gb, &out->total_g)))
+	    (err = qmx_data_value(d, "accel", "dram_packages", 0, &dram_pkgs)) ||
+	    (err = qmx_act_chip(die.node_nm, out->area_mm2, (int)(pkgs + dram_pkgs), gb,
+				&out->total_g)))
 		return err;
 	out->lifetime_s = cfg.accel_lifetime_s;
 	out->resources = 1;
+	/* One package per IC, as ACT counts them: the die and each DRAM device. */
 	snprintf(out->detail, sizeof(out->detail),
-		 "ACT, ASIC %s at %d nm: %.4g mm^2 (%.3g logic + %.3g SRAM; %.120s) + %.0f package + %.0f GB DRAM",
-		 prof.name, die.node_nm, out->area_mm2, die.logic_mm2, die.sram_mm2, die.from, pkgs,
-		 gb);
+		 "ACT, ASIC %s at %d nm: %.4g mm^2 (%.3g logic + %.3g SRAM; %.120s) + %.0f GB DRAM + %.0f packages (die, DRAM)",
+		 prof.name, die.node_nm, out->area_mm2, die.logic_mm2, die.sram_mm2, die.from, gb,
+		 pkgs + dram_pkgs);
 	return 0;
 }

@@ -139,8 +139,12 @@ int qmx_hwmon_sample(struct qmx_hwmon *h, uint64_t now_ns, double *joules);
 
 struct qmx_cpu_model {
 	char model[128];        /* /proc/cpuinfo model name */
+	char vendor[16];        /* CPUID vendor ("AuthenticAMD"), "" if unknown */
+	int family, cpuid_model;/* CPUID family and model, -1 if unknown */
 	double watts_per_thread;/* TDP / hardware threads */
-	char detail[192];       /* where the figure came from */
+	char match[16];         /* what picked it: "model name", "cpuid", "family",
+				 * "vendor", "default" or "QMX_CPU_TDP_W" */
+	char detail[384];       /* where the figure came from */
 };
 int qmx_cpu_model_get(struct qmx_cpu_model *m);
 /* Total busy and total jiffies of /proc/stat's "cpu" line. */
@@ -201,10 +205,24 @@ int qmx_device_die(const qmx_device_info *info, const qmx_profile_info *p,
 struct qmx_energy_split {
 	double mac, sram, dram, clock, leakage, stat;
 };
-/* The model behind qmx_accel_energy(), with its split by action (all in
- * `stat` for an FPGA card, nothing for a CPU device).  detail may be NULL. */
+/* qmx_accel_energy_breakdown()'s actions gathered into qmx_job_stats'
+ * energy_*_j groups (an FPGA card's and a CPU's power x time go to `stat`). */
+void qmx_energy_split_of(const qmx_energy_breakdown *b, struct qmx_energy_split *sp);
+/* qmx_accel_energy_breakdown() as a total and its split.  detail may be NULL. */
 int qmx_accel_model(const qmx_device_info *info, const qmx_job_stats *st, double *joules,
 		    struct qmx_energy_split *split, char *detail, size_t detail_len);
+
+/* ---------------------------------------------------------------- ACT */
+
+/* ACT's fab models as its artifact computes them (logic_model.py and
+ * dram_model.py at commit 7cdffa3): logic carbon per area
+ * (CI_fab x EPA + GPA + MPA) / yield in g/cm^2, and DRAM
+ * GB x g/GB / yield in g. */
+double qmx_act_logic_cpa(double fab_ci, double epa, double gpa, double mpa, double yield);
+double qmx_act_dram_g(double gb, double g_per_gb, double yield);
+/* Embodied carbon of the host server (embodied.ini [server]): the CPU
+ * baseline's, and the one the accelerator's host share is charged from. */
+int qmx_server_embodied(qmx_embodied *out);
 
 /* ---------------------------------------------------------------- device kinds */
 

@@ -28,6 +28,8 @@ struct qmx_meter {
 	bool have_stat;
 	double jobs_j, jobs_emb_g, dram_bytes;
 	int jobs, jobs_measured;
+	/* Host meters: jobs on devices inside the interval. */
+	uint64_t sim_wall_ns, sim_cpu_ns, sim_device_ns, held_ns;
 };
 
 static int meter_cpu(qmx_meter *m, bool force_model)
@@ -110,14 +112,16 @@ QMX_API int qmx_meter_start(qmx_meter *m)
 	double j;
 	if (!m)
 		return qmx_fail(QMX_EINVAL, "qmx_meter_start: meter is NULL");
-	m->t0_ns = qmx_now_ns();
-	m->cpu0_ns = qmx_process_cpu_ns();
-	m->have_stat = qmx_proc_stat_busy(&m->busy0, &m->total0) == 0;
 	m->jobs_j = m->jobs_emb_g = m->dram_bytes = 0;
 	m->jobs = m->jobs_measured = 0;
-	int err = sample(m, m->t0_ns, &j);
+	m->sim_wall_ns = m->sim_cpu_ns = m->sim_device_ns = m->held_ns = 0;
+	m->have_stat = qmx_proc_stat_busy(&m->busy0, &m->total0) == 0;
+	int err = sample(m, qmx_now_ns(), &j);
 	if (err)
 		return err;
+	/* Last, so the meter's own reading of /proc and /sys is not metered. */
+	m->t0_ns = qmx_now_ns();
+	m->cpu0_ns = qmx_process_cpu_ns();
 	m->running = true;
 	return 0;
 }
@@ -133,6 +137,15 @@ QMX_API int qmx_meter_add_job(qmx_meter *m, const qmx_job_stats *st)
 		m->jobs_emb_g += st->carbon_embodied_g;
 		m->jobs++;
 		m->jobs_measured += st->energy_source == QMX_ENERGY_MEASURED;
+	} else if (st->flags & QMX_JOB_DEVICE) {
+		/* The host waits (one thread held) while the device runs; a
+		 * simulated device's host time is the simulator's. */
+		m->held_ns += st->device_ns;
+		if (st->flags & QMX_JOB_SIMULATED) {
+			m->sim_wall_ns += st->sim_wall_ns;
+			m->sim_cpu_ns += st->sim_cpu_ns;
+			m->sim_device_ns += st->device_ns;
+		}
 	} else {
 		m->dram_bytes += (double)(st->ext_bytes_read + st->ext_bytes_written);
 	}
@@ -159,6 +172,22 @@ QMX_API int qmx_meter_stop(qmx_meter *m, qmx_energy_reading *r)
 	if ((err = qmx_carbon_config_get(&cfg)))
 		return err;
 	r->grid_g_per_kwh = cfg.grid_g_per_kwh;
+	r->pue = cfg.pue;
+	/* The system as it would run: the simulator's host time out, the
+	 * device's own time in. */
+	r->sim_seconds = m->sim_wall_ns * 1e-9;
+	r->sim_cpu_seconds = m->sim_cpu_ns * 1e-9;
+	r->held_seconds = m->held_ns * 1e-9;
+	r->seconds += (m->sim_device_ns * 1e-9) - r->sim_seconds;
+	r->cpu_seconds -= r->sim_cpu_seconds;
+	if (r->seconds < 0)
+		r->seconds = 0;
+	if (r->cpu_seconds < 0)
+		r->cpu_seconds = 0;
+	double dram_j = 0;
+	if (m->dram_bytes > 0 && (err = qmx_dram_j_per_byte(&dram_j)))
+		return err;
+	dram_j *= m->dram_bytes;
 
 	switch (m->kind) {
 	case M_RAPL:
@@ -177,6 +206,10 @@ QMX_API int qmx_meter_stop(qmx_meter *m, qmx_energy_reading *r)
 				r->share = 1; /* jiffies are coarser than CPU-time clocks */
 		}
 		r->joules = domain * r->share;
+		/* A package domain holds no DRAM: the modelled DRAM traffic of
+		 * added CPU jobs is added, as on the model (one boundary). */
+		if (m->kind != M_HWMON)
+			r->joules += dram_j;
 		if (m->kind == M_HWMON)
 			snprintf(r->detail, sizeof(r->detail), "%s: %s (%s) %.4g J over %.3g s",
 				 m->hwmon.modelled ? "modelled by the driver" : "measured",
@@ -184,16 +217,14 @@ QMX_API int qmx_meter_stop(qmx_meter *m, qmx_energy_reading *r)
 				 domain, r->seconds);
 		else
 			snprintf(r->detail, sizeof(r->detail),
-				 "measured: %s %.4g J over %.3g s, process share %.1f%% of busy CPU time",
-				 m->method, domain, r->seconds, 100 * r->share);
+				 "measured: %s %.4g J over %.3g s, process share %.1f%% of busy CPU time%s",
+				 m->method, domain, r->seconds, 100 * r->share,
+				 dram_j > 0 ? " + modelled DRAM bytes x Horowitz" : "");
 		break;
 	}
 	case M_MODEL: {
-		double jb = 0;
-		if (m->dram_bytes > 0 && (err = qmx_dram_j_per_byte(&jb)))
-			return err;
 		r->source = QMX_ENERGY_MODELLED;
-		r->joules = r->cpu_seconds * m->cpu.watts_per_thread + m->dram_bytes * jb;
+		r->joules = r->cpu_seconds * m->cpu.watts_per_thread + dram_j;
 		r->joules_domain = r->joules;
 		r->share = 1.0;
 		snprintf(r->detail, sizeof(r->detail),
@@ -212,18 +243,17 @@ QMX_API int qmx_meter_stop(qmx_meter *m, qmx_energy_reading *r)
 			 m->jobs, m->jobs_measured, m->jobs - m->jobs_measured);
 		break;
 	}
-	r->carbon_operational_g = r->joules / 3.6e6 * cfg.grid_g_per_kwh;
+	r->carbon_operational_g = r->joules * cfg.pue / 3.6e6 * cfg.grid_g_per_kwh;
 	if (m->kind != M_JOBS) {
 		/* Host embodied share: M = TE x (TiR/EL) x (RR/ToR) with RR the
-		 * average threads busy = cpu_seconds / seconds, so
-		 * M = TE x cpu_seconds / (EL x ToR). */
-		qmx_device_info host;
+		 * average threads held = (cpu_seconds + held_seconds) / seconds,
+		 * so M = TE x (cpu_seconds + held_seconds) / (EL x ToR): busy
+		 * threads, and one thread waiting for each device job. */
 		qmx_embodied emb;
-		memset(&host, 0, sizeof(host));
-		snprintf(host.backend, sizeof(host.backend), "cpu");
-		if ((err = qmx_device_embodied(&host, &emb)))
+		if ((err = qmx_server_embodied(&emb)))
 			return err;
-		r->carbon_embodied_g = emb.total_g * r->cpu_seconds / (emb.lifetime_s * emb.resources);
+		r->carbon_embodied_g = emb.total_g * (r->cpu_seconds + r->held_seconds) /
+				       (emb.lifetime_s * emb.resources);
 	}
 	return 0;
 }

@@ -161,7 +161,18 @@ QMX_API int qmx_job_wait(qmx_job *job, int64_t timeout_ns)
 		bool done = job->done;
 		pthread_mutex_unlock(&job->lock);
 		if (!done) {
+			/* A simulated device runs on this thread while it is
+			 * waited for: that host time is the simulator's, not
+			 * the system's (docs/energy.md, "Simulated devices"). */
+			bool sim = (job->stats.flags & QMX_JOB_SIMULATED) != 0;
+			uint64_t w0 = sim ? qmx_now_ns() : 0, c0 = sim ? qmx_thread_cpu_ns() : 0;
 			int err = dev->ops->job_wait(dev, job, deadline);
+			if (sim) {
+				pthread_mutex_lock(&job->lock);
+				job->stats.sim_wall_ns += qmx_now_ns() - w0;
+				job->stats.sim_cpu_ns += qmx_thread_cpu_ns() - c0;
+				pthread_mutex_unlock(&job->lock);
+			}
 			if (err == QMX_ETIMEDOUT)
 				return qmx_fail(QMX_ETIMEDOUT,
 						"qmx_job_wait: job still running after %lld ns",

@@ -73,13 +73,41 @@ static void act_cpa_defaults(void **state)
 	NEAR(cpa, 1556.6857, 1e-6);
 	assert_int_equal(qmx_act_cpa(5, &cpa), 0);
 	NEAR(cpa, 2778.0, 1e-6); /* (1603.25 + 327.5 + 500) / 0.875 */
-	/* 1 cm^2 at 28 nm + one package + 1 GB DRAM. */
+	/* 1 cm^2 at 28 nm + one package + 1 GB DRAM (65 g/GB / yield, as ACT). */
 	assert_int_equal(qmx_act_chip(28, 100, 1, 1, &g), 0);
-	NEAR(g, 1328.2286 + 150 + 65, 1e-6);
+	NEAR(g, 1328.2286 + 150 + 65 / 0.875, 1e-6);
+	/* The review's figure: the 8x8 die (0.2981 mm^2) + 1 GB, with one
+	 * package for the die and one for the DRAM: 378 g. */
+	assert_int_equal(qmx_act_chip(28, 0.2981, 2, 1, &g), 0);
+	assert_true(fabs(g - 378.2) < 0.1);
 	assert_int_equal(qmx_act_cpa(10, &cpa), QMX_EINVAL);
 	expect_msg("node 10 nm");
 	assert_int_equal(qmx_act_chip(28, -1, 1, 0, &g), QMX_EINVAL);
 	expect_msg("area (-1 mm^2)");
+}
+
+/* One of the ACT artifact's own examples, to the gram: the Dell R740
+ * comparison (inputs, outputs and their source in data/act_dellr740.ini). */
+static void act_published_example(void **state)
+{
+	(void)state;
+	struct qmx_data d;
+	const char *k[] = { "ic_yield", "packaging_g", "cpu_area_cm2", "cpu_count", "cpu_packages",
+			    "fab_ci", "epa_28", "gpa95_28", "mpa_28", "dram_module_gb",
+			    "dram_module_count", "dram_module_packages", "dram_g_per_gb" };
+	double v[13], dram_want, cpu_want;
+	assert_int_equal(qmx_data_load(&d, QMX_TEST_ACT_EXAMPLE), 0);
+	for (size_t i = 0; i < 13; i++)
+		assert_int_equal(qmx_data_value(&d, "inputs", k[i], 0, &v[i]), 0);
+	assert_int_equal(qmx_data_value(&d, "outputs", "dram_g", 0, &dram_want), 0);
+	assert_int_equal(qmx_data_value(&d, "outputs", "cpu_g", 0, &cpu_want), 0);
+	qmx_data_free(&d);
+	double yield = v[0], pkg = v[1];
+	double dram = v[10] * (qmx_act_dram_g(v[9], v[12], yield) + v[11] * pkg);
+	double cpu = v[3] * (v[2] * qmx_act_logic_cpa(v[5], v[6], v[7], v[8], yield) + v[4] * pkg);
+	if (fabs(dram - dram_want) >= 0.5 || fabs(cpu - cpu_want) >= 0.5)
+		fail_msg("ACT Dell R740: DRAM %.3f g (ACT %.3f), CPU %.3f g (ACT %.3f)", dram,
+			 dram_want, cpu, cpu_want);
 }
 
 static void node_scaling(void **state)
@@ -160,14 +188,16 @@ static void asic_area_and_embodied(void **state)
 	info.array_rows = info.array_cols = 8;
 	setenv("QMX_AREA_JSON", path, 1);
 	assert_int_equal(qmx_device_embodied(&info, &emb), 0);
-	/* ACT: area x CPA(28) + 150 g package + 1 GB x 65 g */
-	NEAR(emb.total_g, 0.11664614 / 100 * 1328.2286 + 150 + 65, 1e-6);
+	/* ACT: area x CPA(28) + 150 g per package (die, DRAM) + 1 GB x 65 g / yield */
+	NEAR(emb.total_g, 0.11664614 / 100 * 1328.2286 + 2 * 150 + 65 / 0.875, 1e-6);
 	NEAR(emb.lifetime_s, 4 * 365 * 86400.0, 1e-12);
 	unsetenv("QMX_AREA_JSON");
 
 	snprintf(info.backend, sizeof(info.backend), "cpu");
 	assert_int_equal(qmx_device_embodied(&info, &emb), 0);
-	NEAR(emb.total_g, 580e3, 1e-12); /* R740 CPUs 47 kg + DRAM 533 kg */
+	/* R740 CPUs 47 kg (LCA) + 432 GB DRAM by ACT (65 g/GB / 0.875) + 228 ICs x 150 g */
+	NEAR(emb.total_g, 47e3 + 432 * 65 / 0.875 + 228 * 150, 1e-12);
+	assert_non_null(strstr(emb.detail, "DRAM by ACT"));
 	NEAR(emb.resources, 80, 0);
 }
 
@@ -200,7 +230,7 @@ static void device_kinds(void **state)
 	/* FPGA card by ACT: 600 mm^2 at 16 nm (ACT 14 nm) + 17 packages + 64 GB. */
 	snprintf(info.backend, sizeof(info.backend), "xrt");
 	assert_int_equal(qmx_device_embodied(&info, &emb), 0);
-	NEAR(emb.total_g, 6.0 * 1556.6857 + 17 * 150 + 64 * 65, 1e-6);
+	NEAR(emb.total_g, 6.0 * 1556.6857 + 17 * 150 + 64 * 65 / 0.875, 1e-6);
 }
 
 static void settings_bad_input(void **state)
@@ -302,7 +332,7 @@ int main(void)
 	unsetenv("QMX_ACCEL_NODE_NM");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sci_worked_example), cmocka_unit_test(sci_bad_input),
-		cmocka_unit_test(act_cpa_defaults),   cmocka_unit_test(node_scaling),
+		cmocka_unit_test(act_cpa_defaults), cmocka_unit_test(act_published_example),   cmocka_unit_test(node_scaling),
 		cmocka_unit_test(accel_model),        cmocka_unit_test(asic_area_and_embodied),
 		cmocka_unit_test(settings_bad_input), cmocka_unit_test(data_reader),
 		cmocka_unit_test(device_kinds),

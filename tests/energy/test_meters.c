@@ -32,6 +32,9 @@
 
 static char tmp[256];
 
+/* The host server: R740 CPUs 47 kg + 432 GB DRAM by ACT + 228 DRAM packages. */
+#define SERVER_G (47e3 + 432 * 65 / 0.875 + 228 * 150.0)
+
 static void expect_msg(const char *needle)
 {
 	if (!strstr(qmx_last_error(), needle))
@@ -318,8 +321,12 @@ static void job_accounting(void **state)
 	/* cpu_ns x 125/32 W + (4096 + 4096 + 16384 bytes) x 162.5 pJ */
 	NEAR(st.energy_j, st.cpu_ns * 1e-9 * 125.0 / 32.0 + 24576 * 162.5e-12, 1e-9);
 	NEAR(st.carbon_operational_g, st.energy_j / 3.6e6 * 475, 1e-9);
-	/* 580 kg x wall / 4 y x 1 thread / 80 */
-	NEAR(st.carbon_embodied_g, 580e3 * (st.wall_ns * 1e-9) / (4 * 365 * 86400.0) / 80, 1e-9);
+	/* The counters say what the model charged: compulsory traffic. */
+	assert_int_equal(st.ext_bytes_read, 8192);
+	assert_int_equal(st.ext_bytes_written, 16384);
+	assert_int_equal(st.flags, 0); /* the host's CPU, not a device */
+	/* server TE x wall / 4 y x 1 thread / 80 */
+	NEAR(st.carbon_embodied_g, SERVER_G * (st.wall_ns * 1e-9) / (4 * 365 * 86400.0) / 80, 1e-9);
 	qmx_device_del(dev);
 	unsetenv("QMX_PROCFS_ROOT");
 }
@@ -343,11 +350,14 @@ static void job_accounting_rapl(void **state)
 	put(root, "class/powercap/intel-rapl:1/energy_uj", 3000000); /* +1 J */
 	job.stats.cpu_ns = job.stats.wall_ns = 5000000;
 	job.stats.threads = 1;
+	qmx_gemm_params_init(&job.desc.params, 64, 64, 64);
 	qmx_account_job(&dev, &job);
 	/* The fixture's /proc/stat does not move, so the job's 5 ms of CPU
-	 * time is all the busy time: share 1, 4 J. */
+	 * time is all the busy time: share 1, 4 J; plus the DRAM the package
+	 * does not hold, modelled as on the accelerator (A, B 4 KiB each, C
+	 * 16 KiB of int32) x 162.5 pJ/B: one boundary both ways. */
 	assert_int_equal(job.stats.energy_source, QMX_ENERGY_MEASURED);
-	NEAR(job.stats.energy_j, 4.0, 1e-12);
+	NEAR(job.stats.energy_j, 4.0 + 24576 * 162.5e-12, 1e-12);
 	/* No begin call: modelled. */
 	memset(&job.stats, 0, sizeof(job.stats));
 	job.stats.cpu_ns = job.stats.wall_ns = 5000000;
@@ -382,6 +392,144 @@ static void job_accounting_keeps_measured(void **state)
 	NEAR(job.stats.energy_j, 450.0, 1e-12);
 }
 
+/* The CPU model by CPUID when the model name names no row (a VM's bare
+ * "AMD EPYC"), the fallbacks, and the table's own medians. */
+static void cpu_model_by_cpuid(void **state)
+{
+	(void)state;
+	struct qmx_cpu_model cm;
+	const struct {
+		const char *proc, *match;
+		double w;
+	} cases[] = {
+		{ "proc-xeon", "model name", 125.0 / 32 },
+		/* Family 19h model 01h: the EPYC 7763 row. */
+		{ "proc-epyc-milan", "cpuid", 280.0 / 128 },
+		/* Family 6 model 55h: Gold 6248 and 6130, their median. */
+		{ "proc-intel-skx", "cpuid", 0.5 * (150.0 / 40 + 125.0 / 32) },
+		/* Family 1Ah (Zen 5), not in the rows: the family's row. */
+		{ "proc-epyc-bare", "family", 500.0 / 256 },
+		{ "proc-other", "default", 3.28 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setenv("QMX_PROCFS_ROOT", fixture(cases[i].proc), 1);
+		assert_int_equal(qmx_cpu_model_get(&cm), 0);
+		if (strcmp(cm.match, cases[i].match) || fabs(cm.watts_per_thread - cases[i].w) > 1e-9)
+			fail_msg("%s: %s %.4f W/thread, expected %s %.4f (%s)", cases[i].proc, cm.match,
+				 cm.watts_per_thread, cases[i].match, cases[i].w, cm.detail);
+	}
+	assert_string_equal(cm.vendor, "HygonGenuine");
+	assert_int_equal(cm.family, 24);
+	unsetenv("QMX_PROCFS_ROOT");
+
+	/* The [vendor] and [default] figures are the medians of the rows, as
+	 * their comments say: recompute them from the table. */
+	const struct qmx_data *d;
+	double amd[16], intel[16], all[32], v;
+	int na = 0, ni = 0, n = 0;
+	assert_int_equal(qmx_data_get("cpu_tdp.ini", &d), 0);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct qmx_data_entry *e = &d->e[i];
+		if (strcmp(e->section, "cpu_tdp"))
+			continue;
+		double w = e->v[0] / e->v[1];
+		all[n++] = w;
+		if (!strncmp(e->key, "AMD", 3))
+			amd[na++] = w;
+		else
+			intel[ni++] = w;
+	}
+	const struct {
+		double *w;
+		int n;
+		const char *section, *key;
+	} med[] = { { amd, na, "vendor", "AuthenticAMD" },
+		    { intel, ni, "vendor", "GenuineIntel" },
+		    { all, n, "default", "watts_per_thread" } };
+	for (size_t i = 0; i < 3; i++) {
+		double *w = med[i].w;
+		for (int a = 0; a < med[i].n; a++) /* insertion sort: a handful of rows */
+			for (int b = a; b > 0 && w[b] < w[b - 1]; b--) {
+				double t = w[b];
+				w[b] = w[b - 1];
+				w[b - 1] = t;
+			}
+		int k = med[i].n;
+		double m = k % 2 ? w[k / 2] : 0.5 * (w[k / 2 - 1] + w[k / 2]);
+		assert_int_equal(qmx_data_value(d, med[i].section, med[i].key, 0, &v), 0);
+		if (fabs(v - m) > 0.005)
+			fail_msg("cpu_tdp.ini [%s] %s = %.3f, but the rows' median is %.4f",
+				 med[i].section, med[i].key, v, m);
+	}
+	NEAR(all[0], 225.0 / 128, 1e-12); /* the range the file states: 1.76 ... */
+	NEAR(all[n - 1], 95.0 / 16, 1e-12); /* ... 5.94 W per thread */
+}
+
+/* A host meter around a simulated device's job: the simulator's host time
+ * is left out, the device time counted as the system would run it, and the
+ * held host thread charged its embodied share. */
+static void host_meter_simulated_job(void **state)
+{
+	(void)state;
+	qmx_meter *m;
+	qmx_energy_reading r;
+	qmx_job_stats st;
+	setenv("QMX_SYSFS_ROOT", fixture("empty"), 1);
+	setenv("QMX_PROCFS_ROOT", fixture("proc-xeon"), 1);
+	assert_int_equal(qmx_meter_new("cpu", &m), 0);
+	assert_int_equal(qmx_meter_start(m), 0);
+	uint64_t c0 = qmx_process_cpu_ns(), w0 = qmx_now_ns();
+	volatile double x = 0;
+	while (qmx_process_cpu_ns() - c0 < 30000000) /* 30 ms "simulating" */
+		x += 0.5;
+	memset(&st, 0, sizeof(st));
+	st.flags = QMX_JOB_DEVICE | QMX_JOB_SIMULATED;
+	st.sim_cpu_ns = qmx_process_cpu_ns() - c0;
+	st.sim_wall_ns = qmx_now_ns() - w0;
+	st.device_ns = 2000000; /* 2 ms at the chip's clock */
+	st.ext_bytes_read = 1000000; /* the device's DRAM: not the host's */
+	assert_int_equal(qmx_meter_add_job(m, &st), 0);
+	assert_int_equal(qmx_meter_stop(m, &r), 0);
+	NEAR(r.sim_cpu_seconds, st.sim_cpu_ns * 1e-9, 1e-12);
+	NEAR(r.sim_seconds, st.sim_wall_ns * 1e-9, 1e-12);
+	NEAR(r.held_seconds, 0.002, 1e-12);
+	/* What is left is the host's own work: far below the 30 ms simulated. */
+	assert_true(r.cpu_seconds < 0.01);
+	assert_true(r.seconds >= 0.002); /* wall - simulation + device time */
+	NEAR(r.joules, r.cpu_seconds * 125.0 / 32.0, 1e-9);
+	NEAR(r.carbon_embodied_g,
+	     SERVER_G * (r.cpu_seconds + 0.002) / (4 * 365 * 86400.0 * 80), 1e-9);
+	qmx_meter_del(m);
+	unsetenv("QMX_SYSFS_ROOT");
+	unsetenv("QMX_PROCFS_ROOT");
+}
+
+/* PUE multiplies operational energy: default 1, QMX_PUE, bad values named. */
+static void pue_setting(void **state)
+{
+	(void)state;
+	qmx_carbon_config c;
+	qmx_device dev;
+	qmx_job job;
+	assert_int_equal(qmx_carbon_config_get(&c), 0);
+	NEAR(c.pue, 1.0, 0);
+	setenv("QMX_PUE", "0.9", 1);
+	assert_int_equal(qmx_carbon_config_get(&c), QMX_EINVAL);
+	expect_msg("QMX_PUE '0.9' must be a number in [1, 3]");
+	setenv("QMX_PUE", "1.5", 1);
+	assert_int_equal(qmx_carbon_config_get(&c), 0);
+	assert_string_equal(c.pue_source, "QMX_PUE");
+	memset(&dev, 0, sizeof(dev));
+	memset(&job, 0, sizeof(job));
+	snprintf(dev.info.backend, sizeof(dev.info.backend), "xrt");
+	job.dev = &dev;
+	job.stats.device_ns = job.stats.wall_ns = 2000000000;
+	qmx_account_job(&dev, &job);
+	NEAR(job.stats.energy_j, 450.0, 1e-12); /* the IT energy is the same */
+	NEAR(job.stats.carbon_operational_g, 450.0 * 1.5 / 3.6e6 * 475, 1e-12);
+	unsetenv("QMX_PUE");
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -406,6 +554,7 @@ int main(void)
 	unsetenv("QMX_CPU_TDP_W");
 	unsetenv("QMX_GRID_INTENSITY");
 	unsetenv("QMX_REGION");
+	unsetenv("QMX_PUE");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rapl_wrap),
 		cmocka_unit_test(rapl_packages_only),
@@ -419,6 +568,9 @@ int main(void)
 		cmocka_unit_test(job_accounting),
 		cmocka_unit_test(job_accounting_keeps_measured),
 		cmocka_unit_test(job_accounting_rapl),
+		cmocka_unit_test(cpu_model_by_cpuid),
+		cmocka_unit_test(host_meter_simulated_job),
+		cmocka_unit_test(pue_setting),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -41,6 +41,9 @@ int main(void)
 	FIELD(qmx_job_stats, energy_source);
 	FIELD(qmx_job_stats, energy_j);
 	FIELD(qmx_job_stats, carbon_embodied_g);
+	FIELD(qmx_job_stats, flags);
+	FIELD(qmx_job_stats, sim_wall_ns);
+	FIELD(qmx_job_stats, sim_cpu_ns);
 	SIZE(qmx_qparams);
 	FIELD(qmx_qparams, zero_point);
 	SIZE(qmx_qgemm_args);
@@ -57,5 +60,7 @@ int main(void)
 	FIELD(qmx_energy_reading, detail);
 	FIELD(qmx_energy_reading, grid_g_per_kwh);
 	FIELD(qmx_energy_reading, carbon_embodied_g);
+	FIELD(qmx_energy_reading, pue);
+	FIELD(qmx_energy_reading, held_seconds);
 	return 0;
 }

@@ -21,7 +21,7 @@ for sym in qmx_strerror qmx_error_name qmx_last_error qmx_device_open qmx_device
 	qmx_qgemm_run qmx_qgemm_last_qparams qmx_qgemm_fake_quantized \
 	qmx_meter_new qmx_meter_start qmx_meter_stop qmx_meter_del qmx_sci qmx_sci_embodied \
 	qmx_act_cpa qmx_act_chip qmx_carbon_config_get qmx_grid_intensity qmx_device_embodied \
-	qmx_accel_energy qmx_energy_model_name qmx_profile_list qmx_profile_get; do
+	qmx_accel_energy qmx_accel_energy_breakdown qmx_energy_model_name qmx_profile_list qmx_profile_get; do
 	printf '%s\n' "$exported" | grep -qx "$sym" || { echo "missing export: $sym"; exit 1; }
 done
 # Internal helpers must stay hidden.

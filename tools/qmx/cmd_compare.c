@@ -4,7 +4,7 @@
  * the accelerator, check the results match bit for bit, and report time,
  * energy (measured or modelled), operational and embodied carbon, SCI per
  * functional unit, speed-up, energy ratio and the break-even utilisation;
- * writes report.json, report.csv and report.svg.
+ * writes report.json, report.csv, emissions.csv and report.svg.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -43,8 +43,8 @@ static void compare_usage(FILE *f)
 		"verify both give the same bits, and print per workload: time, energy (J,\n"
 		"measured or modelled), operational and embodied gCO2e, SCI per functional\n"
 		"unit, speed-up, energy ratio, and the utilisation above which the\n"
-		"accelerator's embodied carbon is repaid.  Writes report.json, report.csv\n"
-		"and report.svg into --out.\n\n"
+		"accelerator's embodied carbon is repaid.  Writes report.json, report.csv,\n"
+		"emissions.csv (CodeCarbon's columns) and report.svg into --out.\n\n"
 		"  --device URI         accelerator (default $QMX_DEVICE, else %s); a sim URI\n"
 		"                       takes a target profile: sim:16x16,profile=asic-7nm\n"
 		"                       (`qmx devices` lists the profiles)\n"
@@ -54,6 +54,9 @@ static void compare_usage(FILE *f)
 		"  --grid G             grid intensity, gCO2e/kWh (else $QMX_GRID_INTENSITY,\n"
 		"                       $QMX_REGION, or the world average)\n"
 		"  --region NAME        region of hw/energy/grid.ini (world, europe, usa, ...)\n"
+		"  --pue P              datacenter PUE applied to operational energy on both\n"
+		"                       sides, [1, 3] (else $QMX_PUE, else 1.0: the IT\n"
+		"                       equipment alone; a typical datacenter: 1.58)\n"
 		"  --seed S             operand seed (default 1)\n"
 		"  --no-files           print only, write no report files\n"
 		"  --list               list the workloads\n\n"
@@ -198,6 +201,9 @@ static void add_stats(qmx_job_stats *sum, const qmx_job_stats *st, bool first)
 	sum->energy_clock_j += st->energy_clock_j;
 	sum->energy_leakage_j += st->energy_leakage_j;
 	sum->energy_static_j += st->energy_static_j;
+	sum->sim_wall_ns += st->sim_wall_ns;
+	sum->sim_cpu_ns += st->sim_cpu_ns;
+	sum->flags |= st->flags;
 	/* Modelled (or none) as soon as one part is. */
 	if (first || st->energy_source != QMX_ENERGY_MEASURED)
 		sum->energy_source = st->energy_source;
@@ -295,10 +301,55 @@ struct cmp_ctx {
 	uint64_t seed;
 };
 
-static int finish_side(struct cmp_side *s, const struct cmp_workload *w, double grid)
+const char *const cmp_boundary =
+	"both sides: chips + their DRAM (energy and ACT embodied, one DRAM factor) + the host "
+	"server's share (CPU time x W/thread; embodied time-share of the threads held); "
+	"PUE x energy for operational carbon. CPU baseline = host CPU package + DRAM. "
+	"Accelerator chip only (incremental) = device + its DRAM at device time; system = chip + "
+	"host CPU time outside any simulator + one host thread held for the device time. "
+	"A simulator's own host time is shown, never counted.";
+
+static int finish_side(struct cmp_side *s, const struct cmp_workload *w,
+		       const qmx_carbon_config *cfg)
 {
-	s->op_g = s->energy_j / 3.6e6 * grid;
-	return qmx_sci(s->energy_j / 3.6e6, grid, s->emb_g, w->units, &s->sci_g);
+	double k = cfg->pue * cfg->grid_g_per_kwh / 3.6e6; /* g per J */
+	s->energy_j = s->chip_j + s->host_j;
+	s->chip_op_g = s->chip_j * k;
+	s->op_g = s->energy_j * k;
+	return qmx_sci(s->energy_j * cfg->pue / 3.6e6, cfg->grid_g_per_kwh, s->emb_g, w->units,
+		       &s->sci_g);
+}
+
+static void acct_add(struct cmp_acct *c, const qmx_job_stats *st, const qmx_energy_breakdown *b)
+{
+	add_stats(&c->counters, st, false);
+	if (!b)
+		return;
+	c->have_actions = true;
+	for (int i = 0; i < b->n; i++) {
+		const qmx_energy_action *a = &b->action[i];
+		int j = 0;
+		while (j < c->actions.n && strcmp(c->actions.action[j].name, a->name))
+			j++;
+		if (j == c->actions.n) {
+			if (j == QMX_ENERGY_MAX_ACTIONS)
+				continue;
+			c->actions.action[c->actions.n++] = (qmx_energy_action){ .j_each = a->j_each };
+			snprintf(c->actions.action[j].name, sizeof(c->actions.action[j].name), "%s",
+				 a->name);
+		}
+		c->actions.action[j].count += a->count;
+		c->actions.action[j].joules += a->joules;
+		c->actions.joules += a->joules;
+	}
+}
+
+/* Add GEMM l's counters and energy by action to a side. */
+static void side_add(struct cmp_side *s, int l, const qmx_job_stats *st,
+		     const qmx_energy_breakdown *b)
+{
+	acct_add(&s->total, st, b);
+	acct_add(&s->gemm[l], st, b);
 }
 
 static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int idx, int total,
@@ -320,6 +371,7 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 		qmx_problem pb;
 		qmx_gemm_host_operands ops;
 		qmx_job_stats st;
+		qmx_energy_breakdown bd;
 		qmx_rng rng = { cx->seed + (uint64_t)idx * 131 + (uint64_t)l };
 		char label[320];
 		const struct cmp_gemm *g = &w->layers[l];
@@ -335,15 +387,23 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 			progress("  %s", label);
 		qmx_problem_operands(&pb, &ops, true);
 		if ((err = qmx_meter_start(meter)) || (err = qmx_gemm(cx->cpu, &p, &ops, &st)) ||
+		    (err = qmx_meter_add_job(meter, &st)) || /* its DRAM: not in the package */
 		    (err = qmx_meter_stop(meter, &rd))) {
 			qmx_problem_free(&pb);
 			break;
 		}
 		r->cpu.wall_s += st.wall_ns * 1e-9;
 		r->cpu.time_s += st.wall_ns * 1e-9;
+		r->cpu.chip_time_s += st.wall_ns * 1e-9;
 		r->cpu.emb_g += st.carbon_embodied_g;
+		r->cpu.chip_emb_g += st.carbon_embodied_g;
+		bool cpu_model = qmx_accel_energy_breakdown(&cx->cpu_info, &st, &bd) == 0;
+		side_add(&r->cpu, l, &st, cpu_model ? &bd : NULL);
+		for (int i = 0; cpu_model && i < bd.n; i++)
+			if (!strcmp(bd.action[i].name, "dram_byte"))
+				r->cpu.dram_j += bd.action[i].joules;
 		if (rd.source == QMX_ENERGY_MEASURED) {
-			r->cpu.energy_j += rd.joules;
+			r->cpu.chip_j += rd.joules;
 			r->cpu.source = QMX_ENERGY_MEASURED;
 			snprintf(r->cpu.method, sizeof(r->cpu.method), "%s", rd.method);
 			snprintf(r->cpu.detail, sizeof(r->cpu.detail), "%s", rd.detail);
@@ -351,7 +411,7 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 			/* The per-job model (CPU time x W/thread + DRAM traffic) is
 			 * attributed to the job alone, so it is preferred. */
 			const char *why = strstr(rd.detail, "no counter:");
-			r->cpu.energy_j += st.energy_j;
+			r->cpu.chip_j += st.energy_j;
 			r->cpu.source = st.energy_source;
 			snprintf(r->cpu.method, sizeof(r->cpu.method), "model:tdp");
 			snprintf(r->cpu.detail, sizeof(r->cpu.detail),
@@ -359,16 +419,22 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 				 why ? why : rd.detail);
 		}
 
-		/* Accelerator into c. */
+		/* Accelerator into c, with a host meter around it for the host's
+		 * share: its CPU time outside any simulator, the thread it holds. */
 		snprintf(label, sizeof(label), "[%d/%d] %s layer %d/%d %lldx%lldx%lld on %s",
 			 idx + 1, total, w->name, l + 1, w->n_layers, (long long)g->m,
 			 (long long)g->n, (long long)g->k, cx->acc_info.uri);
 		if (tty)
 			progress("  %s", label);
 		qmx_problem_operands(&pb, &ops, false);
-		qmx_energy_reading hw;
+		/* The baseline's idle helper threads spin a while (cpu_fast.c,
+		 * CPU_POOL_SPIN_NS = 200 us) before they sleep: let them, so
+		 * their spinning is not billed to the accelerator's host. */
+		nanosleep(&(struct timespec){ .tv_nsec = 2000000 }, NULL);
+		qmx_energy_reading hw, host;
 		memset(&hw, 0, sizeof(hw));
-		if (cx->sensor && (err = qmx_meter_start(cx->sensor))) {
+		if ((cx->sensor && (err = qmx_meter_start(cx->sensor))) ||
+		    (err = qmx_meter_start(meter))) {
 			qmx_problem_free(&pb);
 			break;
 		}
@@ -376,6 +442,8 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 		err = run_tiled(&tc, cx->acc, &p, &ops, &st, label, lanes);
 		if (!err && cx->sensor)
 			err = qmx_meter_stop(cx->sensor, &hw);
+		if (!err && !(err = qmx_meter_add_job(meter, &st)))
+			err = qmx_meter_stop(meter, &host);
 		if (err) {
 			qmx_problem_free(&pb);
 			break;
@@ -384,28 +452,48 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 		r->acc.wall_s += st.wall_ns * 1e-9;
 		/* A simulated device's time is its cycles at its clock, not how
 		 * long the host took to simulate them. */
-		r->acc.time_s += (sim && st.device_ns ? st.device_ns : st.wall_ns) * 1e-9;
+		r->acc.chip_time_s += (sim && st.device_ns ? st.device_ns : st.wall_ns) * 1e-9;
+		if (st.flags & QMX_JOB_DEVICE) {
+			r->acc.time_s += host.seconds;
+			r->acc.sim_wall_s += host.sim_seconds;
+			r->acc.sim_cpu_s += host.sim_cpu_seconds;
+			r->acc.host_cpu_s += host.cpu_seconds;
+			r->acc.held_s += host.held_seconds;
+			r->acc.host_j += host.joules;
+			if (l == 0 || host.source != QMX_ENERGY_MEASURED)
+				r->acc.host_source = host.source;
+		} else {
+			/* A CPU standing in for the accelerator (cpu-ref, OpenCL on
+			 * PoCL) is the host: its jobs' figures hold it all, as the
+			 * baseline's do. */
+			r->acc.time_s += st.wall_ns * 1e-9;
+			host.carbon_embodied_g = 0;
+			r->acc.host_source = st.energy_source;
+		}
+		bool acc_model = false;
 		if (cx->sensor) {
 			/* The card's own sensor over the job (its label says
 			 * whether the driver measures or models it). */
-			r->acc.energy_j += hw.joules;
+			r->acc.chip_j += hw.joules;
 			st.energy_source = hw.source;
 			snprintf(r->acc.detail, sizeof(r->acc.detail), "%s", hw.detail);
 		} else {
-			double j;
-			r->acc.energy_j += st.energy_j;
-			if (!strncmp(cx->acc_info.backend, "cpu", 3))
-				snprintf(r->acc.detail, sizeof(r->acc.detail),
-					 "modelled per job: CPU time x W/thread + compulsory DRAM bytes x J/byte (hw/energy)");
-			else if (st.energy_source == QMX_ENERGY_MEASURED)
+			r->acc.chip_j += st.energy_j;
+			if (st.energy_source == QMX_ENERGY_MEASURED)
 				snprintf(r->acc.detail, sizeof(r->acc.detail),
 					 "measured by the %s backend from the device's power sensors",
 					 cx->acc_info.backend);
-			else if (qmx_accel_energy(&cx->acc_info, &st, &j, r->acc.detail,
-						  sizeof(r->acc.detail)))
+			else if (!(acc_model = qmx_accel_energy_breakdown(&cx->acc_info, &st, &bd) == 0))
 				snprintf(r->acc.detail, sizeof(r->acc.detail), "%s", qmx_last_error());
+			else
+				snprintf(r->acc.detail, sizeof(r->acc.detail), "%s", bd.detail);
 		}
-		r->acc.emb_g += st.carbon_embodied_g;
+		side_add(&r->acc, l, &st, acc_model ? &bd : NULL);
+		for (int i = 0; acc_model && !(st.flags & QMX_JOB_DEVICE) && i < bd.n; i++)
+			if (!strcmp(bd.action[i].name, "dram_byte"))
+				r->acc.dram_j += bd.action[i].joules; /* a CPU's DRAM, as the baseline's */
+		r->acc.chip_emb_g += st.carbon_embodied_g;
+		r->acc.emb_g += st.carbon_embodied_g + host.carbon_embodied_g;
 		r->acc.cycles += st.cycles;
 		if (!cx->sensor) {
 			const double by[6] = { st.energy_mac_j,   st.energy_sram_j,
@@ -433,15 +521,20 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 	else
 		snprintf(r->acc.method, sizeof(r->acc.method), "%s",
 			 qmx_energy_model_name(&cx->acc_info));
-	if ((err = finish_side(&r->cpu, w, cx->cfg.grid_g_per_kwh)) ||
-	    (err = finish_side(&r->acc, w, cx->cfg.grid_g_per_kwh)))
+	r->cpu.host_source = r->cpu.source;
+	if ((err = finish_side(&r->cpu, w, &cx->cfg)) || (err = finish_side(&r->acc, w, &cx->cfg)))
 		return err;
+	/* Both ways, as Jouppi et al. report TPU v1: the chip alone
+	 * ("incremental") and the system with its host's share. */
 	r->speedup = r->acc.time_s > 0 ? r->cpu.time_s / r->acc.time_s : 0;
+	r->speedup_chip = r->acc.chip_time_s > 0 ? r->cpu.time_s / r->acc.chip_time_s : 0;
 	r->energy_ratio = r->cpu.energy_j > 0 ? r->acc.energy_j / r->cpu.energy_j : 0;
+	r->energy_ratio_chip = r->cpu.energy_j > 0 ? r->acc.chip_j / r->cpu.energy_j : 0;
 	/* Break-even: N jobs/day over the accelerator's life save
 	 * N x days x (op_cpu - op_acc); they repay its embodied TE when
-	 * N >= TE / (days x saving).  The accelerator's own embodied share is
-	 * not counted as a saving: TE is what has to be repaid. */
+	 * N >= TE / (days x saving).  The saving is the system's (host share
+	 * included); the accelerator's own embodied share is not counted as
+	 * a saving: TE is what has to be repaid. */
 	double days = cx->acc_emb.lifetime_s / 86400.0;
 	double saving = r->cpu.op_g - r->acc.op_g;
 	r->breakeven = saving > 0 && days > 0 ? cx->acc_emb.total_g / (days * saving) : -1;
@@ -474,51 +567,67 @@ static const char *si(double v, const char *unit, char *buf, size_t len)
 	return buf;
 }
 
-static void print_side(const char *who, const struct cmp_side *s, const char *unit)
+static void print_row(const char *who, double t, double e, int32_t source, double op, double em,
+		      double sci, const char *unit)
 {
-	char t[32], e[32], op[32], em[32], sci[32];
-	printf("  %-44.44s %10s %10s %-9s %11s %11s %11s/%s\n", who, si(s->time_s, "s", t, sizeof(t)),
-	       si(s->energy_j, "J", e, sizeof(e)), cmp_source_name(s->source),
-	       si(s->op_g, "g", op, sizeof(op)), si(s->emb_g, "g", em, sizeof(em)),
-	       si(s->sci_g, "g", sci, sizeof(sci)), unit);
+	char ts[32], es[32], ops[32], ems[32], scis[32];
+	printf("  %-40.40s %10s %10s %-9s %11s %11s %11s/%s\n", who, si(t, "s", ts, sizeof(ts)),
+	       si(e, "J", es, sizeof(es)), cmp_source_name(source), si(op, "g", ops, sizeof(ops)),
+	       si(em, "g", ems, sizeof(ems)), si(sci, "g", scis, sizeof(scis)), unit);
 }
 
 static void print_result(const struct cmp_report *rep, const struct cmp_result *r)
 {
 	const struct cmp_workload *w = r->w;
-	char buf[64], cpu_who[200], acc_who[200];
+	const struct cmp_side *a = &r->acc;
+	char buf[64], who[200], sw[32], sc[32];
 	printf("\n== %s: %s (%s MAC) — results %s\n", w->name, w->what,
 	       si(cmp_workload_macs(w), "", buf, sizeof(buf)),
 	       r->exact ? "bit-exact" : "DIFFER");
 	if (!r->exact)
 		printf("   mismatch: %s\n", r->mismatch);
-	printf("  %-44s %10s %10s %-9s %11s %11s %13s\n", "device", "time", "energy", "source",
+	printf("  %-40s %10s %10s %-9s %11s %11s %13s\n", "device", "time", "energy", "source",
 	       "op. CO2e", "emb. CO2e", "SCI");
-	snprintf(cpu_who, sizeof(cpu_who), "%s (%s)", rep->cpu_dev.uri, r->cpu.method);
-	/* The row names the profile, unless its URI already does. */
+	snprintf(who, sizeof(who), "%s (%s)", rep->cpu_dev.uri, r->cpu.method);
+	print_row(who, r->cpu.time_s, r->cpu.energy_j, r->cpu.source, r->cpu.op_g, r->cpu.emb_g,
+		  r->cpu.sci_g, w->unit);
+	/* The accelerator rows name the profile, unless its URI already does. */
+	char acc[160];
 	if (rep->acc_profile.name[0] && !strstr(rep->acc_dev.uri, "profile="))
-		snprintf(acc_who, sizeof(acc_who), "%s [%s] (%s)", rep->acc_dev.uri,
-			 rep->acc_profile.name, r->acc.method);
+		snprintf(acc, sizeof(acc), "%s [%s]", rep->acc_dev.uri, rep->acc_profile.name);
 	else
-		snprintf(acc_who, sizeof(acc_who), "%s (%s)", rep->acc_dev.uri, r->acc.method);
-	print_side(cpu_who, &r->cpu, w->unit);
-	print_side(acc_who, &r->acc, w->unit);
+		snprintf(acc, sizeof(acc), "%s", rep->acc_dev.uri);
+	double chip_sci = (a->chip_op_g + a->chip_emb_g) / w->units;
+	snprintf(who, sizeof(who), "%s chip only", acc);
+	print_row(who, a->chip_time_s, a->chip_j, a->source, a->chip_op_g, a->chip_emb_g, chip_sci,
+		  w->unit);
+	snprintf(who, sizeof(who), "%s + host share", acc);
+	print_row(who, a->time_s, a->energy_j,
+		  a->source == QMX_ENERGY_MEASURED && a->host_source == QMX_ENERGY_MEASURED
+			  ? QMX_ENERGY_MEASURED
+			  : QMX_ENERGY_MODELLED,
+		  a->op_g, a->emb_g, a->sci_g, w->unit);
 	double modelled = 0;
-	for (int a = 0; a < 6; a++)
-		modelled += r->acc.by_action[a];
+	for (int i = 0; i < 6; i++)
+		modelled += a->by_action[i];
 	if (modelled > 0) {
 		double ops = 2.0 * cmp_workload_macs(w);
-		printf("  accelerator energy by action (modelled, %.3g pJ/op):", modelled / ops * 1e12);
-		for (int a = 0; a < 6; a++)
-			printf(" %s %.1f%%", cmp_action_names[a], 100.0 * r->acc.by_action[a] / modelled);
+		printf("  chip energy by action (modelled, %.3g pJ/op):", modelled / ops * 1e12);
+		for (int i = 0; i < 6; i++)
+			printf(" %s %.1f%%", cmp_action_names[i], 100.0 * a->by_action[i] / modelled);
 		printf("\n");
 	}
-	printf("  speed-up %.3gx, energy ratio %.3g (accelerator / CPU)", r->speedup, r->energy_ratio);
+	if (a->sim_wall_s > 0)
+		printf("  (simulation wall time %s, %s host CPU: the simulator's, not counted)\n",
+		       si(a->sim_wall_s, "s", sw, sizeof(sw)), si(a->sim_cpu_s, "s", sc, sizeof(sc)));
+	printf("  speed-up %.3gx chip only, %.3gx system; energy ratio (accelerator / CPU) %.3g "
+	       "chip only (incremental), %.3g system\n",
+	       r->speedup_chip, r->speedup, r->energy_ratio_chip, r->energy_ratio);
 	if (r->breakeven < 0)
-		printf(", break-even: never (no operational saving)\n");
+		printf("  break-even: never (no operational saving, system figures)\n");
 	else
-		printf(", break-even: %.3g jobs/day over %.0f y (%s; capacity %.3g/day)\n",
-		       r->breakeven, rep->acc_emb.lifetime_s / (365.0 * 86400), 
+		printf("  break-even: %.3g jobs/day over %.0f y (system figures; %s; capacity %.3g/day)\n",
+		       r->breakeven, rep->acc_emb.lifetime_s / (365.0 * 86400),
 		       r->breakeven <= r->capacity ? "reachable" : "NOT reachable", r->capacity);
 }
 
@@ -553,6 +662,8 @@ static void host_facts(struct cmp_report *rep)
 		fclose(f);
 	if (uname(&u) == 0)
 		snprintf(rep->os, sizeof(rep->os), "%.20s-%.50s-%.20s", u.sysname, u.release, u.machine);
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	rep->ram_gb = pages > 0 && psz > 0 ? (double)pages * (double)psz / (1024.0 * 1024 * 1024) : 0;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	rep->cpu_count = n > 0 ? (int)n : 1;
 	time_t now = time(NULL);
@@ -561,9 +672,27 @@ static void host_facts(struct cmp_report *rep)
 	strftime(rep->timestamp, sizeof(rep->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* An option that sets a number the library reads from the environment
+ * (so the figures and the reports use it alike); checked here to name the
+ * option in the message. */
+static int env_option(const char *opt, const char *arg, double lo, double hi, const char *unit,
+		      const char *env)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || *end || end == arg || !(v >= lo) || v > hi) {
+		fprintf(stderr, "qmx compare: %s '%s' must be %s in [%g, %g]\n", opt, arg, unit, lo,
+			hi);
+		return -1;
+	}
+	setenv(env, arg, 1);
+	return 0;
+}
+
 int cmd_compare(int argc, char **argv)
 {
-	enum { O_DEVICE = 256, O_BASE, O_WL, O_OUT, O_GRID, O_REGION, O_SEED, O_NOFILES, O_LIST };
+	enum { O_DEVICE = 256, O_BASE, O_WL, O_OUT, O_GRID, O_REGION, O_PUE, O_SEED, O_NOFILES, O_LIST };
 	static const struct option opts[] = {
 		{ "device", required_argument, 0, O_DEVICE },
 		{ "baseline", required_argument, 0, O_BASE },
@@ -571,6 +700,7 @@ int cmd_compare(int argc, char **argv)
 		{ "out", required_argument, 0, O_OUT },
 		{ "grid", required_argument, 0, O_GRID },
 		{ "region", required_argument, 0, O_REGION },
+		{ "pue", required_argument, 0, O_PUE },
 		{ "seed", required_argument, 0, O_SEED },
 		{ "no-files", no_argument, 0, O_NOFILES },
 		{ "list", no_argument, 0, O_LIST },
@@ -580,7 +710,6 @@ int cmd_compare(int argc, char **argv)
 	const char *acc_uri = NULL, *cpu_uri = "cpu", *spec = "default", *out_dir = ".";
 	long long seed = 1;
 	int files = 1, c, status = 0, err;
-	char grid_env[64];
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -589,20 +718,15 @@ int cmd_compare(int argc, char **argv)
 		case O_BASE: cpu_uri = optarg; break;
 		case O_WL: spec = optarg; break;
 		case O_OUT: out_dir = optarg; break;
-		case O_GRID: {
-			char *end;
-			errno = 0;
-			double g = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(g >= 0) || g > 2000) {
-				fprintf(stderr, "qmx compare: --grid '%s' must be gCO2e/kWh in [0, 2000]\n",
-					optarg);
+		case O_GRID:
+			if (env_option("--grid", optarg, 0, 2000, "gCO2e/kWh", "QMX_GRID_INTENSITY"))
 				return 2;
-			}
-			snprintf(grid_env, sizeof(grid_env), "%s", optarg);
-			setenv("QMX_GRID_INTENSITY", grid_env, 1);
 			break;
-		}
 		case O_REGION: setenv("QMX_REGION", optarg, 1); break;
+		case O_PUE:
+			if (env_option("--pue", optarg, 1, 3, "a ratio", "QMX_PUE"))
+				return 2;
+			break;
 		case O_SEED:
 			if (cli_parse_i64("compare", "seed", optarg, 0, INT64_MAX, &seed))
 				return 2;
@@ -659,6 +783,25 @@ int cmd_compare(int argc, char **argv)
 	snprintf(rep.region, sizeof(rep.region), "%s", cx.cfg.region);
 	snprintf(rep.grid_source, sizeof(rep.grid_source), "%s", cx.cfg.grid_source);
 	rep.grid = cx.cfg.grid_g_per_kwh;
+	rep.pue = cx.cfg.pue;
+	snprintf(rep.pue_source, sizeof(rep.pue_source), "%s", cx.cfg.pue_source);
+	rep.pue_typical = 1.58; /* hw/energy/grid.ini [pue] typical (Uptime Institute 2023) */
+	{
+		/* The CPU power model's choice, as every CPU figure uses it. */
+		qmx_job_stats one;
+		qmx_energy_breakdown b;
+		memset(&one, 0, sizeof(one));
+		one.cpu_ns = 1000000000;
+		if (qmx_accel_energy_breakdown(&cx.cpu_info, &one, &b) == 0) {
+			/* "modelled: ... W/thread (<the model's choice>)" */
+			const char *paren = strchr(b.detail, '(');
+			snprintf(rep.cpu_power, sizeof(rep.cpu_power), "%.380s",
+				 paren ? paren + 1 : b.detail);
+			char *close = strrchr(rep.cpu_power, ')');
+			if (paren && close)
+				*close = '\0';
+		}
+	}
 	snprintf(rep.cpu_dev.uri, sizeof(rep.cpu_dev.uri), "%s", cx.cpu_info.uri);
 	snprintf(rep.cpu_dev.name, sizeof(rep.cpu_dev.name), "%s", cx.cpu_info.name);
 	snprintf(rep.cpu_dev.backend, sizeof(rep.cpu_dev.backend), "%s", cx.cpu_info.backend);
@@ -706,12 +849,17 @@ int cmd_compare(int argc, char **argv)
 		       rep.acc_profile.dram_pj_per_bit, rep.acc_profile.dram_gb_s);
 	printf("grid intensity %.0f gCO2e/kWh, region %s (source: %s)\n", rep.grid, rep.region,
 	       rep.grid_source);
+	printf("PUE %.3g (%s; a typical datacenter: %.2f, Uptime Institute 2023), applied to both sides\n",
+	       rep.pue, rep.pue_source, rep.pue_typical);
+	printf("CPU power model: %s\n", rep.cpu_power[0] ? rep.cpu_power : "none");
+	printf("boundary: %s\n", cmp_boundary);
 	printf("embodied: accelerator %.4g kgCO2e — %s\n", rep.acc_emb.total_g / 1000,
 	       rep.acc_emb.detail);
 	printf("          CPU baseline %.4g kgCO2e — %s\n", rep.cpu_emb.total_g / 1000,
 	       rep.cpu_emb.detail);
 	if (rep.acc_dev.simulated)
-		printf("accelerator time is simulated device time (cycles / %u MHz clock)\n",
+		printf("simulated accelerator: chip time = cycles / %u MHz clock; system time = that + "
+		       "host time outside the simulator; the simulator's own time is shown apart\n",
 		       cx.acc_info.clock_mhz);
 
 	/* Warm the CPU baseline up (worker threads, page faults) so the first
@@ -777,6 +925,7 @@ int cmd_compare(int argc, char **argv)
 			int (*write)(const struct cmp_report *, const char *);
 		} writers[] = { { "report.json", report_write_json },
 				{ "report.csv", report_write_csv },
+				{ "emissions.csv", report_write_emissions_csv },
 				{ "report.svg", report_write_svg } };
 		for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++) {
 			snprintf(path, sizeof(path), "%s/%s", out_dir, writers[i].name);

@@ -32,20 +32,40 @@ int cmp_workloads_parse(const char *spec, struct cmp_workload *out, int cap,
 void cmp_workloads_list(FILE *f);
 double cmp_workload_macs(const struct cmp_workload *w);
 
+/* One side of a comparison, inside one boundary (docs/energy.md): its chip
+ * (the CPU package, or the accelerator with its DRAM) and the host server's
+ * share.  The CPU baseline is all host; the accelerator's run is charged its
+ * host's CPU time outside any simulator and the host thread it holds. */
+/* The evidence behind a modelled figure: counters and energy by action. */
+struct cmp_acct {
+	qmx_job_stats counters;       /* summed over the jobs */
+	qmx_energy_breakdown actions; /* summed by action name */
+	bool have_actions;
+};
+
 struct cmp_side {
 	char uri[128], name[96], backend[16];
 	bool simulated;
-	double wall_s;     /* host wall time of the run */
-	double time_s;     /* time compared: wall (CPU) or device time (accelerator) */
-	double energy_j;
-	int32_t source;    /* enum qmx_energy_source */
+	double wall_s;      /* host wall time of the run (a simulator's included) */
+	double time_s;      /* the system's time: CPU wall, or host time outside the
+			     * simulator + device time at the chip's clock */
+	double chip_time_s; /* CPU: wall; accelerator: device time (chip only) */
+	double sim_wall_s, sim_cpu_s; /* host time spent simulating: shown, not counted */
+	double host_cpu_s, held_s;    /* accelerator host share: CPU time, thread held */
+	double energy_j;    /* system: chip + host share */
+	double chip_j, host_j, dram_j; /* dram_j: CPU side's modelled DRAM, inside chip_j */
+	int32_t source;     /* enum qmx_energy_source */
+	int32_t host_source;
 	char method[32];
 	char detail[512];
-	double op_g, emb_g, sci_g; /* operational, embodied, SCI per unit */
+	double op_g, emb_g, sci_g;        /* system: operational, embodied, SCI per unit */
+	double chip_op_g, chip_emb_g;     /* chip only */
 	uint64_t cycles;
 	/* Modelled energy by action (J): MAC, SRAM, DRAM, clock, leakage, static
 	 * (qmx_job_stats' energy_*_j); all 0 when measured or not modelled. */
 	double by_action[6];
+	struct cmp_acct total;              /* the workload's jobs */
+	struct cmp_acct gemm[CMP_MAX_LAYERS]; /* each GEMM's jobs (its tiles) */
 };
 
 struct cmp_result {
@@ -53,9 +73,11 @@ struct cmp_result {
 	struct cmp_side cpu, acc;
 	bool exact;
 	char mismatch[160];
-	double speedup;        /* cpu time / accelerator time */
-	double energy_ratio;   /* accelerator energy / cpu energy */
-	double breakeven;      /* jobs per day; < 0 when never */
+	double speedup;        /* cpu time / accelerator system time */
+	double speedup_chip;   /* cpu time / accelerator device time */
+	double energy_ratio;   /* accelerator system energy / cpu energy */
+	double energy_ratio_chip; /* chip-only ("incremental") */
+	double breakeven;      /* jobs per day (system figures); < 0 when never */
 	double capacity;       /* jobs per day the accelerator can run */
 	char error[300];       /* non-empty: the workload failed, figures are 0 */
 };
@@ -66,7 +88,9 @@ extern const char *const cmp_action_names[6];
 struct cmp_report {
 	char timestamp[32], run_id[40], set[64];
 	char region[32], grid_source[192], os[96], cpu_model[128];
-	double grid;
+	char cpu_power[384]; /* the CPU model's choice */
+	double grid, pue, pue_typical, ram_gb;
+	char pue_source[160];
 	int cpu_count;
 	struct cmp_side cpu_dev, acc_dev; /* uri, name, backend */
 	qmx_profile_info acc_profile;     /* the chip the accelerator stands for; name "" when none */
@@ -75,11 +99,18 @@ struct cmp_report {
 	struct cmp_result *r;
 };
 
+/* What each side's figures hold: printed with the table and in every report. */
+extern const char *const cmp_boundary;
+
 int report_write_json(const struct cmp_report *rep, const char *path);
 int report_write_csv(const struct cmp_report *rep, const char *path);
 int report_write_svg(const struct cmp_report *rep, const char *path);
+int report_write_emissions_csv(const struct cmp_report *rep, const char *path);
 const char *cmp_source_name(int32_t source);
-/* First line of report.csv (CodeCarbon column names first). */
+/* CodeCarbon's emissions.csv columns (release 2.4.2), emissions.csv's whole
+ * header and report.csv's first columns. */
+extern const char *const report_codecarbon_columns;
+/* report.csv's header: CodeCarbon's columns, then qmx's. */
 extern const char *const report_csv_header;
 
 #endif

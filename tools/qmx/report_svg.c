@@ -82,10 +82,14 @@ static void panel(FILE *f, const struct cmp_result *r, double x0,
 	for (int i = 0; i < 2; i++) {
 		const struct cmp_side *s = sides[i];
 		double xe = x0 + 20 + i * (BAR + 6), xc = x0 + 130 + i * (BAR + 6);
+		/* Stacked: the chip (dark) and the host's share (light). */
 		double he = emax > 0 ? h * s->energy_j / emax : 0;
-		snprintf(buf, sizeof(buf), "%s energy %.4g J (%s)", who[i], s->energy_j,
+		double hc = emax > 0 ? h * s->chip_j / emax : 0;
+		snprintf(buf, sizeof(buf), "%s chip energy %.4g J (%s)", who[i], s->chip_j,
 			 cmp_source_name(s->source));
-		rect(f, xe, base - he, BAR, he, i ? "#2b8cbe" : "#888", buf);
+		rect(f, xe, base - hc, BAR, hc, i ? "#2b8cbe" : "#888", buf);
+		snprintf(buf, sizeof(buf), "%s host share %.4g J", who[i], s->host_j);
+		rect(f, xe, base - he, BAR, he - hc, i ? "#a6d5ec" : "#ccc", buf);
 		snprintf(buf, sizeof(buf), "%.3g J", s->energy_j);
 		text(f, xe + BAR / 2.0, base - he - 3, "middle", 9, "#000", buf);
 		text(f, xe + BAR / 2.0, base + 12, "middle", 9, "#000", who[i]);
@@ -127,8 +131,9 @@ int report_write_svg(const struct cmp_report *rep, const char *path)
 		 rep->acc_dev.uri, rep->acc_dev.name, rep->cpu_dev.uri);
 	text(f, 10, 24, "start", 16, "#000", buf);
 	snprintf(buf, sizeof(buf),
-		 "grid %.0f gCO2e/kWh (%s) · dark = operational, light = embodied share · %s · run %s",
-		 rep->grid, rep->region, rep->timestamp, rep->run_id);
+		 "grid %.0f gCO2e/kWh (%s), PUE %.3g · energy: dark = chip, light = host share · "
+		 "carbon: dark = operational, light = embodied · %s · run %s",
+		 rep->grid, rep->region, rep->pue, rep->timestamp, rep->run_id);
 	text(f, 10, 44, "start", 11, "#444", buf);
 	int ok = 0;
 	while (ok < rep->n && rep->r[ok].error[0])

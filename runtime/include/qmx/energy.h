@@ -44,6 +44,12 @@ typedef struct qmx_energy_reading {
 	double grid_g_per_kwh;       /* grid intensity used */
 	double carbon_operational_g; /* joules x grid intensity */
 	double carbon_embodied_g;    /* host share of embodied carbon + jobs' */
+	double pue;                  /* carbon_operational_g = joules x pue x grid */
+	double sim_seconds;          /* host meters: wall time spent simulating the
+				      * devices of added jobs, left out of seconds */
+	double sim_cpu_seconds;      /* ... and their CPU time, left out of cpu_seconds */
+	double held_seconds;         /* host meters: device time of added jobs, a host
+				      * thread held waiting (embodied share) */
 } qmx_energy_reading;
 
 /*
@@ -59,8 +65,12 @@ QMX_API int qmx_meter_new(const char *what, qmx_meter **out);
 QMX_API int qmx_meter_start(qmx_meter *m);
 /* Stop and fill *r (the meter may be started again afterwards). */
 QMX_API int qmx_meter_stop(qmx_meter *m, qmx_energy_reading *r);
-/* Add a finished job's energy and carbon to a running meter (device meters;
- * on host meters it adds the job's modelled DRAM traffic). */
+/* Add a finished job to a running meter.  A device meter ("jobs") sums its
+ * energy and carbon.  A host meter keeps the boundary of docs/energy.md: for
+ * a job on a device it leaves out the host time spent simulating the device
+ * (sim_wall_ns, sim_cpu_ns), counts the device time as the system would run
+ * it, and charges the host thread held meanwhile its embodied share; for a
+ * CPU job under the model it adds the job's DRAM traffic. */
 QMX_API int qmx_meter_add_job(qmx_meter *m, const qmx_job_stats *stats);
 /* "rapl", "perf", "hwmon:<name>", "model:tdp" or "jobs". */
 QMX_API const char *qmx_meter_method(const qmx_meter *m);
@@ -76,12 +86,16 @@ typedef struct qmx_carbon_config {
 	double accel_lifetime_s; /* EL of the accelerator */
 	int32_t accel_node_nm;   /* embodied.ini [accel] node_nm; the accelerator models
 				  * take the node of the device's target profile */
+	double pue;              /* power usage effectiveness: operational carbon
+				  * = energy x pue x grid, on every side */
+	char pue_source[160];    /* where pue came from */
 } qmx_carbon_config;
 
 /* Settings from the environment over the data files:
  * QMX_GRID_INTENSITY (gCO2e/kWh, [0, 2000]), QMX_REGION, QMX_LIFETIME_YEARS
- * (both lifetimes, (0, 30]).  QMX_ACCEL_NODE_NM is replaced by target
- * profiles: the accelerator models refuse it, naming the profiles. */
+ * (both lifetimes, (0, 30]), QMX_PUE ([1, 3]; default 1.0, hw/energy/grid.ini
+ * cites a typical value).  QMX_ACCEL_NODE_NM is replaced by target profiles:
+ * the accelerator models refuse it, naming the profiles. */
 QMX_API int qmx_carbon_config_get(qmx_carbon_config *cfg);
 /* Grid intensity of a region from hw/energy/grid.ini ("world", "france"...). */
 QMX_API int qmx_grid_intensity(const char *region, double *g_per_kwh,
@@ -158,6 +172,27 @@ QMX_API const char *qmx_energy_model_name(const qmx_device_info *info);
  * QMX_ENOTSUP for devices without a model.  detail may be NULL. */
 QMX_API int qmx_accel_energy(const qmx_device_info *info, const qmx_job_stats *st,
 			     double *joules, char *detail, size_t detail_len);
+
+/* The same energy by action, so a reader can recompute every joule: one
+ * entry per action ("mac", "sram_byte", "dram_byte", "ff_bit_cycle",
+ * "sram_bit_second", "static_cycle"; "card_second" for an FPGA card;
+ * "cpu_second" and "dram_byte" for a CPU),
+ * count x j_each = joules, and the entries sum to qmx_accel_energy(). */
+#define QMX_ENERGY_MAX_ACTIONS 12
+typedef struct qmx_energy_action {
+	char name[24];
+	double count;
+	double j_each;
+	double joules;
+} qmx_energy_action;
+typedef struct qmx_energy_breakdown {
+	int32_t n;
+	qmx_energy_action action[QMX_ENERGY_MAX_ACTIONS];
+	double joules;     /* the sum */
+	char detail[512];
+} qmx_energy_breakdown;
+QMX_API int qmx_accel_energy_breakdown(const qmx_device_info *info, const qmx_job_stats *st,
+				       qmx_energy_breakdown *out);
 
 #ifdef __cplusplus
 }

@@ -239,14 +239,23 @@ typedef struct qmx_job_stats {
 	double carbon_operational_g; /* energy_j x grid intensity */
 	double carbon_embodied_g;    /* embodied share for this job's time */
 	/* Modelled energy by action (J), summing to energy_j; all 0 when the
-	 * energy was measured or its model has no actions (CPU, FPGA card). */
+	 * energy was measured.  A CPU's and an FPGA card's power x time are in
+	 * energy_static_j (a CPU's modelled DRAM in energy_dram_j). */
 	double energy_mac_j;     /* MACs x E_mac */
 	double energy_sram_j;    /* on-chip buffer bytes x E_sram */
 	double energy_dram_j;    /* external memory bytes x E_dram */
 	double energy_clock_j;   /* flip-flop bits x busy cycles x E_ff */
 	double energy_leakage_j; /* SRAM bits x leakage x device time */
 	double energy_static_j;  /* other static power x device time */
+	uint32_t flags;        /* QMX_JOB_* */
+	uint32_t reserved0;
+	uint64_t sim_wall_ns;  /* simulated device: host wall time spent simulating
+				* the job (not the system's time: device_ns is) */
+	uint64_t sim_cpu_ns;   /* simulated device: host CPU time spent simulating */
 } qmx_job_stats;
+
+#define QMX_JOB_DEVICE (1u << 0)    /* ran on a device, not the host's CPU */
+#define QMX_JOB_SIMULATED (1u << 1) /* on a simulated device (sim_* are set) */
 
 /* Validate `desc` against the buffers it names and queue it.  The buffers
  * must stay alive until the job is waited for. */
