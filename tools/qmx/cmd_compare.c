@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "compare.h"
 #include "qmx/qmx.h"
+#include "qmx_extent.h"
 #include "qmx_util.h"
 
 #define CMP_MAX_WORKLOADS 32
@@ -105,13 +106,27 @@ static int run_async(qmx_device *dev, const qmx_gemm_params *p,
 		     const qmx_gemm_host_operands *ops, qmx_job_stats *st,
 		     const char *label, double expect_cycles)
 {
-	size_t la = (size_t)(p->m * p->lda), lb = (size_t)(p->k * p->ldb);
-	size_t lc = (size_t)(p->m * p->ldc) * (p->out_type == QMX_OUT_INT8 ? 1 : 4);
-	size_t lbias = p->has_bias ? (size_t)p->n * 4 : 0;
 	qmx_buffer *a = NULL, *b = NULL, *c = NULL, *bi = NULL;
 	void *pa, *pb, *pc, *pbi = NULL;
 	qmx_job *job = NULL;
 	int err;
+
+	/* The operands' exact extents (the shared checked helper), so nothing
+	 * past the caller's arrays is read or written. */
+	struct qmx_extent_gemm shape = {
+		.m = (uint64_t)p->m, .n = (uint64_t)p->n, .k = (uint64_t)p->k,
+		.lda = (uint64_t)p->lda, .ldb = (uint64_t)p->ldb, .ldc = (uint64_t)p->ldc,
+		.out_int8 = p->out_type == QMX_OUT_INT8, .has_bias = p->has_bias != 0,
+	};
+	struct qmx_extent_bytes ext;
+	struct qmx_extent_error xerr;
+	if ((err = qmx_gemm_params_check(p)))
+		return err;
+	/* Cannot fail once the check passed: it bounds extents to PTRDIFF_MAX. */
+	(void)qmx_extent_gemm_check(&shape, INT32_MAX, SIZE_MAX, &ext, &xerr);
+	size_t la = (size_t)ext.bytes[QMX_OPERAND_A], lb = (size_t)ext.bytes[QMX_OPERAND_B];
+	size_t lc = (size_t)ext.bytes[QMX_OPERAND_C];
+	size_t lbias = (size_t)ext.bytes[QMX_OPERAND_BIAS];
 
 	if ((err = qmx_buffer_new(dev, la, 0, &a)) || (err = qmx_buffer_new(dev, lb, 0, &b)) ||
 	    (err = qmx_buffer_new(dev, lc, 0, &c)) ||

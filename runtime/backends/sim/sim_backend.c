@@ -457,7 +457,7 @@ static int sim_finish(struct sim_device *sd, int status)
 }
 
 /* The head job raised its interrupt: read the outcome. */
-static int sim_collect(qmx_device *dev, struct sim_device *sd)
+static int sim_collect(struct sim_device *sd)
 {
 	struct sim_job *sj = sd->head;
 	qmx_job *job = sj->job;
@@ -468,21 +468,9 @@ static int sim_collect(qmx_device *dev, struct sim_device *sd)
 	(void)qmxsim_read32(sd->sim, QMX_REG_CTRL); /* consume AP_DONE */
 	qmx_jobprog_ack(sim_rd, sim_wr, sd->sim);
 	qmx_jobprog_counters_delta(&sj->before, &after, &d);
-	job->stats.cycles = d.busy_cycles;
-	job->stats.stall_cycles = d.stall_cycles;
-	job->stats.macs = d.macs;
-	job->stats.ext_bytes_read = d.ext_rd_bytes;
-	job->stats.ext_bytes_written = d.ext_wr_bytes;
-	job->stats.sram_bytes_read = d.sram_rd_bytes;
-	job->stats.sram_bytes_written = d.sram_wr_bytes;
-	job->stats.device_ns = d.busy_cycles * 1000000ull / sd->id.clock_khz;
 	job->stats.threads = 1;
-	if (!hwerr)
-		return sim_finish(sd, 0);
-	uint64_t addr = qmx_jobprog_read64(sim_rd, sd->sim, QMX_REG_ERROR_ADDR_LO);
-	qmx_fail(QMX_EDEVICE, "%s: hardware error %s (%s), address 0x%" PRIx64,
-		 dev->info.uri, qmx_jobprog_error_name(hwerr), qmx_jobprog_error_text(hwerr), addr);
-	return sim_finish(sd, QMX_EDEVICE);
+	uint64_t addr = hwerr ? qmx_jobprog_read64(sim_rd, sd->sim, QMX_REG_ERROR_ADDR_LO) : 0;
+	return sim_finish(sd, qmx_job_device_result(job, &d, sd->id.clock_khz, hwerr, addr));
 }
 
 /* Drive the head job by at most one slice.  Returns 1 when it finished
@@ -507,7 +495,7 @@ static int sim_drive(qmx_device *dev, struct sim_device *sd, int *status)
 		return 1;
 	}
 	if (r == QMXSIM_RUN_IRQ || r == QMXSIM_RUN_IDLE) {
-		*status = sim_collect(dev, sd);
+		*status = sim_collect(sd);
 		return 1;
 	}
 	uint64_t spent = qmxsim_cycle(sd->sim) - sj->start_cycle;
