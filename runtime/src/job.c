@@ -151,8 +151,9 @@ int qmx_job_device_result(qmx_job *job, const struct qmx_jobprog_counters *d,
 		job->stats.device_ns = d->busy_cycles * 1000000ull / clock_khz;
 	if (!hw_error)
 		return 0;
-	return qmx_fail(QMX_EDEVICE, "%s: hardware error %s (%s), address 0x%llx",
-			job->dev->info.uri, qmx_jobprog_error_name(hw_error),
+	/* qmx_job_wait() names the device in front of this. */
+	return qmx_fail(QMX_EDEVICE, "hardware error %s (%s), address 0x%llx",
+			qmx_jobprog_error_name(hw_error),
 			qmx_jobprog_error_text(hw_error), (unsigned long long)error_addr);
 }
 
