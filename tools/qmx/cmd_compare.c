@@ -179,6 +179,36 @@ out:
 	return err;
 }
 
+/* Write one report into a temporary file beside `path` and rename it over
+ * `path` once complete: a reader (or a full disk) never leaves a truncated
+ * report behind, only the previous one or none.  errno on failure. */
+static int write_atomic(const struct cmp_report *rep, const char *path,
+			int (*write)(const struct cmp_report *, const char *))
+{
+	char tmp[4096 + 16];
+	int fd, e;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkstemp(tmp)) < 0)
+		return -1;
+	/* mkstemp makes it 0600; a report is as readable as any new file. */
+	mode_t mask = umask(0);
+	umask(mask);
+	int bad = fchmod(fd, 0666 & ~mask);
+	if (close(fd))
+		bad = -1;
+	if (bad || write(rep, tmp) || rename(tmp, path)) {
+		e = errno;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 static void add_stats(qmx_job_stats *sum, const qmx_job_stats *st, bool first)
 {
 	sum->wall_ns += st->wall_ns;
@@ -557,10 +587,19 @@ int cmd_compare(int argc, char **argv)
 	char grid_env[64];
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case O_DEVICE: acc_uri = optarg; break;
-		case O_BASE: cpu_uri = optarg; break;
+		case O_DEVICE:
+			if (cli_device_arg("compare", "device", optarg))
+				return 2;
+			acc_uri = optarg;
+			break;
+		case O_BASE:
+			if (cli_device_arg("compare", "baseline", optarg))
+				return 2;
+			cpu_uri = optarg;
+			break;
 		case O_WL: spec = optarg; break;
 		case O_OUT: out_dir = optarg; break;
 		case O_GRID: {
@@ -584,13 +623,11 @@ int cmd_compare(int argc, char **argv)
 		case O_NOFILES: files = 0; break;
 		case O_LIST: cmp_workloads_list(stdout); return 0;
 		case 'h': compare_usage(stdout); return 0;
-		default: compare_usage(stderr); return 2;
+		default: return cli_bad_option("compare", argv, c);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "qmx compare: unexpected argument '%s'\n", argv[optind]);
+	if (cli_no_operands("compare", argc, argv))
 		return 2;
-	}
 	tty = isatty(STDERR_FILENO);
 
 	static struct cmp_workload wl[CMP_MAX_WORKLOADS];
@@ -735,7 +772,7 @@ int cmd_compare(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++) {
 			snprintf(path, sizeof(path), "%s/%s", out_dir, writers[i].name);
 			/* A report that cannot be written does not stop the others. */
-			if (writers[i].write(&rep, path)) {
+			if (write_atomic(&rep, path, writers[i].write)) {
 				fprintf(stderr, "qmx compare: writing %s: %s\n", path, strerror(errno));
 				status = 1;
 				continue;

@@ -119,18 +119,22 @@ static int sim_parse_args(const char *arg, struct sim_args *a)
 		int err;
 
 		if (first && !eq) {
-			unsigned r, c;
-			char x, tail;
-			if (sscanf(tok, "%u%c%u%c", &r, &x, &c, &tail) != 3 || x != 'x')
+			/* Digits only: %u would take "-8" as 4294967288. */
+			char *x = strchr(tok, 'x'), *end_r, *end_c;
+			unsigned long r = strtoul(tok, &end_r, 10), c = 0;
+			if (x)
+				c = strtoul(x + 1, &end_c, 10);
+			if (!x || tok[0] < '0' || tok[0] > '9' || end_r != x || x[1] < '0' ||
+			    x[1] > '9' || *end_c || !r || !c || r > 1024 || c > 1024)
 				return qmx_fail(QMX_EINVAL,
-						"sim device: '%s' is not an array size RxC (built: %s)",
+						"sim device: array size '%s' must be RxC, rows and columns integers in [1, 1024] (built: %s)",
 						tok, qmxsim_built_arrays());
-			if (!sim_size_built(r, c))
+			if (!sim_size_built((unsigned)r, (unsigned)c))
 				return qmx_fail(QMX_ENODEV,
-						"sim device: array %ux%u not built (built: %s; CMake QMX_SIM_ARRAYS)",
+						"sim device: array %lux%lu not built (built: %s; CMake QMX_SIM_ARRAYS)",
 						r, c, qmxsim_built_arrays());
-			a->cfg.array_rows = r;
-			a->cfg.array_cols = c;
+			a->cfg.array_rows = (unsigned)r;
+			a->cfg.array_cols = (unsigned)c;
 			first = false;
 			continue;
 		}
