@@ -210,12 +210,20 @@ static int data_line(struct qmx_data *d, const char *section, char *line, int li
 int qmx_data_load(struct qmx_data *d, const char *path)
 {
 	memset(d, 0, sizeof(*d));
-	snprintf(d->path, sizeof(d->path), "%s", path);
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return qmx_fail(errno == EACCES ? QMX_EPERM : QMX_ENOENT,
 				"energy data file %s: %s (set QMX_DATA_DIR to the folder holding hw/energy/*.ini)",
 				path, strerror(errno));
+	int err = qmx_data_parse(d, path, f);
+	fclose(f);
+	return err;
+}
+
+int qmx_data_parse(struct qmx_data *d, const char *path, FILE *f)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->path, sizeof(d->path), "%s", path);
 	char line[1024], section[32] = "";
 	int lineno = 0, err = 0;
 	while (!err && fgets(line, sizeof(line), f)) {
@@ -236,7 +244,6 @@ int qmx_data_load(struct qmx_data *d, const char *path)
 		}
 		err = data_line(d, section, s, lineno);
 	}
-	fclose(f);
 	if (err)
 		qmx_data_free(d);
 	return err;
@@ -373,14 +380,20 @@ int qmx_area_json_read(const char *path, const char *array, struct qmx_synth_are
 	int err = area_json_text(path, &buf);
 	if (err)
 		return err;
+	err = qmx_area_json_parse(buf, path, array, a);
+	free(buf);
+	return err;
+}
+
+int qmx_area_json_parse(const char *buf, const char *path, const char *array,
+			struct qmx_synth_area *a)
+{
 	char pat[48];
 	snprintf(pat, sizeof(pat), "\"%s\"", array);
 	const char *at = strstr(buf, pat);
 	const char *open = at ? strchr(at, '{') : NULL;
-	if (!open) {
-		free(buf);
+	if (!open)
 		return qmx_fail(QMX_ENOENT, "%s: no entry for array size %s", path, array);
-	}
 	int depth = 0;
 	const char *close = open;
 	for (; *close; close++) {
@@ -391,13 +404,10 @@ int qmx_area_json_read(const char *path, const char *array, struct qmx_synth_are
 	}
 	memset(a, 0, sizeof(*a));
 	if (!*close || json_number(open, close, "transistors", &a->transistors) ||
-	    a->transistors <= 0) {
-		free(buf);
+	    a->transistors <= 0)
 		return qmx_fail(QMX_EINVAL, "%s: %s.transistors missing or not a positive number",
 				path, array);
-	}
 	(void)json_number(open, close, "cells", &a->cells);
 	(void)json_number(open, close, "memory_bits", &a->memory_bits);
-	free(buf);
 	return 0;
 }
