@@ -38,10 +38,10 @@ expect_error "qmx compare: unknown option '--nope=3'" compare --nope=3
 expect_error "qmx gemm: option '--m' needs a value (see qmx gemm --help)" gemm --m
 if "$QMX" devices | grep -q '^sim'; then
 	# Negative and garbage array sizes are named as such, not wrapped.
-	RC=1 expect_error "sim device: array size '-8x-8' must be RxC, rows and columns integers in [1, 1024]" \
+	RC=1 expect_error "sim device: '-8x-8' is not an array size RxC, rows and columns integers in [1, 1024]" \
 		gemm --device sim:-8x-8 --m 4 --n 4 --k 4
-	RC=1 expect_error "sim device: array size '8x8x' must be RxC" gemm --device sim:8x8x --m 4 --n 4 --k 4
-	RC=1 expect_error "sim device: array size '0x8' must be RxC" gemm --device sim:0x8 --m 4 --n 4 --k 4
+	RC=1 expect_error "sim device: '8x8x' is not an array size RxC" gemm --device sim:8x8x --m 4 --n 4 --k 4
+	RC=1 expect_error "sim device: '0x8' is not an array size RxC" gemm --device sim:0x8 --m 4 --n 4 --k 4
 fi
 
 # Reports are written to a temporary file and renamed: a write that fails

@@ -127,7 +127,7 @@ static int sim_parse_args(const char *arg, struct sim_args *a)
 			if (!x || tok[0] < '0' || tok[0] > '9' || end_r != x || x[1] < '0' ||
 			    x[1] > '9' || *end_c || !r || !c || r > 1024 || c > 1024)
 				return qmx_fail(QMX_EINVAL,
-						"sim device: array size '%s' must be RxC, rows and columns integers in [1, 1024] (built: %s)",
+						"sim device: '%s' is not an array size RxC, rows and columns integers in [1, 1024] (built: %s)",
 						tok, qmxsim_built_arrays());
 			if (!sim_size_built((unsigned)r, (unsigned)c))
 				return qmx_fail(QMX_ENODEV,
