@@ -124,6 +124,7 @@ class Buffer:
     def __init__(self, device: Device, size: int) -> None:
         self._handle: Optional[int] = None
         self._views: list[weakref.ref] = []
+        self._jobs: "weakref.WeakSet[Job]" = weakref.WeakSet()
         size = _arrays.integer("size", size, 1, sys.maxsize)
         handle = ctypes.c_void_p()
         check(lib().qmx_buffer_new(device.handle, size, 0,
@@ -196,14 +197,18 @@ class Buffer:
     def free(self) -> None:
         """Unmap and free now.
 
-        Refused (BufferError) while a view from :meth:`array` is alive: it
-        would point at freed memory.  Delete the views first.
+        Refused (BufferError) while a view from :meth:`array` is alive (it
+        would point at freed memory) or a job submitted on the buffer has
+        not been waited for (the device would write freed memory).
         """
         if self._handle and self.views():
             raise BufferError(f"buffer: free() refused, {len(self._views)} "
                               f"numpy view(s) from array() still alive; "
                               f"delete them first (they would point at "
                               f"freed memory)")
+        if self._handle and any(j._handle for j in self._jobs):
+            raise BufferError("buffer: free() refused, a job using it has "
+                              "not been waited for; call Job.wait() first")
         if self._handle:
             lib().qmx_buffer_unmap(self._handle)
             lib().qmx_buffer_del(self._handle)
@@ -385,4 +390,7 @@ def gemm_submit(device: Device, a: Buffer, b: Buffer, c: Buffer, m: int,
     job = ctypes.c_void_p()
     check(lib().qmx_gemm_submit(device.handle, ctypes.byref(d),
                                 ctypes.byref(job)))
-    return Job(job.value, [a, b, c, device])
+    j = Job(job.value, [a, b, c, device])
+    for buf in (a, b, c):
+        buf._jobs.add(j)  # free() waits for the job to be waited for
+    return j

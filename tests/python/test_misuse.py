@@ -93,11 +93,14 @@ def test_buffer_and_submit_arguments(device: qmx.Device) -> None:
         qmx.gemm_submit(device, buf, buf, buf, 1, 1, 2.0)
     a, b, c = device.buffer(4), device.buffer(4), device.buffer(4)
     job = qmx.gemm_submit(device, a, b, c, 1, 1, 4)
+    with pytest.raises(BufferError, match=r"a job using it has not been waited for"):
+        c.free()
     with pytest.raises(ValueError, match=r"timeout_s: -1 outside \[0, "):
         job.wait(-1)
     with pytest.raises(TypeError, match=r"timeout_s: '1' must be a number"):
         job.wait("1")
     job.wait(60)
+    c.free()
     buf.free()
 
 
