@@ -228,6 +228,12 @@ int qmx_data_parse(struct qmx_data *d, const char *path, FILE *f)
 	int lineno = 0, err = 0;
 	while (!err && fgets(line, sizeof(line), f)) {
 		lineno++;
+		/* A longer line would be read as two: refuse it instead. */
+		if (!strchr(line, '\n') && !feof(f)) {
+			err = qmx_fail(QMX_EINVAL, "%s:%d: line longer than %zu characters", path,
+				       lineno, sizeof(line) - 2);
+			break;
+		}
 		char *s = trim(line);
 		if (!*s || *s == '#' || *s == ';')
 			continue;

@@ -274,6 +274,15 @@ static void data_reader(void **state)
 	write_file(path, "x = 3 # src\n");
 	assert_int_equal(qmx_data_load(&d, path), QMX_EINVAL);
 	expect_msg("value before any [section]");
+	/* A line past the reader's buffer is refused, not read as two lines
+	 * (here the tail "y = 2 # src" would become an entry of its own). */
+	char line[1200];
+	int len = snprintf(line, sizeof(line), "[s]\nx = 1 # ");
+	memset(line + len, 'a', 1027 - (size_t)len);
+	snprintf(line + 1027, sizeof(line) - 1027, "y = 2 # src\n");
+	write_file(path, line);
+	assert_int_equal(qmx_data_load(&d, path), QMX_EINVAL);
+	expect_msg("t.ini:2: line longer than 1022 characters");
 	unlink(path);
 	rmdir(dir);
 
