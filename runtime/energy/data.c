@@ -318,7 +318,9 @@ int qmx_data_get(const char *name, const struct qmx_data **out)
 
 /* ---------------------------------------------------------------- area.json */
 
-/* Find "key" inside [obj, end) and parse the number after its ':'. */
+/* Find "key" inside [obj, end) and parse the number after its ':' into *v:
+ * 0, 1 when the key is absent (*v untouched), -1 when its value is not a
+ * finite number >= 0 (*v untouched, so a refused value is never used). */
 static int json_number(const char *obj, const char *end, const char *key, double *v)
 {
 	char pat[64];
@@ -334,12 +336,13 @@ static int json_number(const char *obj, const char *end, const char *key, double
 			continue;
 		char *stop;
 		errno = 0;
-		*v = strtod(q + 1, &stop);
-		if (stop == q + 1 || errno || !isfinite(*v) || *v < 0)
+		double x = strtod(q + 1, &stop);
+		if (stop == q + 1 || errno || !isfinite(x) || x < 0)
 			return -1;
+		*v = x;
 		return 0;
 	}
-	return -1;
+	return 1;
 }
 
 /* The last area file read, kept: every accelerator job's accounting asks. */
@@ -413,7 +416,13 @@ int qmx_area_json_parse(const char *buf, const char *path, const char *array,
 	    a->transistors <= 0)
 		return qmx_fail(QMX_EINVAL, "%s: %s.transistors missing or not a positive number",
 				path, array);
-	(void)json_number(open, close, "cells", &a->cells);
-	(void)json_number(open, close, "memory_bits", &a->memory_bits);
+	/* Optional, 0 when absent; present, they must be numbers >= 0. */
+	if (json_number(open, close, "cells", &a->cells) < 0 ||
+	    json_number(open, close, "memory_bits", &a->memory_bits) < 0) {
+		memset(a, 0, sizeof(*a));
+		return qmx_fail(QMX_EINVAL,
+				"%s: %s.cells or .memory_bits is not a finite number >= 0", path,
+				array);
+	}
 	return 0;
 }
