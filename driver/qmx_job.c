@@ -15,6 +15,7 @@
 #include <drm/drm_syncobj.h>
 
 #include "qmx_drv.h"
+#include "qmx_extent.h"
 #include "qmx_gem.h"
 #include "qmx_hw.h"
 #include "qmx_job.h"
@@ -567,19 +568,6 @@ static int qmx_gemm_check(struct qmx_device *qdev, const struct drm_qmx_gemm *g)
 	return ret;
 }
 
-/* Bytes of (rows - 1) * ld + cols elements of elem bytes, overflow-checked. */
-static int qmx_extent(u64 rows, u64 ld, u64 cols, u64 elem, u64 *bytes)
-{
-	u64 e;
-
-	if (check_mul_overflow(rows - 1, ld, &e) ||
-	    check_add_overflow(e, cols, &e) ||
-	    check_mul_overflow(e, elem, &e))
-		return -EOVERFLOW;
-	*bytes = e;
-	return 0;
-}
-
 /*
  * Look an operand's BO up, prove [offset, offset + extent) lies inside it,
  * map it for the device and return the operand's device address.
@@ -641,7 +629,10 @@ static int qmx_job_prepare(struct qmx_job *job, struct drm_file *file,
 	struct qmx_jobprog_gemm *p = &job->gemm;
 	bool int8 = g->out_type == DRM_QMX_OUT_INT8;
 	bool per_channel = int8 && g->quant_mode == DRM_QMX_QUANT_PER_CHANNEL;
-	u64 ext_a, ext_b, ext_c, ext_n4;
+	struct qmx_extent_gemm shape;
+	struct qmx_extent_bytes ext;
+	struct qmx_extent_error xerr;
+	u64 ext_a, ext_b, ext_c;
 	int ret;
 
 	ret = qmx_gemm_check(qdev, g);
@@ -649,13 +640,25 @@ static int qmx_job_prepare(struct qmx_job *job, struct drm_file *file,
 		ret = qmx_gemm_check_features(qdev, g);
 	if (ret)
 		return ret;
-	if (qmx_extent(g->m, g->lda, g->k, 1, &ext_a) ||
-	    qmx_extent(g->k, g->ldb, g->n, 1, &ext_b) ||
-	    qmx_extent(g->m, g->ldc, g->n, int8 ? 1 : 4, &ext_c) ||
-	    check_mul_overflow(g->n, 4ull, &ext_n4)) {
-		drm_dbg(&qdev->drm, "submit: operand extent overflows\n");
+	/* Dimensions were checked above; the shared helper (hw/include)
+	 * computes the extents in checked 64-bit arithmetic. */
+	shape.m = g->m;
+	shape.n = g->n;
+	shape.k = g->k;
+	shape.lda = g->lda;
+	shape.ldb = g->ldb;
+	shape.ldc = g->ldc;
+	shape.out_int8 = int8;
+	shape.has_bias = g->has_bias;
+	shape.per_channel = per_channel;
+	if (qmx_extent_gemm_check(&shape, U64_MAX, U64_MAX, &ext, &xerr)) {
+		drm_dbg(&qdev->drm, "submit: %s: extent overflows 64 bits\n",
+			xerr.field);
 		return -EINVAL;
 	}
+	ext_a = ext.bytes[QMX_OPERAND_A];
+	ext_b = ext.bytes[QMX_OPERAND_B];
+	ext_c = ext.bytes[QMX_OPERAND_C];
 
 	ret = qmx_job_add_operand(job, file, "a", &g->a, ext_a, &p->a_addr);
 	if (ret)
@@ -667,7 +670,8 @@ static int qmx_job_prepare(struct qmx_job *job, struct drm_file *file,
 	if (ret)
 		return ret;
 	if (g->has_bias)
-		ret = qmx_job_add_operand(job, file, "bias", &g->bias, ext_n4,
+		ret = qmx_job_add_operand(job, file, "bias", &g->bias,
+					  ext.bytes[QMX_OPERAND_BIAS],
 					  &p->bias_addr);
 	else
 		ret = qmx_job_unused_operand(qdev, "bias", &g->bias);
@@ -675,11 +679,13 @@ static int qmx_job_prepare(struct qmx_job *job, struct drm_file *file,
 		return ret;
 	if (per_channel) {
 		ret = qmx_job_add_operand(job, file, "multipliers",
-					  &g->multipliers, ext_n4,
+					  &g->multipliers,
+					  ext.bytes[QMX_OPERAND_MULTIPLIERS],
 					  &p->mult_addr);
 		if (!ret)
 			ret = qmx_job_add_operand(job, file, "shifts",
-						  &g->shifts, ext_n4,
+						  &g->shifts,
+						  ext.bytes[QMX_OPERAND_SHIFTS],
 						  &p->shift_addr);
 	} else {
 		ret = qmx_job_unused_operand(qdev, "multipliers",

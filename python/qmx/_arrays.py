@@ -10,7 +10,8 @@ the name of the argument; nothing is copied behind the caller's back.
 from __future__ import annotations
 
 import ctypes
-from typing import Any
+import numbers
+from typing import Any, Optional
 
 import numpy as np
 
@@ -82,3 +83,36 @@ def contiguous(name: str, arr: Any, dtype: type, writable: bool = False
 def ptr(arr: np.ndarray, ctype: Any) -> Any:
     """A typed ctypes pointer to the first element of ``arr``."""
     return arr.ctypes.data_as(ctypes.POINTER(ctype))
+
+
+INT32_MAX = 2**31 - 1
+DIM_MAX = INT32_MAX  # largest M, N, K or leading dimension (qmx.h)
+
+
+def integer(name: str, value: Any, lo: int, hi: int) -> int:
+    """Check an integer argument in [lo, hi] before it reaches ctypes.
+
+    ctypes wraps out-of-range values and truncates floats without a word;
+    here ``bool`` and floats are refused (TypeError) and anything outside
+    the range raises ValueError naming the argument and the range.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: {value!r} must be an int in [{lo}, {hi}], "
+                        f"not {type(value).__name__}")
+    v = int(value)
+    if v < lo or v > hi:
+        raise ValueError(f"{name}: {v} outside [{lo}, {hi}]")
+    return v
+
+
+def timeout_ns(name: str, seconds: Optional[float]) -> int:
+    """Seconds (None: wait forever) as the -1-or-ns the C API takes."""
+    if seconds is None:
+        return -1
+    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+        raise TypeError(f"{name}: {seconds!r} must be a number of seconds "
+                        f"or None, not {type(seconds).__name__}")
+    limit = (2**63 - 1) / 1e9
+    if not 0 <= seconds <= limit:  # also refuses NaN
+        raise ValueError(f"{name}: {seconds} outside [0, {limit:.0f}] s")
+    return int(seconds * 1e9)

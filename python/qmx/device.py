@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import ctypes
+import sys
+import weakref
 from typing import Any, Optional
 
 import numpy as np
@@ -58,10 +60,15 @@ class Device:
     """
 
     def __init__(self, uri: Optional[str] = None) -> None:
+        if uri is not None and not isinstance(uri, str):
+            raise TypeError(f"uri: {uri!r} must be a str (a device URI such "
+                            f"as 'cpu' or 'sim') or None, not "
+                            f"{type(uri).__name__}")
+        self._handle: Optional[int] = None
         handle = ctypes.c_void_p()
         check(lib().qmx_device_open(uri.encode() if uri else None,
                                     ctypes.byref(handle)))
-        self._handle: Optional[int] = handle.value
+        self._handle = handle.value
         self.info = self.query()
         self.uri: str = self.info["uri"]
 
@@ -115,12 +122,14 @@ class Buffer:
     """Device memory, mapped into the host; :meth:`array` views it."""
 
     def __init__(self, device: Device, size: int) -> None:
-        if not isinstance(size, int) or size <= 0:
-            raise ValueError(f"size: {size!r} must be a positive int")
+        self._handle: Optional[int] = None
+        self._views: list[weakref.ref] = []
+        self._jobs: "weakref.WeakSet[Job]" = weakref.WeakSet()
+        size = _arrays.integer("size", size, 1, sys.maxsize)
         handle = ctypes.c_void_p()
         check(lib().qmx_buffer_new(device.handle, size, 0,
                                    ctypes.byref(handle)))
-        self._handle: Optional[int] = handle.value
+        self._handle = handle.value
         self.device = device
         self.size = size
         host = ctypes.c_void_p()
@@ -141,8 +150,13 @@ class Buffer:
 
     def array(self, dtype: Any = np.int8, shape: Optional[tuple[int, ...]]
               = None, offset: int = 0) -> np.ndarray:
-        """A numpy view of the mapped memory (no copy); keeps it alive."""
+        """A numpy view of the mapped memory (no copy).
+
+        The view (and every array derived from it) keeps the buffer object
+        alive, and :meth:`free` refuses while one exists.
+        """
         dt = np.dtype(dtype)
+        offset = _arrays.integer("offset", offset, 0, self.size - 1)
         count = (self.size - offset) // dt.itemsize
         if shape is not None:
             need = int(np.prod(shape))
@@ -158,18 +172,43 @@ class Buffer:
         raw = (ctypes.c_uint8 * (count * dt.itemsize)).from_address(
             self._host + offset)
         raw._qmx_owner = self  # the view keeps the buffer alive
+        self._views = [r for r in self._views if r() is not None]
+        self._views.append(weakref.ref(raw))  # alive while any view is
         view = np.frombuffer(raw, dtype=dt, count=count)
         return view.reshape(shape) if shape is not None else view
 
     def sync(self, direction: int, offset: int = 0,
              size: Optional[int] = None) -> None:
         """Make [offset, offset + size) coherent (SYNC_TO/FROM_DEVICE)."""
-        check(lib().qmx_buffer_sync(self.handle, direction, offset,
-                                    self.size - offset if size is None
-                                    else size))
+        if direction not in (SYNC_TO_DEVICE, SYNC_FROM_DEVICE):
+            raise ValueError(f"direction: {direction!r} is not "
+                             f"SYNC_TO_DEVICE ({SYNC_TO_DEVICE}) or "
+                             f"SYNC_FROM_DEVICE ({SYNC_FROM_DEVICE})")
+        offset = _arrays.integer("offset", offset, 0, self.size)
+        size = _arrays.integer("size", self.size - offset if size is None
+                               else size, 0, self.size - offset)
+        check(lib().qmx_buffer_sync(self.handle, direction, offset, size))
+
+    def views(self) -> int:
+        """How many numpy views from :meth:`array` are still alive."""
+        self._views = [r for r in self._views if r() is not None]
+        return len(self._views)
 
     def free(self) -> None:
-        """Unmap and free now (views made by :meth:`array` keep it alive)."""
+        """Unmap and free now.
+
+        Refused (BufferError) while a view from :meth:`array` is alive (it
+        would point at freed memory) or a job submitted on the buffer has
+        not been waited for (the device would write freed memory).
+        """
+        if self._handle and self.views():
+            raise BufferError(f"buffer: free() refused, {len(self._views)} "
+                              f"numpy view(s) from array() still alive; "
+                              f"delete them first (they would point at "
+                              f"freed memory)")
+        if self._handle and any(j._handle for j in self._jobs):
+            raise BufferError("buffer: free() refused, a job using it has "
+                              "not been waited for; call Job.wait() first")
         if self._handle:
             lib().qmx_buffer_unmap(self._handle)
             lib().qmx_buffer_del(self._handle)
@@ -196,7 +235,7 @@ class Job:
             if self.stats is None:
                 raise ValueError("job: already released")
             return self.stats
-        ns = -1 if timeout_s is None else int(timeout_s * 1e9)
+        ns = _arrays.timeout_ns("timeout_s", timeout_s)
         check(lib().qmx_job_wait(self._handle, ns))
         st = JobStats()
         check(lib().qmx_job_get_stats(self._handle, ctypes.byref(st)))
@@ -218,18 +257,24 @@ def _params(m: int, n: int, k: int, lda: int, ldb: int, ldc: int,
             a_zero_point: int, b_zero_point: int, c_zero_point: int,
             out_int8: bool, multiplier: Any, shift: Any, qmin: int,
             qmax: int, has_bias: bool) -> tuple[GemmParams, bool]:
+    dim = _arrays.DIM_MAX
     p = GemmParams()
     lib().qmx_gemm_params_init(ctypes.byref(p), m, n, k)
-    p.lda, p.ldb, p.ldc = lda, ldb, ldc
-    p.a_zero_point = a_zero_point
-    p.b_zero_point = b_zero_point
-    p.c_zero_point = c_zero_point
+    p.lda = _arrays.integer("lda", lda, 1, dim)
+    p.ldb = _arrays.integer("ldb", ldb, 1, dim)
+    p.ldc = _arrays.integer("ldc", ldc, 1, dim)
+    p.a_zero_point = _arrays.integer("a_zero_point", a_zero_point, -128, 127)
+    p.b_zero_point = _arrays.integer("b_zero_point", b_zero_point, -128, 127)
+    p.c_zero_point = _arrays.integer("c_zero_point", c_zero_point, -128, 127)
     p.out_type = OUT_INT8 if out_int8 else OUT_INT32
-    p.qmin, p.qmax = qmin, qmax
+    p.qmin = _arrays.integer("qmin", qmin, -128, 127)
+    p.qmax = _arrays.integer("qmax", qmax, -128, 127)
     p.has_bias = int(has_bias)
     per_channel = isinstance(multiplier, np.ndarray)
     if out_int8 and not per_channel:
-        p.multiplier, p.shift = int(multiplier), int(shift)
+        p.multiplier = _arrays.integer("multiplier", multiplier, 0,
+                                       _arrays.INT32_MAX)
+        p.shift = _arrays.integer("shift", shift, -31, 30)
     p.quant_mode = 1 if per_channel else 0
     return p, per_channel
 
@@ -331,12 +376,21 @@ def gemm_submit(device: Device, a: Buffer, b: Buffer, c: Buffer, m: int,
     The operands are row-major and packed (lda = k, ldb = n, ldc = n); sync
     the inputs to the device first and ``c`` back after :meth:`Job.wait`.
     """
+    dim = _arrays.DIM_MAX
+    m = _arrays.integer("m", m, 1, dim)
+    n = _arrays.integer("n", n, 1, dim)
+    k = _arrays.integer("k", k, 1, dim)
     d = GemmDesc()
     lib().qmx_gemm_params_init(ctypes.byref(d.params), m, n, k)
-    d.params.a_zero_point = a_zero_point
-    d.params.b_zero_point = b_zero_point
+    d.params.a_zero_point = _arrays.integer("a_zero_point", a_zero_point,
+                                            -128, 127)
+    d.params.b_zero_point = _arrays.integer("b_zero_point", b_zero_point,
+                                            -128, 127)
     d.a.buffer, d.b.buffer, d.c.buffer = a.handle, b.handle, c.handle
     job = ctypes.c_void_p()
     check(lib().qmx_gemm_submit(device.handle, ctypes.byref(d),
                                 ctypes.byref(job)))
-    return Job(job.value, [a, b, c, device])
+    j = Job(job.value, [a, b, c, device])
+    for buf in (a, b, c):
+        buf._jobs.add(j)  # free() waits for the job to be waited for
+    return j

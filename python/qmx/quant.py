@@ -35,7 +35,9 @@ class QParams:
     zero_point: int
 
     def _c(self) -> QParamsC:
-        return QParamsC(self.scale, self.zero_point)
+        return QParamsC(self.scale,
+                        _arrays.integer("zero_point", self.zero_point,
+                                        -128, 127))
 
     @staticmethod
     def _from_c(c: QParamsC) -> "QParams":
@@ -181,10 +183,15 @@ class QGemm:
 
     def __init__(self, device: Any, max_m: int, max_n: int, max_k: int
                  ) -> None:
+        self._handle: Optional[int] = None
+        dim = _arrays.DIM_MAX
+        max_m = _arrays.integer("max_m", max_m, 1, dim)
+        max_n = _arrays.integer("max_n", max_n, 1, dim)
+        max_k = _arrays.integer("max_k", max_k, 1, dim)
         handle = ctypes.c_void_p()
         check(lib().qmx_qgemm_new(device.handle, max_m, max_n, max_k,
                                   ctypes.byref(handle)))
-        self._handle: Optional[int] = handle.value
+        self._handle = handle.value
         self.device = device
         self.max_m, self.max_n, self.max_k = max_m, max_n, max_k
         self._keep: list[Any] = []
@@ -258,7 +265,7 @@ class QGemm:
     def wait(self, timeout_s: Optional[float] = None) -> dict[str, Any]:
         """Wait for the job in flight, write C, return its job stats."""
         st = JobStats()
-        ns = -1 if timeout_s is None else int(timeout_s * 1e9)
+        ns = _arrays.timeout_ns("timeout_s", timeout_s)
         check(lib().qmx_qgemm_wait(self.handle, ns, ctypes.byref(st)))
         self._keep = []
         return st.as_dict()

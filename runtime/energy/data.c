@@ -225,16 +225,30 @@ static int data_line(struct qmx_data *d, const char *section, char *line, int li
 int qmx_data_load(struct qmx_data *d, const char *path)
 {
 	memset(d, 0, sizeof(*d));
-	snprintf(d->path, sizeof(d->path), "%s", path);
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return qmx_fail(errno == EACCES ? QMX_EPERM : QMX_ENOENT,
 				"energy data file %s: %s (set QMX_DATA_DIR to the folder holding hw/energy/*.ini)",
 				path, strerror(errno));
+	int err = qmx_data_parse(d, path, f);
+	fclose(f);
+	return err;
+}
+
+int qmx_data_parse(struct qmx_data *d, const char *path, FILE *f)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->path, sizeof(d->path), "%s", path);
 	char line[1024], section[32] = "";
 	int lineno = 0, err = 0;
 	while (!err && fgets(line, sizeof(line), f)) {
 		lineno++;
+		/* A longer line would be read as two: refuse it instead. */
+		if (!strchr(line, '\n') && !feof(f)) {
+			err = qmx_fail(QMX_EINVAL, "%s:%d: line longer than %zu characters", path,
+				       lineno, sizeof(line) - 2);
+			break;
+		}
 		char *s = trim(line);
 		if (!*s || *s == '#' || *s == ';')
 			continue;
@@ -251,7 +265,6 @@ int qmx_data_load(struct qmx_data *d, const char *path)
 		}
 		err = data_line(d, section, s, lineno);
 	}
-	fclose(f);
 	if (err)
 		qmx_data_free(d);
 	return err;
@@ -336,7 +349,9 @@ int qmx_data_get(const char *name, const struct qmx_data **out)
 
 /* ---------------------------------------------------------------- area.json */
 
-/* Find "key" inside [obj, end) and parse the number after its ':'. */
+/* Find "key" inside [obj, end) and parse the number after its ':' into *v:
+ * 0, 1 when the key is absent (*v untouched), -1 when its value is not a
+ * finite number >= 0 (*v untouched, so a refused value is never used). */
 static int json_number(const char *obj, const char *end, const char *key, double *v)
 {
 	char pat[64];
@@ -352,12 +367,13 @@ static int json_number(const char *obj, const char *end, const char *key, double
 			continue;
 		char *stop;
 		errno = 0;
-		*v = strtod(q + 1, &stop);
-		if (stop == q + 1 || errno || !isfinite(*v) || *v < 0)
+		double x = strtod(q + 1, &stop);
+		if (stop == q + 1 || errno || !isfinite(x) || x < 0)
 			return -1;
+		*v = x;
 		return 0;
 	}
-	return -1;
+	return 1;
 }
 
 /* The last area file read, kept: every accelerator job's accounting asks. */
@@ -404,14 +420,20 @@ int qmx_area_json_read(const char *path, const char *array, struct qmx_synth_are
 	int err = area_json_text(path, &buf);
 	if (err)
 		return err;
+	err = qmx_area_json_parse(buf, path, array, a);
+	free(buf);
+	return err;
+}
+
+int qmx_area_json_parse(const char *buf, const char *path, const char *array,
+			struct qmx_synth_area *a)
+{
 	char pat[48];
 	snprintf(pat, sizeof(pat), "\"%s\"", array);
 	const char *at = strstr(buf, pat);
 	const char *open = at ? strchr(at, '{') : NULL;
-	if (!open) {
-		free(buf);
+	if (!open)
 		return qmx_fail(QMX_ENOENT, "%s: no entry for array size %s", path, array);
-	}
 	int depth = 0;
 	const char *close = open;
 	for (; *close; close++) {
@@ -422,14 +444,17 @@ int qmx_area_json_read(const char *path, const char *array, struct qmx_synth_are
 	}
 	memset(a, 0, sizeof(*a));
 	if (!*close || json_number(open, close, "transistors", &a->transistors) ||
-	    a->transistors <= 0) {
-		free(buf);
+	    a->transistors <= 0)
 		return qmx_fail(QMX_EINVAL, "%s: %s.transistors missing or not a positive number",
 				path, array);
+	/* Optional, 0 when absent; present, they must be numbers >= 0. */
+	if (json_number(open, close, "cells", &a->cells) < 0 ||
+	    json_number(open, close, "memory_bits", &a->memory_bits) < 0 ||
+	    json_number(open, close, "flipflop_bits", &a->flipflop_bits) < 0) {
+		memset(a, 0, sizeof(*a));
+		return qmx_fail(QMX_EINVAL,
+				"%s: %s.cells, .memory_bits or .flipflop_bits is not a finite number >= 0",
+				path, array);
 	}
-	(void)json_number(open, close, "cells", &a->cells);
-	(void)json_number(open, close, "memory_bits", &a->memory_bits);
-	(void)json_number(open, close, "flipflop_bits", &a->flipflop_bits);
-	free(buf);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "qmx/qmx.h"
 
@@ -38,6 +39,8 @@ const char *qmx_data_dir(void);
 /* Parse one INI-style file (see hw/energy/actions.ini).  Every value line
  * must carry a '# source' comment; errors name the file, line and field. */
 int qmx_data_load(struct qmx_data *d, const char *path);
+/* The same from an open stream; `path` names it in messages. */
+int qmx_data_parse(struct qmx_data *d, const char *path, FILE *f);
 /* Load <data dir>/<name>, cached for the life of the process. */
 int qmx_data_get(const char *name, const struct qmx_data **out);
 void qmx_data_free(struct qmx_data *d);
@@ -57,6 +60,9 @@ struct qmx_synth_area {
 	double cells, transistors, memory_bits, flipflop_bits;
 };
 int qmx_area_json_read(const char *path, const char *array, struct qmx_synth_area *a);
+/* The same on the file's text (NUL-terminated); `path` names it in messages. */
+int qmx_area_json_parse(const char *text, const char *path, const char *array,
+			struct qmx_synth_area *a);
 const char *qmx_area_json_path(void);
 
 /* ---------------------------------------------------------------- sysfs roots */

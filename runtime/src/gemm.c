@@ -3,14 +3,16 @@
  * gemm.c - GEMM parameters: defaults, validation, operand extents, and the
  * golden reference every backend is checked against.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "qmx/qmx.h"
 #include "qmx_backend.h"
+#include "qmx_extent.h"
 #include "qmx_quant.h"
 
 /* Largest M, N, K or leading dimension any backend accepts: the register map
- * holds them in 32 bits, and int64 extents below cannot overflow. */
+ * holds them in 32 bits. */
 #define QMX_DIM_LIMIT INT64_C(0x7FFFFFFF)
 
 QMX_API void qmx_gemm_params_init(qmx_gemm_params *p, int64_t m, int64_t n,
@@ -41,48 +43,92 @@ static int check_range(const char *field, int64_t v, int64_t lo, int64_t hi)
 	return 0;
 }
 
+/* Extents must stay addressable: pointer differences on the host are
+ * ptrdiff_t, so no operand may span more than PTRDIFF_MAX bytes. */
+#define QMX_EXTENT_MAX_BYTES ((uint64_t)PTRDIFF_MAX)
+
+static void extent_shape(const qmx_gemm_params *p, struct qmx_extent_gemm *g)
+{
+	g->m = (uint64_t)p->m, g->n = (uint64_t)p->n, g->k = (uint64_t)p->k;
+	g->lda = (uint64_t)p->lda, g->ldb = (uint64_t)p->ldb, g->ldc = (uint64_t)p->ldc;
+	g->out_int8 = p->out_type == QMX_OUT_INT8;
+	g->has_bias = p->has_bias != 0;
+	g->per_channel = g->out_int8 && p->quant_mode == QMX_QUANT_PER_CHANNEL;
+}
+
+int qmx_extent_error_fail(const char *who, const struct qmx_extent_error *e,
+			  const char *max_dim_name, int too_large)
+{
+	const char *sep = who[0] ? ": " : "";
+
+	switch (e->status) {
+	case QMX_EXTENT_OK:
+		break;
+	case QMX_EXTENT_ZERO:
+		return qmx_fail(QMX_EINVAL, "%s%s%s (0) must be > 0", who, sep, e->field);
+	case QMX_EXTENT_TOO_LARGE:
+		return qmx_fail(too_large, "%s%s%s (%llu) > %s (%llu)", who, sep, e->field,
+				(unsigned long long)e->value, max_dim_name,
+				(unsigned long long)e->limit);
+	case QMX_EXTENT_LD_SHORT:
+		return qmx_fail(QMX_EINVAL, "%s%s%s (%llu) < %s (%llu)", who, sep, e->field,
+				(unsigned long long)e->value, e->limit_name,
+				(unsigned long long)e->limit);
+	case QMX_EXTENT_TOO_FAR:
+		if (!e->value)
+			return qmx_fail(QMX_EOVERFLOW, "%s%s%s extent overflows 64 bits",
+					who, sep, e->field);
+		return qmx_fail(QMX_EOVERFLOW, "%s%s%s extent (%llu bytes) > limit (%llu)",
+				who, sep, e->field, (unsigned long long)e->value,
+				(unsigned long long)e->limit);
+	case QMX_EXTENT_MISALIGNED:
+		return qmx_fail(QMX_EINVAL,
+				"%s%s%s (%llu) is not a multiple of %llu (int32 alignment)",
+				who, sep, e->field, (unsigned long long)e->value,
+				(unsigned long long)e->limit);
+	}
+	return 0;
+}
+
+int qmx_gemm_shape_check(const char *who, const qmx_gemm_params *p, uint64_t max_dim,
+			 const char *max_dim_name, int too_large,
+			 struct qmx_extent_bytes *x)
+{
+	struct qmx_extent_gemm g;
+	struct qmx_extent_error e;
+	const char *sep = who[0] ? ": " : "";
+
+	/* Signed fields first: the shared check sees them as unsigned. */
+	const struct {
+		const char *name, *ref_name;
+		int64_t v, ref;
+	} f[] = { { "m", NULL, p->m, 0 },	   { "n", NULL, p->n, 0 },
+		  { "k", NULL, p->k, 0 },	   { "lda", "k", p->lda, p->k },
+		  { "ldb", "n", p->ldb, p->n }, { "ldc", "n", p->ldc, p->n } };
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (!f[i].ref_name && f[i].v <= 0)
+			return qmx_fail(QMX_EINVAL, "%s%s%s (%lld) must be > 0", who, sep,
+					f[i].name, (long long)f[i].v);
+		if (f[i].ref_name && f[i].v < 0)
+			return qmx_fail(QMX_EINVAL, "%s%s%s (%lld) < %s (%lld)", who, sep,
+					f[i].name, (long long)f[i].v, f[i].ref_name,
+					(long long)f[i].ref);
+	}
+	extent_shape(p, &g);
+	if (qmx_extent_gemm_check(&g, max_dim, QMX_EXTENT_MAX_BYTES, x, &e))
+		return qmx_extent_error_fail(who, &e, max_dim_name, too_large);
+	return 0;
+}
+
 QMX_API int qmx_gemm_params_check(const qmx_gemm_params *p)
 {
+	struct qmx_extent_bytes x;
 	int err;
 
 	if (!p)
 		return qmx_fail(QMX_EINVAL, "params is NULL");
-	const struct {
-		const char *name;
-		int64_t v;
-	} dims[] = { { "m", p->m }, { "n", p->n }, { "k", p->k } };
-	for (size_t i = 0; i < 3; i++) {
-		if (dims[i].v <= 0)
-			return qmx_fail(QMX_EINVAL, "%s (%lld) must be > 0",
-					dims[i].name, (long long)dims[i].v);
-		if (dims[i].v > QMX_DIM_LIMIT)
-			return qmx_fail(QMX_EOVERFLOW, "%s (%lld) > limit (%lld)",
-					dims[i].name, (long long)dims[i].v,
-					(long long)QMX_DIM_LIMIT);
-	}
-	const struct {
-		const char *name, *ref_name;
-		int64_t v, ref;
-	} lds[] = { { "lda", "k", p->lda, p->k },
-		    { "ldb", "n", p->ldb, p->n },
-		    { "ldc", "n", p->ldc, p->n } };
-	for (size_t i = 0; i < 3; i++) {
-		if (lds[i].v < lds[i].ref)
-			return qmx_fail(QMX_EINVAL, "%s (%lld) < %s (%lld)",
-					lds[i].name, (long long)lds[i].v,
-					lds[i].ref_name, (long long)lds[i].ref);
-		if (lds[i].v > QMX_DIM_LIMIT)
-			return qmx_fail(QMX_EOVERFLOW, "%s (%lld) > limit (%lld)",
-					lds[i].name, (long long)lds[i].v,
-					(long long)QMX_DIM_LIMIT);
-	}
-	/* Extents must fit size_t on this host (they always fit int64 here). */
-	int64_t rows_a = (p->m - 1) * p->lda + p->k;
-	int64_t rows_b = (p->k - 1) * p->ldb + p->n;
-	int64_t rows_c = ((p->m - 1) * p->ldc + p->n) * 4;
-	if ((uint64_t)rows_a > SIZE_MAX || (uint64_t)rows_b > SIZE_MAX ||
-	    (uint64_t)rows_c > SIZE_MAX)
-		return qmx_fail(QMX_EOVERFLOW, "operand extent overflows size_t");
+	if ((err = qmx_gemm_shape_check("", p, QMX_DIM_LIMIT, "limit", QMX_EOVERFLOW, &x)))
+		return err;
 
 	if ((err = check_range("a_zero_point", p->a_zero_point, -128, 127)) ||
 	    (err = check_range("b_zero_point", p->b_zero_point, -128, 127)))
@@ -115,17 +161,19 @@ QMX_API int qmx_gemm_params_check(const qmx_gemm_params *p)
 
 void qmx_gemm_extents(const qmx_gemm_params *p, struct qmx_gemm_extents *e)
 {
-	uint64_t n4 = (uint64_t)p->n * 4;
-	bool per_channel = p->out_type == QMX_OUT_INT8 &&
-			   p->quant_mode == QMX_QUANT_PER_CHANNEL;
+	struct qmx_extent_gemm g;
+	struct qmx_extent_bytes x;
+	struct qmx_extent_error err;
 
-	e->a = (uint64_t)((p->m - 1) * p->lda + p->k);
-	e->b = (uint64_t)((p->k - 1) * p->ldb + p->n);
-	e->c = (uint64_t)((p->m - 1) * p->ldc + p->n) *
-	       (p->out_type == QMX_OUT_INT8 ? 1 : 4);
-	e->bias = p->has_bias ? n4 : 0;
-	e->multipliers = per_channel ? n4 : 0;
-	e->shifts = per_channel ? n4 : 0;
+	extent_shape(p, &g);
+	/* Valid after qmx_gemm_params_check(): this cannot fail. */
+	(void)qmx_extent_gemm_check(&g, QMX_DIM_LIMIT, QMX_EXTENT_MAX_BYTES, &x, &err);
+	e->a = x.bytes[QMX_OPERAND_A];
+	e->b = x.bytes[QMX_OPERAND_B];
+	e->c = x.bytes[QMX_OPERAND_C];
+	e->bias = x.bytes[QMX_OPERAND_BIAS];
+	e->multipliers = x.bytes[QMX_OPERAND_MULTIPLIERS];
+	e->shifts = x.bytes[QMX_OPERAND_SHIFTS];
 }
 
 int qmx_gemm_host_operands_check(const char *who, const qmx_gemm_params *p,
@@ -140,17 +188,24 @@ int qmx_gemm_host_operands_check(const char *who, const qmx_gemm_params *p,
 		const char *name;
 		const void *ptr;
 		uint64_t need;
+		uintptr_t align;
 	} req[] = {
-		{ "a", ops->a, e.a },
-		{ "b", ops->b, e.b },
-		{ "c", ops->c, e.c },
-		{ "bias (has_bias = 1)", ops->bias, e.bias },
-		{ "multipliers (per-channel)", ops->multipliers, e.multipliers },
-		{ "shifts (per-channel)", ops->shifts, e.shifts },
+		{ "a", ops->a, e.a, 1 },
+		{ "b", ops->b, e.b, 1 },
+		{ "c", ops->c, e.c, p->out_type == QMX_OUT_INT8 ? 1 : 4 },
+		{ "bias (has_bias = 1)", ops->bias, e.bias, 4 },
+		{ "multipliers (per-channel)", ops->multipliers, e.multipliers, 4 },
+		{ "shifts (per-channel)", ops->shifts, e.shifts, 4 },
 	};
-	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
 		if (req[i].need && !req[i].ptr)
 			return qmx_fail(QMX_EINVAL, "%s: %s is NULL", who, req[i].name);
+		/* int32 data is read and written as int32 (docs/semantics.md). */
+		if (req[i].need && (uintptr_t)req[i].ptr % req[i].align)
+			return qmx_fail(QMX_EINVAL,
+					"%s: %s (%p) is not a multiple of %u (int32 alignment)",
+					who, req[i].name, req[i].ptr, (unsigned)req[i].align);
+	}
 	if (e.multipliers) {
 		for (int64_t j = 0; j < p->n; j++) {
 			if (ops->multipliers[j] < 0)

@@ -11,6 +11,8 @@
 
 #include "qmx/qmx.h"
 #include "qmx_backend.h"
+#include "qmx_extent.h"
+#include "qmx_jobprog.h"
 
 /* Check that `r` names `need` bytes inside a buffer of `dev`. */
 static int check_ref(qmx_device *dev, const char *name, const qmx_ref *r,
@@ -44,17 +46,22 @@ static int check_desc(qmx_device *dev, const qmx_gemm_desc *d)
 	if (err)
 		return err;
 	const qmx_gemm_params *p = &d->params;
-	const struct {
-		const char *name;
-		int64_t v;
-	} dims[] = { { "m", p->m }, { "n", p->n }, { "k", p->k },
-		     { "lda", p->lda }, { "ldb", p->ldb }, { "ldc", p->ldc } };
-	for (size_t i = 0; i < sizeof(dims) / sizeof(dims[0]); i++)
-		if ((uint64_t)dims[i].v > dev->info.max_dim)
-			return qmx_fail(QMX_EINVAL,
-					"qmx_gemm_submit: %s (%lld) > device max_dim (%llu)",
-					dims[i].name, (long long)dims[i].v,
-					(unsigned long long)dev->info.max_dim);
+	struct qmx_extent_bytes x;
+	struct qmx_extent_error xe;
+	if ((err = qmx_gemm_shape_check("qmx_gemm_submit", p, dev->info.max_dim,
+					"device max_dim", QMX_EINVAL, &x)))
+		return err;
+	/* Buffers start 64-byte aligned, so the offset decides. */
+	const qmx_ref *refs[QMX_OPERAND_COUNT] = { &d->a, &d->b, &d->c, &d->bias,
+						   &d->multipliers, &d->shifts };
+	for (unsigned i = 0; i < QMX_OPERAND_COUNT; i++) {
+		char field[32];
+		if (!qmx_extent_check_align(&x, i, refs[i]->offset, &xe))
+			continue;
+		snprintf(field, sizeof(field), "%s.offset", xe.field);
+		xe.field = field;
+		return qmx_extent_error_fail("qmx_gemm_submit", &xe, "", QMX_EINVAL);
+	}
 	qmx_gemm_extents(p, &e);
 	if ((err = check_ref(dev, "a", &d->a, e.a)) ||
 	    (err = check_ref(dev, "b", &d->b, e.b)) ||
@@ -128,6 +135,26 @@ QMX_API int qmx_gemm_submit(qmx_device *dev, const qmx_gemm_desc *desc,
 	}
 	*out = job;
 	return 0;
+}
+
+int qmx_job_device_result(qmx_job *job, const struct qmx_jobprog_counters *d,
+			  uint32_t clock_khz, uint32_t hw_error, uint64_t error_addr)
+{
+	job->stats.cycles = d->busy_cycles;
+	job->stats.stall_cycles = d->stall_cycles;
+	job->stats.macs = d->macs;
+	job->stats.ext_bytes_read = d->ext_rd_bytes;
+	job->stats.ext_bytes_written = d->ext_wr_bytes;
+	job->stats.sram_bytes_read = d->sram_rd_bytes;
+	job->stats.sram_bytes_written = d->sram_wr_bytes;
+	if (clock_khz)
+		job->stats.device_ns = d->busy_cycles * 1000000ull / clock_khz;
+	if (!hw_error)
+		return 0;
+	/* qmx_job_wait() names the device in front of this. */
+	return qmx_fail(QMX_EDEVICE, "hardware error %s (%s), address 0x%llx",
+			qmx_jobprog_error_name(hw_error),
+			qmx_jobprog_error_text(hw_error), (unsigned long long)error_addr);
 }
 
 void qmx_job_complete(qmx_job *job, int status)

@@ -103,6 +103,15 @@ struct qmx_job {
  * backend) becomes the message qmx_job_wait() reports. */
 void qmx_job_complete(qmx_job *job, int status);
 
+/* Device side of a finished job, in one place for every backend that runs
+ * the qmx hardware (sim, kmod, xrt): copy its activity counters (a delta)
+ * into job->stats (device_ns from clock_khz, when known), and when the
+ * device reported ERROR, record its code and address as this thread's
+ * error.  Returns the status for qmx_job_complete(): 0 or QMX_EDEVICE. */
+struct qmx_jobprog_counters;
+int qmx_job_device_result(qmx_job *job, const struct qmx_jobprog_counters *d,
+			  uint32_t clock_khz, uint32_t hw_error, uint64_t error_addr);
+
 /* Host pointer of a reference (buffer's host mapping + offset). */
 static inline void *qmx_ref_host(const qmx_ref *r)
 {
@@ -117,6 +126,18 @@ struct qmx_gemm_extents {
 	uint64_t a, b, c, bias, multipliers, shifts; /* 0 when unused */
 };
 void qmx_gemm_extents(const qmx_gemm_params *p, struct qmx_gemm_extents *e);
+/* Check the shape of `p` (dimensions against max_dim, named max_dim_name in
+ * the message and failing with too_large; every operand's extent) with the
+ * shared checked helper (hw/include/qmx_extent.h) and fill *x.  `who`
+ * prefixes the message ("" for none). */
+struct qmx_extent_bytes;
+struct qmx_extent_error;
+int qmx_gemm_shape_check(const char *who, const qmx_gemm_params *p, uint64_t max_dim,
+			 const char *max_dim_name, int too_large,
+			 struct qmx_extent_bytes *x);
+/* Record the failure `e` of the shared helper as this thread's error. */
+int qmx_extent_error_fail(const char *who, const struct qmx_extent_error *e,
+			  const char *max_dim_name, int too_large);
 /* Check the host operands `p` needs are present and per-channel values are
  * in range; `who` prefixes the message. */
 int qmx_gemm_host_operands_check(const char *who, const qmx_gemm_params *p,

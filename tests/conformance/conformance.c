@@ -384,6 +384,39 @@ static void test_bad_descriptors(void **state)
 	assert_non_null(strstr(qmx_last_error(), "c.offset (0) + extent (284)"));
 	d.params.ldc = 8;
 
+	/* int32 operands at offsets that are not a multiple of 4 are refused
+	 * by every backend (docs/semantics.md); int8 C may sit anywhere. */
+	qmx_buffer *big;
+	assert_int_equal(qmx_buffer_new(dev, 1024, 0, &big), 0);
+	d.c = (qmx_ref){ big, 1 }; /* fits: only the alignment is wrong */
+	assert_int_equal(qmx_gemm_submit(dev, &d, &job), QMX_EINVAL);
+	assert_non_null(strstr(qmx_last_error(),
+			       "c.offset (1) is not a multiple of 4 (int32 alignment)"));
+	d.params.out_type = QMX_OUT_INT8;
+	assert_int_equal(qmx_gemm_submit(dev, &d, &job), 0);
+	assert_int_equal(qmx_job_wait(job, 600LL * 1000000000LL), 0);
+	qmx_job_del(job);
+	job = (qmx_job *)&d;
+	d.params.out_type = QMX_OUT_INT32;
+	d.c = (qmx_ref){ c, 0 };
+	d.params.has_bias = 1, d.bias = (qmx_ref){ big, 3 };
+	assert_int_equal(qmx_gemm_submit(dev, &d, &job), QMX_EINVAL);
+	assert_non_null(strstr(qmx_last_error(),
+			       "bias.offset (3) is not a multiple of 4 (int32 alignment)"));
+	d.params.has_bias = 0, d.bias = (qmx_ref){ NULL, 0 };
+	d.params.out_type = QMX_OUT_INT8, d.params.quant_mode = QMX_QUANT_PER_CHANNEL;
+	d.multipliers = (qmx_ref){ b, 2 }, d.shifts = (qmx_ref){ a, 32 };
+	assert_int_equal(qmx_gemm_submit(dev, &d, &job), QMX_EINVAL);
+	assert_non_null(strstr(qmx_last_error(),
+			       "multipliers.offset (2) is not a multiple of 4 (int32 alignment)"));
+	d.multipliers.offset = 32, d.shifts.offset = 5;
+	assert_int_equal(qmx_gemm_submit(dev, &d, &job), QMX_EINVAL);
+	assert_non_null(strstr(qmx_last_error(),
+			       "shifts.offset (5) is not a multiple of 4 (int32 alignment)"));
+	d.multipliers = d.shifts = (qmx_ref){ NULL, 0 };
+	d.params.out_type = QMX_OUT_INT32, d.params.quant_mode = QMX_QUANT_PER_TENSOR;
+	qmx_buffer_del(big);
+
 	d.b.buffer = NULL;
 	assert_int_equal(qmx_gemm_submit(dev, &d, &job), QMX_EINVAL);
 	assert_non_null(strstr(qmx_last_error(), "b.buffer is NULL"));

@@ -175,6 +175,17 @@ static void asic_area_and_embodied(void **state)
 	NEAR(a.memory_bits, 65536, 0);
 	assert_int_equal(qmx_area_json_read(path, "32x32", &a), QMX_ENOENT);
 	expect_msg("no entry for array size 32x32");
+	/* A negative count is refused, not returned (found by fuzz_area_json:
+	 * the value used to be stored before it was checked). */
+	assert_int_equal(qmx_area_json_parse("{\"8x8\": {\"transistors\": 4e5, \"cells\": -5}}",
+					     "t.json", "8x8", &a),
+			 QMX_EINVAL);
+	expect_msg("t.json: 8x8.cells or .memory_bits is not a finite number >= 0");
+	assert_int_equal(qmx_area_json_parse("{\"8x8\": {\"transistors\": 4e5, \"memory_bits\": 1e999}}",
+					     "t.json", "8x8", &a),
+			 QMX_EINVAL);
+	assert_int_equal(qmx_area_json_parse("{\"8x8\": {\"transistors\": 4e5}}", "t.json", "8x8", &a), 0);
+	NEAR(a.cells, 0, 0);
 	/* 1.148e6 / (16.4e6 x 0.7) = 0.1 mm^2 logic; 65536 x 0.127 um^2 / 0.5
 	 * = 0.016646 mm^2 SRAM. */
 	assert_int_equal(qmx_area_json_read(path, "8x8", &a), 0);
@@ -302,6 +313,15 @@ static void data_reader(void **state)
 	write_file(path, "x = 3 # src\n");
 	assert_int_equal(qmx_data_load(&d, path), QMX_EINVAL);
 	expect_msg("value before any [section]");
+	/* A line past the reader's buffer is refused, not read as two lines
+	 * (here the tail "y = 2 # src" would become an entry of its own). */
+	char line[1200];
+	int len = snprintf(line, sizeof(line), "[s]\nx = 1 # ");
+	memset(line + len, 'a', 1027 - (size_t)len);
+	snprintf(line + 1027, sizeof(line) - 1027, "y = 2 # src\n");
+	write_file(path, line);
+	assert_int_equal(qmx_data_load(&d, path), QMX_EINVAL);
+	expect_msg("t.ini:2: line longer than 1022 characters");
 	unlink(path);
 	rmdir(dir);
 

@@ -3,8 +3,8 @@
  * test_fpga_gemm.c - bit-exact check of one device against
  * qmx_gemm_reference(): random shapes and quantization (qmx_util), ragged
  * edges around the tile sizes, strided operands, extreme requantization, and
- * the submit path with every operand at an (odd) offset inside one shared
- * buffer.  Independent of the conformance suite so the fpga backends have a
+ * the submit path with every int8 operand at an (odd) offset inside one
+ * shared buffer (int32 ones at the next multiple of 4).  Independent of the conformance suite so the fpga backends have a
  * test of their own.
  *
  *   test_fpga_gemm --device URI [--cases N] [--seed S] [--max-dim D]
@@ -93,8 +93,11 @@ static void check_submit(qmx_device *dev, qmx_problem *pb, uint64_t skew)
 	part[4].len = pc ? (uint64_t)p->n * 4 : 0;
 	part[5].src = ops.shifts;
 	part[5].len = pc ? (uint64_t)p->n * 4 : 0;
-	uint64_t at = skew; /* e.g. 1: every operand misaligned */
+	uint64_t at = skew; /* e.g. 1: every int8 operand misaligned */
 	for (int i = 0; i < 6; i++) {
+		/* int32 data must start at a multiple of 4 (docs/semantics.md). */
+		if (i >= 3 || (i == 2 && elem == 4))
+			at = (at + 3) & ~(uint64_t)3;
 		part[i].off = at;
 		at += part[i].len + 64 + skew;
 	}

@@ -252,9 +252,15 @@ static Placed place_problem(Tb &tb, const qmx_gemm_params &p, qmx_rng *rng)
 	memset(&ops, 0, sizeof(ops));
 	ops.a = (const int8_t *)tb.mem.at(a);
 	ops.b = (const int8_t *)tb.mem.at(b);
-	ops.bias = (const int32_t *)tb.mem.at(bias);
-	ops.multipliers = (const int32_t *)tb.mem.at(mult);
-	ops.shifts = (const int32_t *)tb.mem.at(shift);
+	/* The device reads int32 vectors at any byte address; the C API takes
+	 * them aligned (docs/semantics.md), so the reference gets copies. */
+	std::vector<int32_t> bias_v((size_t)p.n), mult_v((size_t)p.n), shift_v((size_t)p.n);
+	memcpy(bias_v.data(), tb.mem.at(bias), (size_t)p.n * 4);
+	memcpy(mult_v.data(), tb.mem.at(mult), (size_t)p.n * 4);
+	memcpy(shift_v.data(), tb.mem.at(shift), (size_t)p.n * 4);
+	ops.bias = bias_v.data();
+	ops.multipliers = mult_v.data();
+	ops.shifts = shift_v.data();
 	ops.c = pl.expect.data() + 16;
 	int err = qmx_gemm_reference(&p, &ops);
 	CHECK(err == 0, "reference failed: %s", qmx_last_error());

@@ -41,6 +41,16 @@ static void test_bad_params(void **state)
 	assert_qmx_error(qmx_gemm_params_check(&p), QMX_EINVAL, "ldc (1) < n (6)");
 	p = good(), p.ldc = INT64_MAX;
 	assert_qmx_error(qmx_gemm_params_check(&p), QMX_EOVERFLOW, "ldc (9223372036854775807) > limit");
+	/* Extents in checked unsigned 64-bit arithmetic (issue 15, item 5): C
+	 * spans ((2^31 - 2) * (2^31 - 1) + 1) * 4 bytes, past PTRDIFF_MAX, and
+	 * the signed product this used to be overflowed. */
+	p = good(), p.m = p.ldc = INT32_MAX, p.n = p.k = p.lda = p.ldb = 1;
+	assert_qmx_error(qmx_gemm_params_check(&p), QMX_EOVERFLOW,
+			 "c extent (18446744047939747852 bytes) > limit (9223372036854775807)");
+	p.out_type = QMX_OUT_INT8; /* a quarter of it fits */
+	assert_int_equal(qmx_gemm_params_check(&p), 0);
+	p = good(), p.lda = -1;
+	assert_qmx_error(qmx_gemm_params_check(&p), QMX_EINVAL, "lda (-1) < k (16)");
 	p = good(), p.a_zero_point = 128;
 	assert_qmx_error(qmx_gemm_params_check(&p), QMX_EINVAL, "a_zero_point (128) outside [-128, 127]");
 	p = good(), p.b_zero_point = -129;
@@ -95,6 +105,21 @@ static void test_reference_bad_operands(void **state)
 	assert_qmx_error(qmx_gemm_reference(&p, &ops), QMX_EINVAL, "multipliers[2] (-7) outside");
 	mult[2] = 1 << 30;
 	assert_int_equal(qmx_gemm_reference(&p, &ops), 0);
+
+	/* int32 operands must be 4-byte aligned (docs/semantics.md). */
+	int32_t spare[8] = { 0 };
+	ops.shifts = (const int32_t *)((const char *)spare + 2);
+	assert_qmx_error(qmx_gemm_reference(&p, &ops), QMX_EINVAL,
+			 "shifts (per-channel)");
+	assert_non_null(strstr(qmx_last_error(), "is not a multiple of 4 (int32 alignment)"));
+	ops.shifts = shift;
+	p.out_type = QMX_OUT_INT32, p.has_bias = 1;
+	ops.bias = (const int32_t *)((const char *)spare + 1);
+	assert_qmx_error(qmx_gemm_reference(&p, &ops), QMX_EINVAL,
+			 "is not a multiple of 4 (int32 alignment)");
+	ops.bias = spare, ops.c = (char *)c + 3;
+	assert_qmx_error(qmx_gemm_reference(&p, &ops), QMX_EINVAL,
+			 "c (0x");
 }
 
 /* A 2x2x3 product worked by hand, with zero points, bias and both outputs. */

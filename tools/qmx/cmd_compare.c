@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "compare.h"
 #include "qmx/qmx.h"
+#include "qmx_extent.h"
 #include "qmx_util.h"
 
 #define CMP_MAX_WORKLOADS 32
@@ -121,13 +122,27 @@ static int run_async(qmx_device *dev, const qmx_gemm_params *p,
 		     const qmx_gemm_host_operands *ops, qmx_job_stats *st,
 		     const char *label, double expect_cycles)
 {
-	size_t la = (size_t)(p->m * p->lda), lb = (size_t)(p->k * p->ldb);
-	size_t lc = (size_t)(p->m * p->ldc) * (p->out_type == QMX_OUT_INT8 ? 1 : 4);
-	size_t lbias = p->has_bias ? (size_t)p->n * 4 : 0;
 	qmx_buffer *a = NULL, *b = NULL, *c = NULL, *bi = NULL;
 	void *pa, *pb, *pc, *pbi = NULL;
 	qmx_job *job = NULL;
 	int err;
+
+	/* The operands' exact extents (the shared checked helper), so nothing
+	 * past the caller's arrays is read or written. */
+	struct qmx_extent_gemm shape = {
+		.m = (uint64_t)p->m, .n = (uint64_t)p->n, .k = (uint64_t)p->k,
+		.lda = (uint64_t)p->lda, .ldb = (uint64_t)p->ldb, .ldc = (uint64_t)p->ldc,
+		.out_int8 = p->out_type == QMX_OUT_INT8, .has_bias = p->has_bias != 0,
+	};
+	struct qmx_extent_bytes ext;
+	struct qmx_extent_error xerr;
+	if ((err = qmx_gemm_params_check(p)))
+		return err;
+	/* Cannot fail once the check passed: it bounds extents to PTRDIFF_MAX. */
+	(void)qmx_extent_gemm_check(&shape, INT32_MAX, SIZE_MAX, &ext, &xerr);
+	size_t la = (size_t)ext.bytes[QMX_OPERAND_A], lb = (size_t)ext.bytes[QMX_OPERAND_B];
+	size_t lc = (size_t)ext.bytes[QMX_OPERAND_C];
+	size_t lbias = (size_t)ext.bytes[QMX_OPERAND_BIAS];
 
 	if ((err = qmx_buffer_new(dev, la, 0, &a)) || (err = qmx_buffer_new(dev, lb, 0, &b)) ||
 	    (err = qmx_buffer_new(dev, lc, 0, &c)) ||
@@ -178,6 +193,36 @@ out:
 	qmx_buffer_del(c);
 	qmx_buffer_del(bi);
 	return err;
+}
+
+/* Write one report into a temporary file beside `path` and rename it over
+ * `path` once complete: a reader (or a full disk) never leaves a truncated
+ * report behind, only the previous one or none.  errno on failure. */
+static int write_atomic(const struct cmp_report *rep, const char *path,
+			int (*write)(const struct cmp_report *, const char *))
+{
+	char tmp[4096 + 16];
+	int fd, e;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkstemp(tmp)) < 0)
+		return -1;
+	/* mkstemp makes it 0600; a report is as readable as any new file. */
+	mode_t mask = umask(0);
+	umask(mask);
+	int bad = fchmod(fd, 0666 & ~mask);
+	if (close(fd))
+		bad = -1;
+	if (bad || write(rep, tmp) || rename(tmp, path)) {
+		e = errno;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
 }
 
 static void add_stats(qmx_job_stats *sum, const qmx_job_stats *st, bool first)
@@ -712,10 +757,19 @@ int cmd_compare(int argc, char **argv)
 	int files = 1, c, status = 0, err;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case O_DEVICE: acc_uri = optarg; break;
-		case O_BASE: cpu_uri = optarg; break;
+		case O_DEVICE:
+			if (cli_device_arg("compare", "device", optarg))
+				return 2;
+			acc_uri = optarg;
+			break;
+		case O_BASE:
+			if (cli_device_arg("compare", "baseline", optarg))
+				return 2;
+			cpu_uri = optarg;
+			break;
 		case O_WL: spec = optarg; break;
 		case O_OUT: out_dir = optarg; break;
 		case O_GRID:
@@ -734,13 +788,11 @@ int cmd_compare(int argc, char **argv)
 		case O_NOFILES: files = 0; break;
 		case O_LIST: cmp_workloads_list(stdout); return 0;
 		case 'h': compare_usage(stdout); return 0;
-		default: compare_usage(stderr); return 2;
+		default: return cli_bad_option("compare", argv, c);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "qmx compare: unexpected argument '%s'\n", argv[optind]);
+	if (cli_no_operands("compare", argc, argv))
 		return 2;
-	}
 	tty = isatty(STDERR_FILENO);
 
 	static struct cmp_workload wl[CMP_MAX_WORKLOADS];
@@ -930,7 +982,7 @@ int cmd_compare(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++) {
 			snprintf(path, sizeof(path), "%s/%s", out_dir, writers[i].name);
 			/* A report that cannot be written does not stop the others. */
-			if (writers[i].write(&rep, path)) {
+			if (write_atomic(&rep, path, writers[i].write)) {
 				fprintf(stderr, "qmx compare: writing %s: %s\n", path, strerror(errno));
 				status = 1;
 				continue;

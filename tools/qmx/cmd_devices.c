@@ -67,9 +67,12 @@ int cmd_devices(int argc, char **argv)
 					      { 0, 0, 0, 0 } };
 	int json = 0, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
 		if (c == 'j') {
 			json = 1;
+		} else if (c != 'h') {
+			return cli_bad_option("devices", argv, c);
 		} else {
 			printf("usage: qmx devices [--json]\n\n"
 			       "List the devices every built backend can see, with their capabilities\n"
@@ -79,9 +82,11 @@ int cmd_devices(int argc, char **argv)
 			for (const char *const *b = qmx_backend_names(); *b; b++)
 				printf("%s%s", b == qmx_backend_names() ? "" : ", ", *b);
 			printf("\n");
-			return c == 'h' ? 0 : 2;
+			return 0;
 		}
 	}
+	if (cli_no_operands("devices", argc, argv))
+		return 2;
 	size_t n = 0;
 	int err = qmx_device_list(NULL, 0, &n);
 	if (err)

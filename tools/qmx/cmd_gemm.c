@@ -61,10 +61,11 @@ int cmd_gemm(int argc, char **argv)
 	const long long dim_max = 0x7FFFFFFF;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		int bad = 0;
 		switch (c) {
-		case O_DEVICE: uri = optarg; break;
+		case O_DEVICE: uri = optarg; bad = cli_device_arg("gemm", "device", optarg); break;
 		case O_M: bad = cli_parse_i64("gemm", "m", optarg, 1, dim_max, &m); break;
 		case O_N: bad = cli_parse_i64("gemm", "n", optarg, 1, dim_max, &n); break;
 		case O_K: bad = cli_parse_i64("gemm", "k", optarg, 1, dim_max, &k); break;
@@ -102,11 +103,13 @@ int cmd_gemm(int argc, char **argv)
 		case O_CHECK: check = 1; break;
 		case O_JSON: json = 1; break;
 		case 'h': gemm_usage(stdout); return 0;
-		default: gemm_usage(stderr); return 2;
+		default: return cli_bad_option("gemm", argv, c);
 		}
 		if (bad)
 			return 2;
 	}
+	if (cli_no_operands("gemm", argc, argv))
+		return 2;
 
 	qmx_gemm_params p;
 	qmx_gemm_params_init(&p, m, n, k);

@@ -22,6 +22,14 @@ int cli_error(const char *cmd, const char *what, int err);
 /* Parse a signed integer option value in [lo, hi]; prints and returns -1 on error. */
 int cli_parse_i64(const char *cmd, const char *opt, const char *s, long long lo,
 		  long long hi, long long *out);
+/* getopt_long() returned '?' or ':' (optstring starting with ':'): print
+ * one line naming the option and pointing to --help; returns 2. */
+int cli_bad_option(const char *cmd, char **argv, int c);
+/* Reject an empty --device/--base value (the library would take it as the
+ * default device); prints and returns -1. */
+int cli_device_arg(const char *cmd, const char *opt, const char *value);
+/* Reject arguments left after the options; prints and returns -1. */
+int cli_no_operands(const char *cmd, int argc, char **argv);
 /* Print a JSON string (with quotes and escapes). */
 void cli_json_string(FILE *f, const char *s);
 

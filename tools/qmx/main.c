@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c - `qmx <command> [options]`: dispatch and shared option helpers. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,40 @@ int cli_parse_i64(const char *cmd, const char *opt, const char *s, long long lo,
 	}
 	*out = v;
 	return 0;
+}
+
+int cli_bad_option(const char *cmd, char **argv, int c)
+{
+	/* getopt has moved past a long option; a short one is in optopt. */
+	const char *last = optind > 0 ? argv[optind - 1] : "";
+	char shortopt[3] = { '-', (char)optopt, 0 };
+	const char *opt = strncmp(last, "--", 2) && optopt > 0 && optopt < 128 ? shortopt : last;
+
+	if (c == ':')
+		fprintf(stderr, "qmx %s: option '%s' needs a value (see qmx %s --help)\n", cmd,
+			opt, cmd);
+	else
+		fprintf(stderr, "qmx %s: unknown option '%s' (see qmx %s --help)\n", cmd, opt,
+			cmd);
+	return 2;
+}
+
+int cli_device_arg(const char *cmd, const char *opt, const char *value)
+{
+	if (*value)
+		return 0;
+	fprintf(stderr, "qmx %s: --%s needs a device URI (e.g. cpu, sim, kmod); leave the option out for the default\n",
+		cmd, opt);
+	return -1;
+}
+
+int cli_no_operands(const char *cmd, int argc, char **argv)
+{
+	if (optind >= argc)
+		return 0;
+	fprintf(stderr, "qmx %s: unexpected argument '%s' (see qmx %s --help)\n", cmd,
+		argv[optind], cmd);
+	return -1;
 }
 
 void cli_json_string(FILE *f, const char *s)

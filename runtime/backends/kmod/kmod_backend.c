@@ -26,6 +26,7 @@
 #include "energy_internal.h"
 #include "qmx_accel.h"
 #include "qmx_backend.h"
+#include "qmx_jobprog.h"
 
 #define KMOD_DRI_DIR "/dev/dri"
 #define KMOD_DRIVER_NAME "qmx"
@@ -448,16 +449,32 @@ static int kmod_job_wait(qmx_device *dev, qmx_job *job, int64_t deadline_ns)
 				(unsigned long long)kj->id, strerror(err));
 	}
 
+	const struct qmx_jobprog_counters d = {
+		.busy_cycles = st.busy_cycles,
+		.stall_cycles = st.stall_cycles,
+		.macs = st.macs,
+		.sram_rd_bytes = st.sram_rd_bytes,
+		.sram_wr_bytes = st.sram_wr_bytes,
+		.ext_rd_bytes = st.ext_rd_bytes,
+		.ext_wr_bytes = st.ext_wr_bytes,
+	};
 	switch (st.status) {
 	case DRM_QMX_JOB_DONE:
-		status = 0;
+		status = qmx_job_device_result(job, &d, st.clock_khz, 0, 0);
 		break;
 	case DRM_QMX_JOB_HW_ERROR:
-		status = QMX_EDEVICE;
+		/* The device's code and address become the job's message. */
+		status = qmx_job_device_result(job, &d, st.clock_khz,
+					       st.hw_error ? st.hw_error : UINT32_MAX,
+					       st.error_addr);
 		break;
 	case DRM_QMX_JOB_TIMEOUT:
+		status = qmx_fail(QMX_EIO, "kmod: job %llu timed out; the device was reset",
+				  (unsigned long long)kj->id);
+		break;
 	case DRM_QMX_JOB_CANCELED:
-		status = QMX_EIO;
+		status = qmx_fail(QMX_EIO, "kmod: job %llu was canceled (device lost, or a dependency failed)",
+				  (unsigned long long)kj->id);
 		break;
 	case DRM_QMX_JOB_DEVICE_LOST:
 		status = qmx_fail(QMX_ENODEV,
@@ -468,15 +485,6 @@ static int kmod_job_wait(qmx_device *dev, qmx_job *job, int64_t deadline_ns)
 		return qmx_fail(QMX_EIO, "kmod: WAIT returned job %llu with status %u",
 				(unsigned long long)kj->id, st.status);
 	}
-	job->stats.cycles = st.busy_cycles;
-	job->stats.stall_cycles = st.stall_cycles;
-	job->stats.macs = st.macs;
-	job->stats.ext_bytes_read = st.ext_rd_bytes;
-	job->stats.ext_bytes_written = st.ext_wr_bytes;
-	job->stats.sram_bytes_read = st.sram_rd_bytes;
-	job->stats.sram_bytes_written = st.sram_wr_bytes;
-	if (st.clock_khz)
-		job->stats.device_ns = st.busy_cycles * 1000000ull / st.clock_khz;
 	qmx_job_complete(job, status);
 	return 0;
 }

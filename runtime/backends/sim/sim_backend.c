@@ -142,18 +142,22 @@ static int sim_parse_args(const char *arg, struct sim_args *a)
 		uint64_t v;
 
 		if (first && !eq) {
-			unsigned r, c;
-			char x, tail;
-			if (sscanf(tok, "%u%c%u%c", &r, &x, &c, &tail) != 3 || x != 'x')
+			/* Digits only: %u would take "-8" as 4294967288. */
+			char *x = strchr(tok, 'x'), *end_r, *end_c;
+			unsigned long r = strtoul(tok, &end_r, 10), c = 0;
+			if (x)
+				c = strtoul(x + 1, &end_c, 10);
+			if (!x || tok[0] < '0' || tok[0] > '9' || end_r != x || x[1] < '0' ||
+			    x[1] > '9' || *end_c || !r || !c || r > 1024 || c > 1024)
 				return qmx_fail(QMX_EINVAL,
-						"sim device: '%s' is not an array size RxC (built: %s)",
+						"sim device: '%s' is not an array size RxC, rows and columns integers in [1, 1024] (built: %s)",
 						tok, qmxsim_built_arrays());
-			if (!sim_size_built(r, c))
+			if (!sim_size_built((unsigned)r, (unsigned)c))
 				return qmx_fail(QMX_ENODEV,
-						"sim device: array %ux%u not built (built: %s; CMake QMX_SIM_ARRAYS)",
+						"sim device: array %lux%lu not built (built: %s; CMake QMX_SIM_ARRAYS)",
 						r, c, qmxsim_built_arrays());
-			a->cfg.array_rows = r;
-			a->cfg.array_cols = c;
+			a->cfg.array_rows = (unsigned)r;
+			a->cfg.array_cols = (unsigned)c;
 			first = false;
 			continue;
 		}
@@ -501,7 +505,7 @@ static int sim_finish(struct sim_device *sd, int status)
 }
 
 /* The head job raised its interrupt: read the outcome. */
-static int sim_collect(qmx_device *dev, struct sim_device *sd)
+static int sim_collect(struct sim_device *sd)
 {
 	struct sim_job *sj = sd->head;
 	qmx_job *job = sj->job;
@@ -512,21 +516,11 @@ static int sim_collect(qmx_device *dev, struct sim_device *sd)
 	(void)qmxsim_read32(sd->sim, QMX_REG_CTRL); /* consume AP_DONE */
 	qmx_jobprog_ack(sim_rd, sim_wr, sd->sim);
 	qmx_jobprog_counters_delta(&sj->before, &after, &d);
-	job->stats.cycles = d.busy_cycles;
-	job->stats.stall_cycles = d.stall_cycles;
-	job->stats.macs = d.macs;
-	job->stats.ext_bytes_read = d.ext_rd_bytes;
-	job->stats.ext_bytes_written = d.ext_wr_bytes;
-	job->stats.sram_bytes_read = d.sram_rd_bytes;
-	job->stats.sram_bytes_written = d.sram_wr_bytes;
-	job->stats.device_ns = d.busy_cycles * 1000ull / sd->profile.clock_mhz;
 	job->stats.threads = 1;
-	if (!hwerr)
-		return sim_finish(sd, 0);
-	uint64_t addr = qmx_jobprog_read64(sim_rd, sd->sim, QMX_REG_ERROR_ADDR_LO);
-	qmx_fail(QMX_EDEVICE, "%s: hardware error %s (%s), address 0x%" PRIx64,
-		 dev->info.uri, qmx_jobprog_error_name(hwerr), qmx_jobprog_error_text(hwerr), addr);
-	return sim_finish(sd, QMX_EDEVICE);
+	uint64_t addr = hwerr ? qmx_jobprog_read64(sim_rd, sd->sim, QMX_REG_ERROR_ADDR_LO) : 0;
+	/* Device time at the target profile's clock, not the RTL's CLOCK_KHZ. */
+	return sim_finish(sd, qmx_job_device_result(job, &d, sd->profile.clock_mhz * 1000u, hwerr,
+							 addr));
 }
 
 /* Drive the head job by at most one slice.  Returns 1 when it finished
@@ -551,7 +545,7 @@ static int sim_drive(qmx_device *dev, struct sim_device *sd, int *status)
 		return 1;
 	}
 	if (r == QMXSIM_RUN_IRQ || r == QMXSIM_RUN_IDLE) {
-		*status = sim_collect(dev, sd);
+		*status = sim_collect(sd);
 		return 1;
 	}
 	uint64_t spent = qmxsim_cycle(sd->sim) - sj->start_cycle;

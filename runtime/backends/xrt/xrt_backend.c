@@ -461,8 +461,10 @@ static void xrt_job_finish(qmx_device *dev, qmx_job *job, enum ert_cmd_state st)
 	if (st != ERT_CMD_STATE_COMPLETED) {
 		status = qmx_fail(QMX_EDEVICE, "xrt: the run ended in ERT state %d", (int)st);
 	} else if (hw_error) {
-		status = qmx_fail(QMX_EDEVICE, "xrt: the kernel reported ERROR %s: %s",
-				  qmx_jobprog_error_name(hw_error), qmx_jobprog_error_text(hw_error));
+		qmx_jobprog_counters_delta(&xj->before, &after, &delta);
+		status = qmx_job_device_result(job, &delta, xd->clock_khz, hw_error,
+					       qmx_jobprog_read64(xrt_read32, xd,
+								  QMX_REG_ERROR_ADDR_LO));
 	} else if (counters) {
 		double watts = xrt_power_w(xd->xmc);
 		if (watts >= 0 && xj->watts_before >= 0) {
@@ -473,15 +475,7 @@ static void xrt_job_finish(qmx_device *dev, qmx_job *job, enum ert_cmd_state st)
 			job->stats.energy_source = QMX_ENERGY_MEASURED;
 		}
 		qmx_jobprog_counters_delta(&xj->before, &after, &delta);
-		job->stats.cycles = delta.busy_cycles;
-		job->stats.stall_cycles = delta.stall_cycles;
-		job->stats.macs = delta.macs;
-		job->stats.sram_bytes_read = delta.sram_rd_bytes;
-		job->stats.sram_bytes_written = delta.sram_wr_bytes;
-		job->stats.ext_bytes_read = delta.ext_rd_bytes;
-		job->stats.ext_bytes_written = delta.ext_wr_bytes;
-		if (xd->clock_khz)
-			job->stats.device_ns = delta.busy_cycles * 1000000ull / xd->clock_khz;
+		(void)qmx_job_device_result(job, &delta, xd->clock_khz, 0, 0);
 	}
 	qmx_job_complete(job, status);
 }
