@@ -1099,10 +1099,11 @@ QMX_API int qmx_grid_trace_carbon(const qmx_grid_trace *t, int64_t start_s, doub
 	out->carbon_g = joules / 3.6e6 * mean;
 	out->kind = t->info.kind;
 	out->forecast_windows = fc;
-	snprintf(out->source, sizeof(out->source), "%.120s%s%.60s%s %s..%s (%s, %s%s)", t->info.name,
-		 t->info.region[0] ? " [" : "", t->info.region, t->info.region[0] ? "]" : "", a, b,
-		 qmx_grid_kind_name(t->info.kind), fc ? "forecast where the actual is missing" : "actual",
-		 "");
+	const char *base = strrchr(t->info.name, '/') ? strrchr(t->info.name, '/') + 1 : t->info.name;
+	int rlen = (int)strcspn(t->info.region, ",;");
+	snprintf(out->source, sizeof(out->source), "%.100s%s%.*s%s %s..%s (%s, %s)", base,
+		 rlen ? " [" : "", rlen < 60 ? rlen : 60, t->info.region, rlen ? "]" : "", a, b,
+		 qmx_grid_kind_name(t->info.kind), fc ? "forecast where the actual is missing" : "actual");
 	qmx_clear_error();
 	return 0;
 }
