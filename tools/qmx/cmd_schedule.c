@@ -214,7 +214,7 @@ static void replay(const qmx_grid_trace *t, struct job *j, int32_t forecast, boo
 /* ---------------------------------------------------------------- SVG */
 
 #define SW 1000.0
-#define ML 78.0  /* left margin */
+#define ML 104.0 /* left margin: job ids */
 #define MR 24.0
 #define PT 58.0  /* intensity panel top */
 #define PHT 230.0 /* its height */
@@ -326,14 +326,13 @@ static int write_svg(const char *path, const qmx_grid_trace *t, const struct job
 	short_time(a.t0, t0s, sizeof(t0s));
 	short_time(a.t1, t1s, sizeof(t1s));
 	const char *base = strrchr(in.name, '/') ? strrchr(in.name, '/') + 1 : in.name;
-	snprintf(buf, sizeof(buf), "%d job(s) on the %.*s grid — %.100s", n,
-		 (int)strcspn(in.region[0] ? in.region : base, ",;"), in.region[0] ? in.region : base,
-		 policy);
+	snprintf(buf, sizeof(buf), "%d job(s) on the %.*s grid", n,
+		 (int)strcspn(in.region[0] ? in.region : base, ",;"), in.region[0] ? in.region : base);
 	svg_text(f, ML, 24, "start", 16, "#111", buf);
-	snprintf(buf, sizeof(buf), "%.100s: %s intensity, source: %.*s", base,
+	snprintf(buf, sizeof(buf), "policy: %.60s; %.80s: %s intensity, source: %.*s", policy, base,
 		 in.kind == QMX_GRID_AVERAGE ? "average" : in.kind == QMX_GRID_MARGINAL ? "marginal" : "grid",
-		 (int)(strcspn(in.source[0] ? in.source : in.format, ";") < 90
-			       ? strcspn(in.source[0] ? in.source : in.format, ";") : 90),
+		 (int)(strcspn(in.source[0] ? in.source : in.format, ";") < 60
+			       ? strcspn(in.source[0] ? in.source : in.format, ";") : 60),
 		 in.source[0] ? in.source : in.format);
 	svg_text(f, ML, 42, "start", 10, "#555", buf);
 
@@ -343,8 +342,8 @@ static int write_svg(const char *path, const qmx_grid_trace *t, const struct job
 		snprintf(buf, sizeof(buf), "%.0f", g);
 		svg_text(f, ML - 6, sy(&a, g) + 4, "end", 11, "#333", buf);
 	}
-	fprintf(f, "<text x=\"18\" y=\"%.1f\" font-size=\"12\" fill=\"#111\" text-anchor=\"middle\" "
-		   "transform=\"rotate(-90 18 %.1f)\">grid intensity (gCO2e/kWh)</text>\n",
+	fprintf(f, "<text x=\"40\" y=\"%.1f\" font-size=\"12\" fill=\"#111\" text-anchor=\"middle\" "
+		   "transform=\"rotate(-90 40 %.1f)\">grid intensity (gCO2e/kWh)</text>\n",
 		PT + PHT / 2, PT + PHT / 2);
 	/* X ticks: whole hours of a readable spacing, through both panels. */
 	double span_h = (double)(a.t1 - a.t0) / 3600;
@@ -358,13 +357,17 @@ static int write_svg(const char *path, const qmx_grid_trace *t, const struct job
 	svg_line(f, ML, PT + PHT, SW - MR, PT + PHT, "#333", 1, NULL);
 	svg_line(f, ML, PT, ML, PT + PHT, "#333", 1, NULL);
 
-	/* Where each job ran, shaded under the curve. */
+	/* Where each job ran, shaded under the curve; the ids on top, staggered. */
 	for (int i = 0; i < n; i++) {
 		const struct job *j = &jobs[i];
 		double x0 = sx(&a, (double)j->start), x1 = sx(&a, (double)j->start + j->duration_s);
-		svg_rect(f, x0, PT, x1 - x0, PHT, j->met ? "#dcedc8" : "#ffcdd2",
-			 NULL, NULL);
-		svg_text(f, (x0 + x1) / 2, PT + 12 + 11 * (i % 3), "middle", 9, "#1b5e20", j->id);
+		svg_rect(f, x0, PT, x1 - x0, PHT, j->met ? "#dcedc8" : "#ffcdd2", NULL, NULL);
+	}
+	for (int i = 0; i < n; i++) {
+		const struct job *j = &jobs[i];
+		double x0 = sx(&a, (double)j->start), x1 = sx(&a, (double)j->start + j->duration_s);
+		svg_text(f, (x0 + x1) / 2, PT + 12 + 11 * (i % 3), "middle", 9,
+			 j->met ? "#1b5e20" : "#b71c1c", j->id);
 	}
 	if (in.n_forecast)
 		series(f, t, &a, true, "#888888", "5 3");
