@@ -13,11 +13,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #ifdef QMX_HAVE_JANSSON
 #include <jansson.h>
@@ -1105,5 +1107,61 @@ QMX_API int qmx_grid_trace_carbon(const qmx_grid_trace *t, int64_t start_s, doub
 		 rlen ? " [" : "", rlen < 60 ? rlen : 60, t->info.region, rlen ? "]" : "", a, b,
 		 qmx_grid_kind_name(t->info.kind), fc ? "forecast where the actual is missing" : "actual");
 	qmx_clear_error();
+	return 0;
+}
+
+/* ---------------------------------------------------------------- $QMX_GRID_TRACE */
+
+static struct {
+	char path[512];
+	struct timespec mtime;
+	qmx_grid_trace *t;
+} env_cache;
+static pthread_mutex_t env_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int qmx_grid_trace_env(qmx_carbon_config *cfg, bool *set)
+{
+	const char *path = getenv("QMX_GRID_TRACE"), *when = getenv("QMX_GRID_TIME");
+	struct stat st;
+	int64_t at = (int64_t)time(NULL);
+	qmx_grid_used u;
+	int err = 0;
+	*set = false;
+	if (!path || !*path)
+		return 0;
+	char msg[512];
+	if (when && *when && qmx_time_parse(when, &at)) {
+		snprintf(msg, sizeof(msg), "%s", qmx_last_error()); /* qmx_fail overwrites it */
+		return qmx_fail(QMX_EINVAL, "QMX_GRID_TIME: %s", msg);
+	}
+	if (strlen(path) >= sizeof(env_cache.path))
+		return qmx_fail(QMX_EINVAL, "QMX_GRID_TRACE '%.64s...' longer than %zu characters",
+				path, sizeof(env_cache.path) - 1);
+	if (stat(path, &st))
+		return qmx_fail(errno == ENOENT ? QMX_ENOENT : QMX_EIO, "QMX_GRID_TRACE %s: %s", path,
+				strerror(errno));
+	pthread_mutex_lock(&env_lock);
+	if (!env_cache.t || strcmp(env_cache.path, path) ||
+	    env_cache.mtime.tv_sec != st.st_mtim.tv_sec ||
+	    env_cache.mtime.tv_nsec != st.st_mtim.tv_nsec) {
+		qmx_grid_trace *t;
+		if (!(err = qmx_grid_trace_load(path, &t))) {
+			qmx_grid_trace_del(env_cache.t);
+			env_cache.t = t;
+			snprintf(env_cache.path, sizeof(env_cache.path), "%s", path);
+			env_cache.mtime = st.st_mtim;
+		}
+	}
+	if (!err)
+		err = qmx_grid_trace_carbon(env_cache.t, at, 0, 0, &u);
+	pthread_mutex_unlock(&env_lock);
+	if (err) {
+		snprintf(msg, sizeof(msg), "%s", qmx_last_error());
+		return qmx_fail(err, "QMX_GRID_TRACE: %s", msg);
+	}
+	cfg->grid_g_per_kwh = u.g_per_kwh;
+	snprintf(cfg->region, sizeof(cfg->region), "trace");
+	snprintf(cfg->grid_source, sizeof(cfg->grid_source), "%.191s", u.source);
+	*set = true;
 	return 0;
 }

@@ -22,4 +22,10 @@ void grid_trace_refresh_info(qmx_grid_trace *t);
 /* "average", "marginal", or that the data does not say. */
 const char *qmx_grid_kind_name(int32_t kind);
 
+/* When $QMX_GRID_TRACE names a trace (file or directory), fill cfg's grid
+ * intensity, region ("trace") and source from the window at $QMX_GRID_TIME
+ * (ISO-8601), else now, and set *set.  The trace is cached, and read again
+ * when the path or its modification time changes (a scraper updating it). */
+int qmx_grid_trace_env(qmx_carbon_config *cfg, bool *set);
+
 #endif

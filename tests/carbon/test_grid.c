@@ -342,6 +342,58 @@ static void csv_details(void **state)
 	qmx_grid_trace_del(t);
 }
 
+/* $QMX_GRID_TRACE: every job's and meter's intensity comes from the trace
+ * at $QMX_GRID_TIME (else now), with its source; QMX_GRID_INTENSITY wins. */
+static void env_trace(void **state)
+{
+	(void)state;
+	char path[600];
+	qmx_carbon_config cfg;
+	snprintf(path, sizeof(path), "%s/gb-2023-03-13.csv", QMX_GRID_DIR);
+	setenv("QMX_DATA_DIR", QMX_TEST_DATA_DIR, 1);
+	unsetenv("QMX_GRID_INTENSITY");
+	setenv("QMX_GRID_TRACE", path, 1);
+	setenv("QMX_GRID_TIME", "2023-03-15T18:10:00Z", 1);
+	assert_int_equal(qmx_carbon_config_get(&cfg), 0);
+	assert_true(cfg.grid_g_per_kwh == 203);
+	assert_string_equal(cfg.region, "trace");
+	assert_non_null(strstr(cfg.grid_source, "gb-2023-03-13.csv [Great Britain (GB) national] 2023-03-15T18:10:00Z"));
+
+	/* A job's operational carbon uses it. */
+	qmx_device *dev;
+	qmx_gemm_params p;
+	qmx_job_stats st;
+	static int8_t a[64 * 64];
+	int32_t c[64 * 64];
+	memset(a, 1, sizeof(a));
+	qmx_gemm_params_init(&p, 64, 64, 64);
+	qmx_gemm_host_operands ops = { .a = a, .b = a, .c = c };
+	assert_int_equal(qmx_device_open("cpu-ref", &dev), 0);
+	assert_int_equal(qmx_gemm(dev, &p, &ops, &st), 0);
+	assert_true(st.energy_j > 0);
+	assert_true(fabs(st.carbon_operational_g - st.energy_j / 3.6e6 * 203) <=
+		    1e-9 * st.carbon_operational_g);
+	qmx_device_del(dev);
+
+	/* The explicit intensity wins; bad settings name the variable. */
+	setenv("QMX_GRID_INTENSITY", "10", 1);
+	assert_int_equal(qmx_carbon_config_get(&cfg), 0);
+	assert_true(cfg.grid_g_per_kwh == 10);
+	unsetenv("QMX_GRID_INTENSITY");
+	setenv("QMX_GRID_TIME", "yesterday", 1);
+	assert_int_equal(qmx_carbon_config_get(&cfg), QMX_EINVAL);
+	expect_msg("QMX_GRID_TIME: time 'yesterday'");
+	setenv("QMX_GRID_TIME", "2030-01-01T00:00Z", 1);
+	assert_int_equal(qmx_carbon_config_get(&cfg), QMX_ENOENT);
+	expect_msg("QMX_GRID_TRACE: ");
+	expect_msg("2030-01-01T00:00:00Z is outside the trace");
+	setenv("QMX_GRID_TRACE", "/nonexistent.csv", 1);
+	assert_int_equal(qmx_carbon_config_get(&cfg), QMX_ENOENT);
+	expect_msg("QMX_GRID_TRACE /nonexistent.csv");
+	unsetenv("QMX_GRID_TRACE");
+	unsetenv("QMX_GRID_TIME");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +406,7 @@ int main(void)
 		cmocka_unit_test(directory),
 		cmocka_unit_test(bad_files),
 		cmocka_unit_test(csv_details),
+		cmocka_unit_test(env_trace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

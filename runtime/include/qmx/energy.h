@@ -78,7 +78,9 @@ typedef struct qmx_carbon_config {
 } qmx_carbon_config;
 
 /* Settings from the environment over the data files:
- * QMX_GRID_INTENSITY (gCO2e/kWh, [0, 2000]), QMX_REGION, QMX_LIFETIME_YEARS
+ * QMX_GRID_INTENSITY (gCO2e/kWh, [0, 2000]), else QMX_GRID_TRACE (a grid
+ * trace, carbon_aware.h: its window at QMX_GRID_TIME, else now), else
+ * QMX_REGION; QMX_LIFETIME_YEARS
  * (both lifetimes, (0, 30]), QMX_ACCEL_NODE_NM (45, 28, 16, 7, 5). */
 QMX_API int qmx_carbon_config_get(qmx_carbon_config *cfg);
 /* Grid intensity of a region from hw/energy/grid.ini ("world", "france"...). */
