@@ -317,6 +317,27 @@ static int csv_number(const char *name, long line, const char *field, const char
 	return check_value(name, line, field, *v);
 }
 
+/* A column of intensity values by its name. */
+static bool value_column(const char *h)
+{
+	static const char *const names[] = { "actual", "gco2", "intensity", "carbon", "value",
+					     "rating", "moer" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strstr(h, names[i]))
+			return true;
+	return false;
+}
+
+static bool other_column(const char *h)
+{
+	static const char *const names[] = { "to", "end", "index", "zone", "region", "location",
+					     "duration", "unit", "source" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(h, names[i]))
+			return true;
+	return false;
+}
+
 static int parse_csv(struct builder *b, char *text)
 {
 	char kind[64] = "";
@@ -353,9 +374,14 @@ static int parse_csv(struct builder *b, char *text)
 					ct = i;
 				else if (cf < 0 && strstr(h, "forecast"))
 					cf = i;
-				else if (ca < 0 && ct != i)
+				else if (ca < 0 && value_column(h))
 					ca = i;
 			}
+			/* Else the first column that is not a known non-value one
+			 * (GB scrapes: from,to,forecast,actual,index). */
+			for (int i = 0; i < n && ca < 0; i++)
+				if (i != ct && i != cf && !other_column(fields[i]))
+					ca = i;
 			if (ct < 0 || (ca < 0 && cf < 0))
 				return perr(b->name, line,
 					    "header: need a timestamp column and an intensity column (e.g. 'timestamp,gco2_per_kwh[,forecast_gco2_per_kwh]')");

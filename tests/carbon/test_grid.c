@@ -340,6 +340,13 @@ static void csv_details(void **state)
 	assert_int_equal(qmx_grid_trace_at(t, T2024 + 3600, &g), 0);
 	assert_true(g == 12);
 	qmx_grid_trace_del(t);
+	/* The GB API's own CSV columns: from,to,forecast,actual,index. */
+	t = parse("from,to,forecast,actual,index\n"
+		  "2023-03-15T03:30Z,2023-03-15T04:00Z,200,184,moderate\n", "gb-scrape.csv");
+	qmx_grid_sample s;
+	assert_int_equal(qmx_grid_trace_get_sample(t, 0, &s), 0);
+	assert_true(s.actual == 184 && s.forecast == 200);
+	qmx_grid_trace_del(t);
 }
 
 /* $QMX_GRID_TRACE: every job's and meter's intensity comes from the trace

@@ -195,6 +195,14 @@ static void shift_persistence(void **state)
 	assert_int_equal(qmx_shift_choose(t, &r, &p), 0);
 	assert_int_equal(p.candidates, 0);
 	assert_int_equal(p.start_s, T0);
+	/* Persistence needs whole days of windows. */
+	qmx_grid_trace *odd = parse("timestamp,g\n2024-01-01T00:00Z,1\n2024-01-01T07:00Z,2\n"
+				    "2024-01-01T14:00Z,3\n");
+	r = req(T0, 1, T0 + 14 * H, 1);
+	assert_int_equal(qmx_shift_choose(odd, &r, &p), QMX_ENOTSUP);
+	expect_msg("persistence needs a step dividing 24 h; test.csv has 25200 s");
+	qmx_grid_trace_del(odd);
+	r = req(T0, 1, T0 + 10 * H, 1);
 	/* Asking for the trace's forecast when it has none is an error. */
 	r.forecast = QMX_FORECAST_TRACE;
 	assert_int_equal(qmx_shift_choose(t, &r, &p), QMX_EINVAL);
