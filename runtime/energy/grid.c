@@ -29,7 +29,7 @@
 #include "qmx_backend.h"
 
 #define MAX_FILE_BYTES (64u << 20)
-#define MAX_WINDOWS 10000000
+#define MAX_WINDOWS 1000000 /* e.g. 1.9 years of 1-minute windows */
 #define MAX_G_PER_KWH 5000.0 /* above any grid on record (~1,100 for lignite) */
 
 /* ---------------------------------------------------------------- time */
