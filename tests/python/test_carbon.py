@@ -13,7 +13,8 @@ import torch
 
 import qmx
 import qmx.carbon as qc
-import shape_digits  # python/examples, put on sys.path by conftest.py
+import place_gemm  # python/examples, put on sys.path by conftest.py
+import shape_digits
 import train_digits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,3 +184,15 @@ def test_shape_digits(capsys) -> None:
     assert set(rows) == {"always large", "always small", "shaped ("}, out
     assert rows["always small"] <= rows["shaped ("] <= rows["always large"]
     assert "test accuracy" in out and "per image" in out
+
+
+def test_place_gemm(device, capsys) -> None:
+    """Placement on real jobs: the CPU against each device under test."""
+    args = ["--device", device.uri, "--size", "64", "--hours", "5",
+            "--trace", str(GRID / "us-ercot-2022-04-01.csv")]
+    assert place_gemm.main(args) == 0
+    out = capsys.readouterr().out
+    chosen = out.strip().splitlines()[-1]
+    assert chosen.startswith("chosen: ")
+    assert sum(int(p.split()[-2]) for p in chosen[8:].split(", ")) == 5
+    assert "modelled" in out or "measured" in out
