@@ -129,9 +129,11 @@ QMX_API int qmx_time_format(int64_t unix_s, char *buf, size_t len)
 {
 	if (!buf || len < 21)
 		return qmx_fail(QMX_EINVAL, "qmx_time_format: buf is NULL or len (%zu) < 21", len);
-	if (unix_s < 0 || unix_s > 253402300799LL)
+	if (unix_s < 0 || unix_s > 253402300799LL) {
+		snprintf(buf, len, "%lld s", (long long)unix_s); /* still printable */
 		return qmx_fail(QMX_EINVAL, "qmx_time_format: %lld s is outside years 1970-9999",
 				(long long)unix_s);
+	}
 	int64_t days = unix_s / 86400, rem = unix_s % 86400;
 	/* civil_from_days */
 	int64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;

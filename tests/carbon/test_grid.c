@@ -65,6 +65,8 @@ static void times(void **state)
 	expect_msg("no zone designator");
 	assert_int_equal(qmx_time_parse("15/03/2023 03:30", &t), QMX_EINVAL);
 	assert_int_equal(qmx_time_format(0, buf, 8), QMX_EINVAL);
+	assert_int_equal(qmx_time_format(-5, buf, sizeof(buf)), QMX_EINVAL);
+	assert_string_equal(buf, "-5 s"); /* messages built from it stay readable */
 }
 
 static void shipped_gb_csv(void **state)
