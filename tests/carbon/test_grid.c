@@ -310,6 +310,23 @@ static void bad_files(void **state)
 		  "  {\"timestamp\": \"2024-01-01T00:05Z\", \"value\": 1, \"duration\": -5}]}]",
 		  "gsf-fc.json:3: field '[0].forecastData[1].duration': not a whole number of minutes" },
 		{ "shape.json", "{\"hello\": 1}", "shape.json:1: not a grid trace" },
+		{ "week.csv", "timestamp,g\n2024-01-01T00:00Z,1\n2024-01-15T00:00Z,1\n",
+		  "week.csv:2: field 'duration': step 1209600 s longer than 7 days" },
+		{ "wide.csv", "timestamp,a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p\n",
+		  "wide.csv:1: more than 16 columns" },
+		{ "from.json", "{\"data\": [\n {\"from\": 1700000000, \"to\": \"2024-01-01T00:30Z\"}]}",
+		  "from.json:2: field 'data[0].from': not a string (an ISO-8601 time)" },
+		{ "elem.json", "{\"data\": [\n 42\n]}", "elem.json:2: field 'data[0]': not an object" },
+		{ "window.json",
+		  "{\"data\": [\n"
+		  " {\"from\": \"2024-01-01T00:00Z\", \"to\": \"2024-01-01T00:30Z\",\n"
+		  "  \"intensity\": {\"forecast\": 5, \"actual\": 6}},\n"
+		  " {\"from\": \"2024-01-01T00:30Z\",\n  \"to\": \"2024-01-01T01:30Z\",\n"
+		  "  \"intensity\": {\"forecast\": 5, \"actual\": 6}}]}",
+		  "window.json:5: field 'data[1].to': window of 3600 s, the first was 1800 s" },
+		{ "nointensity.json",
+		  "{\"data\": [\n {\"from\": \"2024-01-01T00:00Z\", \"to\": \"2024-01-01T00:30Z\"}]}",
+		  "nointensity.json:2: field 'data[0].intensity': missing" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		qmx_grid_trace *t = (qmx_grid_trace *)1;
