@@ -236,6 +236,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--epoch-minutes", type=float, default=60.0,
                     help="simulated length of one epoch (default 60)")
     ap.add_argument("--max-pause-hours", type=float, default=24.0)
+    ap.add_argument("--deadline-hours", type=float, default=None,
+                    help="first wait for the start the shifting policy picks "
+                    "for the whole run (epochs x --epoch-minutes) to end "
+                    "within this many hours")
     ap.add_argument("--wall-clock", action="store_true",
                     help="real time and real waits instead of a simulated "
                     "clock")
@@ -260,9 +264,13 @@ def main(argv: Optional[list[str]] = None) -> int:
                 return None
             clock = (qcarbon.WallClock() if args.wall_clock else
                      qcarbon.SimClock(args.start or trace.start))
-            return qcarbon.CarbonAwareLoop(
+            loop = qcarbon.CarbonAwareLoop(
                 trace, args.threshold, clock=clock,
                 max_pause_s=args.max_pause_hours * 3600)
+            if args.deadline_hours:
+                loop.wait_for_window(args.epochs * args.epoch_minutes * 60,
+                                     clock.now() + args.deadline_hours * 3600)
+            return loop
         epoch_s = (None if args.wall_clock or not trace
                    else args.epoch_minutes * 60)
         if trace:

@@ -171,6 +171,24 @@ def test_digits_carbon_aware(capsys) -> None:
     assert losses == [f"{e.loss:.4f}" for e in paused.epochs]
 
 
+def test_digits_waits_for_a_window(capsys) -> None:
+    """--deadline-hours: the run starts where the shifting policy puts it
+    (on the GB trace, after the evening's fall in intensity)."""
+    args = ["--mode", "fp32", "--epochs", "3",
+            "--carbon-aware", str(GRID / "gb-2023-03-13.csv"),
+            "--start", "2023-03-15T12:00:00Z", "--threshold", "400",
+            "--deadline-hours", "12"]
+    plan = qc.GridTrace(GRID / "gb-2023-03-13.csv").shift(
+        "2023-03-15T12:00:00Z", 3 * 3600, "2023-03-16T00:00:00Z")
+    assert plan["delay_s"] >= 6 * 3600  # the case is worth waiting for
+    assert train_digits.main(args) == 0
+    out = capsys.readouterr().out
+    start = qc.format_time(plan["start_s"])
+    assert f"carbon-aware: waiting {plan['delay_s'] / 3600:.1f} h for {start}" in out
+    assert f"from {start}" in out  # the first epoch ran there
+    assert "0 pause(s)" in out
+
+
 def test_shape_digits(capsys) -> None:
     args = ["--trace", str(GRID / "us-caiso-2022-04-01.csv"), "--hours", "48",
             "--epochs", "4", "--min-seconds", "0.05"]
