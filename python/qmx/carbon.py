@@ -518,9 +518,12 @@ class CarbonAwareLoop:
                                 energy_j, forecast)
         wait = plan["start_s"] - self.clock.now()
         if wait > 0:
+            now_g = plan["expected_now_g"]
+            pct = (100 * plan["expected_saving_g"] / now_g
+                   if now_g == now_g and now_g > 0 else math.nan)
             self.log(f"carbon-aware: waiting {wait / 3600:.1f} h for "
-                     f"{format_time(plan['start_s'])} (expects to save "
-                     f"{plan['expected_saving_g']:.1f} g; {plan['note']})")
+                     f"{format_time(plan['start_s'])} (expects {pct:.0f} % "
+                     f"less carbon than now; {plan['note']})")
             self.clock.sleep(wait)
         return plan
 
