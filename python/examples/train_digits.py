@@ -304,7 +304,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         if r.carbon:
             c = r.carbon
             print(f"    carbon-aware: {c['carbon_g']:.4g} gCO2e vs "
-                  f"{c['carbon_unpaused_g']:.4g} gCO2e unpaused "
+                  f"{c['carbon_unpaused_g']:.4g} gCO2e run straight away "
                   f"({c['saved_percent']:+.1f} % saved), {c['pauses']} "
                   f"pause(s), {c['paused_s'] / 3600:.1f} h paused "
                   f"({c['kind']} intensity)")

@@ -474,8 +474,8 @@ class CarbonAwareLoop:
     instead delays the start of a whole run to the start the library's
     shifting policy picks.  ``record(joules, seconds)`` after each unit
     counts its carbon at the time it ran, and what it would have emitted
-    had the run never paused (the same work back to back from the first
-    unit's start); ``report()`` gives both and the difference.
+    had the run neither waited nor paused (the same work back to back from
+    when the loop was made); ``report()`` gives both and the difference.
     """
 
     def __init__(self, trace: GridTrace, threshold: float, *,
@@ -501,7 +501,7 @@ class CarbonAwareLoop:
         self.carbon_unpaused_g = 0.0
         self.busy_s = 0.0
         self.joules = 0.0
-        self.first_start: Optional[float] = None
+        self.ready = self.clock.now()  # the run could have started here
         self._unit_start: Optional[float] = None
         self.source = ""
 
@@ -565,8 +565,6 @@ class CarbonAwareLoop:
     def begin(self) -> None:
         """Mark the start of a unit of work (``record`` ends it)."""
         self._unit_start = self.clock.now()
-        if self.first_start is None:
-            self.first_start = self._unit_start
 
     def record(self, joules: float, seconds: Optional[float] = None
                ) -> dict[str, Any]:
@@ -578,7 +576,7 @@ class CarbonAwareLoop:
         start = self._unit_start
         dur = (self.clock.now() - start) if seconds is None else seconds
         ran = self.trace.carbon(start, max(dur, 0.0), joules)
-        unpaused = self.trace.carbon(self.first_start + self.busy_s,
+        unpaused = self.trace.carbon(self.ready + self.busy_s,
                                      max(dur, 0.0), joules)
         self.carbon_g += ran["carbon_g"]
         self.carbon_unpaused_g += unpaused["carbon_g"]
