@@ -205,8 +205,9 @@ static int build(struct builder *b, qmx_grid_trace **out)
 	if (!step)
 		step = 3600; /* one sample and no duration: assume hourly, said in docs */
 	if (step > 7 * 86400)
-		return perr(b->name, b->p[0].line, "field 'duration': step %lld s longer than 7 days",
-			    (long long)step);
+		return perr(b->name, b->p[b->n > 1 ? 1 : 0].line,
+			    "field '%s': step %lld s longer than 7 days",
+			    b->step_hint ? "duration" : "timestamp", (long long)step);
 	for (size_t i = 1; i < b->n; i++) {
 		int64_t d = b->p[i].t - b->p[i - 1].t;
 		if (d % step)

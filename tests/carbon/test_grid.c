@@ -311,7 +311,7 @@ static void bad_files(void **state)
 		  "gsf-fc.json:3: field '[0].forecastData[1].duration': not a whole number of minutes" },
 		{ "shape.json", "{\"hello\": 1}", "shape.json:1: not a grid trace" },
 		{ "week.csv", "timestamp,g\n2024-01-01T00:00Z,1\n2024-01-15T00:00Z,1\n",
-		  "week.csv:2: field 'duration': step 1209600 s longer than 7 days" },
+		  "week.csv:3: field 'timestamp': step 1209600 s longer than 7 days" },
 		{ "wide.csv", "timestamp,a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p\n",
 		  "wide.csv:1: more than 16 columns" },
 		{ "from.json", "{\"data\": [\n {\"from\": 1700000000, \"to\": \"2024-01-01T00:30Z\"}]}",
