@@ -30,7 +30,7 @@ for sym in qmx_strerror qmx_error_name qmx_last_error qmx_device_open qmx_device
 done
 # Internal helpers must stay hidden.
 for sym in qmx_fail qmx_job_complete qmx_now_ns qmx_backend_cpu_ops qmx_rapl_open qmx_data_load \
-	qmx_grid_kind_name qmx_grid_trace_env; do
+	qmx_grid_kind_name qmx_grid_trace_env qmx_grid_parse_json qmx_grid_perr; do
 	if printf '%s\n' "$exported" | grep -qx "$sym"; then echo "internal symbol exported: $sym"; exit 1; fi
 done
 echo "exports ok: $(printf '%s\n' "$exported" | wc -l) qmx_ symbols"
