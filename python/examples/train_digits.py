@@ -12,6 +12,17 @@ python3-sklearn ships it (read directly, sklearn is not imported); pixels
 (1,438 training, 359 test images) - the split of host-examples/train_digits.
 
     /usr/bin/python3 python/examples/train_digits.py --device sim --epochs 20
+
+Carbon-aware (docs/carbon-aware.md): ``--carbon-aware TRACE`` pauses between
+epochs while the grid is above ``--threshold`` (checkpointing the model and
+optimizer, resuming from the checkpoint) and counts each epoch's carbon at
+the time it ran.  By default time is simulated: the run starts at
+``--start`` on the trace and each epoch takes ``--epoch-minutes``, so a past
+trace replays in seconds; ``--wall-clock`` uses real time (and real waits).
+
+    /usr/bin/python3 python/examples/train_digits.py --mode qat --epochs 12 \
+        --carbon-aware hw/energy/grid/gb-2023-03-13.csv \
+        --start 2023-03-14T06:00:00Z --threshold 150
 """
 
 from __future__ import annotations
@@ -30,6 +41,7 @@ import torch
 from torch import nn
 
 import qmx
+import qmx.carbon as qcarbon
 import qmx.torch as qtorch
 
 DIGITS = Path("/usr/lib/python3/dist-packages/sklearn/datasets/data/"
@@ -87,6 +99,8 @@ class Epoch:
     device_j: Optional[float] = None
     carbon_g: Optional[float] = None
     method: str = ""
+    grid: Optional[float] = None  # gCO2e/kWh while it ran (carbon-aware)
+    started: str = ""             # when it started (carbon-aware)
 
 
 @dataclass
@@ -95,6 +109,7 @@ class Run:
 
     name: str
     epochs: list[Epoch] = field(default_factory=list)
+    carbon: Optional[dict[str, Any]] = None
 
     @property
     def accuracy(self) -> float:
@@ -114,8 +129,14 @@ def _meter(what: str) -> Optional[qmx.Meter]:
 def train(qat: bool, device_uri: str = "cpu", epochs: int = 20,
           batch: int = 32, lr: float = 0.05, momentum: float = 0.9,
           seed: int = 42, data: Optional[Path] = None,
-          log: Any = print) -> Run:
-    """Train and evaluate; returns per-epoch loss, accuracy, time, energy."""
+          log: Any = print,
+          carbon: Optional[qcarbon.CarbonAwareLoop] = None,
+          epoch_s: Optional[float] = None) -> Run:
+    """Train and evaluate; returns per-epoch loss, accuracy, time, energy.
+
+    With `carbon`, each epoch waits behind ``carbon.gate()`` and its carbon
+    is counted at the time it ran; `epoch_s` advances a simulated clock by
+    that much per epoch."""
     x, y = load_digits(data)
     xtr, ytr, xte, yte = (torch.from_numpy(a) for a in split(x, y))
     device = qmx.Device(device_uri) if qat else None
@@ -133,7 +154,12 @@ def train(qat: bool, device_uri: str = "cpu", epochs: int = 20,
     run = Run(name)
     log(f"{name}: batch {batch}, lr {lr}, momentum {momentum}, seed {seed}, "
         f"{len(xtr)} train / {len(xte)} test images")
+    if carbon and not carbon.checkpoint:
+        carbon.checkpoint, carbon.resume = qcarbon.state_checkpoint(model, opt)
     for ep in range(1, epochs + 1):
+        if carbon:
+            carbon.gate()
+            carbon.begin()
         t0 = time.perf_counter()
         for m in (host_meter, dev_meter):
             if m:
@@ -167,6 +193,14 @@ def train(qat: bool, device_uri: str = "cpu", epochs: int = 20,
             r = dev_meter.stop()
             e.device_j = r["joules"]
             e.carbon_g = (e.carbon_g or 0.0) + r["carbon_g"]
+        if carbon:
+            started = carbon.clock.now()
+            if epoch_s:
+                carbon.clock.advance(epoch_s)
+            # Time-resolved: the operational carbon at the time it ran.
+            rec = carbon.record((e.host_j or 0.0) + (e.device_j or 0.0))
+            e.carbon_g, e.grid = rec["carbon_g"], rec["g_per_kwh"]
+            e.started = qcarbon.format_time(started)
         run.epochs.append(e)
         line = (f"{name} epoch {ep:2d}: loss {e.loss:.4f}  test accuracy "
                 f"{100 * acc:.2f} %  time {e.seconds:.3f} s")
@@ -178,7 +212,11 @@ def train(qat: bool, device_uri: str = "cpu", epochs: int = 20,
             line += f"  device {e.device_j:.3g} J"
         if e.carbon_g is not None:
             line += f"  {e.carbon_g:.3g} gCO2e"
+        if carbon:
+            line += f" at {e.grid:.0f} gCO2e/kWh from {e.started}"
         log(line)
+    if carbon:
+        run.carbon = carbon.report()
     return run
 
 
@@ -196,18 +234,71 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--check", action="store_true",
                     help="exit 1 unless each run's loss fell and its test "
                     "accuracy is >= --min-accuracy")
+    ap.add_argument("--carbon-aware", metavar="TRACE", default=None,
+                    help="grid-intensity trace: pause between epochs above "
+                    "--threshold")
+    ap.add_argument("--threshold", type=float, default=None,
+                    help="gCO2e/kWh above which training pauses (default: "
+                    "the trace's median)")
+    ap.add_argument("--start", default=None,
+                    help="simulated start time, ISO-8601 UTC (default: the "
+                    "trace's start)")
+    ap.add_argument("--epoch-minutes", type=float, default=60.0,
+                    help="simulated length of one epoch (default 60)")
+    ap.add_argument("--max-pause-hours", type=float, default=24.0)
+    ap.add_argument("--deadline-hours", type=float, default=None,
+                    help="first wait for the start the shifting policy picks "
+                    "for the whole run (epochs x --epoch-minutes) to end "
+                    "within this many hours")
+    ap.add_argument("--wall-clock", action="store_true",
+                    help="real time and real waits instead of a simulated "
+                    "clock")
     args = ap.parse_args(argv)
     if args.epochs < 1 or args.batch < 1:
         ap.error("--epochs and --batch must be >= 1")
+    if args.epoch_minutes <= 0 or args.max_pause_hours < 0:
+        ap.error("--epoch-minutes must be > 0 and --max-pause-hours >= 0")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     runs = []
     try:
+        trace = (qcarbon.GridTrace(args.carbon_aware) if args.carbon_aware
+                 else None)
+        if trace and args.threshold is None:
+            values = sorted(a for _, a, _ in trace.samples() if a == a)
+            args.threshold = values[len(values) // 2]
+        if args.threshold is not None and args.threshold < 0:
+            ap.error("--threshold must be >= 0 gCO2e/kWh")
+
+        def gate() -> Optional[qcarbon.CarbonAwareLoop]:
+            if not trace:
+                return None
+            clock = (qcarbon.WallClock() if args.wall_clock else
+                     qcarbon.SimClock(args.start or trace.start))
+            loop = qcarbon.CarbonAwareLoop(
+                trace, args.threshold, clock=clock,
+                max_pause_s=args.max_pause_hours * 3600)
+            if args.deadline_hours:
+                loop.wait_for_window(args.epochs * args.epoch_minutes * 60,
+                                     clock.now() + args.deadline_hours * 3600)
+            return loop
+        epoch_s = (None if args.wall_clock or not trace
+                   else args.epoch_minutes * 60)
+        if trace:
+            print(f"carbon-aware on {trace.info['name']} "
+                  f"({trace.info['kind_name']} intensity): pause above "
+                  f"{args.threshold:.0f} gCO2e/kWh, "
+                  + ("wall clock" if args.wall_clock else
+                     f"simulated clock from "
+                     f"{qcarbon.format_time(args.start or trace.start)}, "
+                     f"{args.epoch_minutes:g} min per epoch"))
         if args.mode in ("qat", "both"):
             runs.append(train(True, args.device, args.epochs, args.batch,
-                              args.lr, seed=args.seed, data=args.data))
+                              args.lr, seed=args.seed, data=args.data,
+                              carbon=gate(), epoch_s=epoch_s))
         if args.mode in ("fp32", "both"):
             runs.append(train(False, epochs=args.epochs, batch=args.batch,
-                              lr=args.lr, seed=args.seed, data=args.data))
+                              lr=args.lr, seed=args.seed, data=args.data,
+                              carbon=gate(), epoch_s=epoch_s))
     except (FileNotFoundError, qmx.QmxError) as exc:
         print(f"train_digits: {exc}", file=sys.stderr)
         return 1
@@ -227,6 +318,13 @@ def main(argv: Optional[list[str]] = None) -> int:
             line += (f"\n  {'':28s} simulation wall time {sim:.2f} s: the "
                      f"simulator's, not counted")
         print(line)
+        if r.carbon:
+            c = r.carbon
+            print(f"    carbon-aware: {c['carbon_g']:.4g} gCO2e vs "
+                  f"{c['carbon_unpaused_g']:.4g} gCO2e run straight away "
+                  f"({c['saved_percent']:+.1f} % saved), {c['pauses']} "
+                  f"pause(s), {c['paused_s'] / 3600:.1f} h paused "
+                  f"({c['kind']} intensity)")
         if args.check:
             if not r.epochs[-1].loss < r.epochs[0].loss:
                 print(f"CHECK FAILED: {r.name}: loss did not decrease")

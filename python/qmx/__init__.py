@@ -3,7 +3,9 @@
 
 Pure Python over libqmx with ctypes; numpy arrays go in and out without
 copies where their layout allows.  ``qmx.torch`` adds ``QLinear``, a
-quantization-aware linear layer whose forward runs on a qmx device.
+quantization-aware linear layer whose forward runs on a qmx device;
+``qmx.carbon`` reads grid-intensity traces and makes carbon-aware decisions
+(when to run, where, how much) - see docs/carbon-aware.md.
 """
 
 from ._lib import QmxError

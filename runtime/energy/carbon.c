@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "energy_internal.h"
+#include "grid_internal.h"
 #include "qmx_backend.h"
 
 #define SECONDS_PER_YEAR (365.0 * 24 * 3600) /* the SCI example's 4 y = 35040 h */
@@ -198,6 +199,10 @@ QMX_API int qmx_carbon_config_get(qmx_carbon_config *cfg)
 		cfg->grid_g_per_kwh = v;
 		snprintf(cfg->region, sizeof(cfg->region), "custom");
 		snprintf(cfg->grid_source, sizeof(cfg->grid_source), "QMX_GRID_INTENSITY");
+	} else if ((err = qmx_grid_trace_env(cfg, &set)) || set) {
+		/* $QMX_GRID_TRACE: the intensity of a time series now (grid.c). */
+		if (err)
+			return err;
 	} else {
 		const char *region = getenv("QMX_REGION");
 		if (!region || !*region)

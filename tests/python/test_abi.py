@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from qmx import _lib
+from qmx import _lib, carbon
 
 MIRRORS = {
     "qmx_device_info": _lib.DeviceInfo,
@@ -20,6 +20,15 @@ MIRRORS = {
     "qmx_qparams": _lib.QParamsC,
     "qmx_qgemm_args": _lib.QGemmArgs,
     "qmx_energy_reading": _lib.EnergyReading,
+    "qmx_grid_trace_info": carbon.TraceInfo,
+    "qmx_grid_sample": carbon.Sample,
+    "qmx_grid_used": carbon.GridUsed,
+    "qmx_shift_request": carbon.ShiftRequest,
+    "qmx_shift_plan": carbon.ShiftPlan,
+    "qmx_place_option": carbon.PlaceOption,
+    "qmx_place_result": carbon.PlaceResult,
+    "qmx_shape_tier": carbon.ShapeTier,
+    "qmx_shape_choice": carbon.ShapeChoice,
 }
 
 

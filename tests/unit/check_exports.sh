@@ -21,11 +21,17 @@ for sym in qmx_strerror qmx_error_name qmx_last_error qmx_device_open qmx_device
 	qmx_qgemm_run qmx_qgemm_last_qparams qmx_qgemm_fake_quantized \
 	qmx_meter_new qmx_meter_start qmx_meter_stop qmx_meter_del qmx_sci qmx_sci_embodied \
 	qmx_act_cpa qmx_act_chip qmx_carbon_config_get qmx_grid_intensity qmx_device_embodied \
-	qmx_accel_energy qmx_accel_energy_breakdown qmx_energy_model_name qmx_profile_list qmx_profile_get; do
+	qmx_accel_energy qmx_accel_energy_breakdown qmx_energy_model_name qmx_profile_list \
+	qmx_profile_get \
+	qmx_time_parse qmx_time_format qmx_grid_trace_load qmx_grid_trace_parse \
+	qmx_grid_trace_del qmx_grid_trace_get_info qmx_grid_trace_get_sample qmx_grid_trace_at \
+	qmx_grid_trace_carbon qmx_shift_request_init qmx_shift_choose qmx_place_option_from_job \
+	qmx_place_choose qmx_shaper_new qmx_shaper_add_tier qmx_shaper_choose qmx_shaper_del; do
 	printf '%s\n' "$exported" | grep -qx "$sym" || { echo "missing export: $sym"; exit 1; }
 done
 # Internal helpers must stay hidden.
-for sym in qmx_fail qmx_job_complete qmx_now_ns qmx_backend_cpu_ops qmx_rapl_open qmx_data_load; do
+for sym in qmx_fail qmx_job_complete qmx_now_ns qmx_backend_cpu_ops qmx_rapl_open qmx_data_load \
+	qmx_grid_kind_name qmx_grid_trace_env qmx_grid_parse_json qmx_grid_perr; do
 	if printf '%s\n' "$exported" | grep -qx "$sym"; then echo "internal symbol exported: $sym"; exit 1; fi
 done
 echo "exports ok: $(printf '%s\n' "$exported" | wc -l) qmx_ symbols"

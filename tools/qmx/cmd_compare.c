@@ -58,6 +58,9 @@ static void compare_usage(FILE *f)
 		"  --pue P              datacenter PUE applied to operational energy on both\n"
 		"                       sides, [1, 3] (else $QMX_PUE, else 1.0: the IT\n"
 		"                       equipment alone; a typical datacenter: 1.58)\n"
+		"  --grid-trace PATH    grid-intensity trace (file or directory, see\n"
+		"                       docs/carbon-aware.md): the intensity at --start\n"
+		"  --start ISO8601      when the jobs run, UTC (default: now)\n"
 		"  --seed S             operand seed (default 1)\n"
 		"  --no-files           print only, write no report files\n"
 		"  --list               list the workloads\n\n"
@@ -737,7 +740,8 @@ static int env_option(const char *opt, const char *arg, double lo, double hi, co
 
 int cmd_compare(int argc, char **argv)
 {
-	enum { O_DEVICE = 256, O_BASE, O_WL, O_OUT, O_GRID, O_REGION, O_PUE, O_SEED, O_NOFILES, O_LIST };
+	enum { O_DEVICE = 256, O_BASE, O_WL, O_OUT, O_GRID, O_REGION, O_PUE, O_SEED, O_NOFILES, O_LIST,
+	       O_TRACE, O_START };
 	static const struct option opts[] = {
 		{ "device", required_argument, 0, O_DEVICE },
 		{ "baseline", required_argument, 0, O_BASE },
@@ -749,10 +753,14 @@ int cmd_compare(int argc, char **argv)
 		{ "seed", required_argument, 0, O_SEED },
 		{ "no-files", no_argument, 0, O_NOFILES },
 		{ "list", no_argument, 0, O_LIST },
+		{ "grid-trace", required_argument, 0, O_TRACE },
+		{ "start", required_argument, 0, O_START },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *acc_uri = NULL, *cpu_uri = "cpu", *spec = "default", *out_dir = ".";
+	const char *trace_path = NULL, *start_iso = NULL;
+	qmx_grid_used grid_used;
 	long long seed = 1;
 	int files = 1, c, status = 0, err;
 
@@ -787,6 +795,8 @@ int cmd_compare(int argc, char **argv)
 			break;
 		case O_NOFILES: files = 0; break;
 		case O_LIST: cmp_workloads_list(stdout); return 0;
+		case O_TRACE: trace_path = optarg; break;
+		case O_START: start_iso = optarg; break;
 		case 'h': compare_usage(stdout); return 0;
 		default: return cli_bad_option("compare", argv, c);
 		}
@@ -794,6 +804,28 @@ int cmd_compare(int argc, char **argv)
 	if (cli_no_operands("compare", argc, argv))
 		return 2;
 	tty = isatty(STDERR_FILENO);
+	if (start_iso && !trace_path) {
+		fprintf(stderr, "qmx compare: --start needs --grid-trace\n");
+		return 2;
+	}
+	if (trace_path) {
+		/* Time-resolved: the intensity of the trace's window at --start
+		 * (the workloads run for seconds, inside one window). */
+		qmx_grid_trace *gt;
+		char grid_env[64];
+		int64_t at = (int64_t)time(NULL);
+		if (start_iso && (err = qmx_time_parse(start_iso, &at)))
+			return cli_error("compare", "--start", err);
+		if ((err = qmx_grid_trace_load(trace_path, &gt)))
+			return cli_error("compare", "--grid-trace", err);
+		err = qmx_grid_trace_carbon(gt, at, 0, 0, &grid_used);
+		qmx_grid_trace_del(gt);
+		if (err)
+			return cli_error("compare",
+					 start_iso ? "--start" : "--grid-trace (now; pass --start)", err);
+		snprintf(grid_env, sizeof(grid_env), "%.6g", grid_used.g_per_kwh);
+		setenv("QMX_GRID_INTENSITY", grid_env, 1);
+	}
 
 	static struct cmp_workload wl[CMP_MAX_WORKLOADS];
 	static struct cmp_gemm shapes[CMP_MAX_WORKLOADS];
@@ -806,6 +838,10 @@ int cmd_compare(int argc, char **argv)
 	cx.seed = (uint64_t)seed;
 	if ((err = qmx_carbon_config_get(&cx.cfg)))
 		return cli_error("compare", "carbon settings", err);
+	if (trace_path) {
+		snprintf(cx.cfg.region, sizeof(cx.cfg.region), "trace");
+		snprintf(cx.cfg.grid_source, sizeof(cx.cfg.grid_source), "%.191s", grid_used.source);
+	}
 	if ((err = qmx_device_open(cpu_uri, &cx.cpu)))
 		return cli_error("compare", "opening the CPU baseline", err);
 	if (!acc_uri && getenv("QMX_DEVICE") && *getenv("QMX_DEVICE"))

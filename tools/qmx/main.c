@@ -14,13 +14,14 @@ static const struct qmx_command commands[] = {
 	{ "gemm", "run one quantized GEMM, time it, verify it", cmd_gemm },
 	{ "compare", "time, energy and carbon of workloads vs the CPU baseline", cmd_compare },
 	{ "bench", "CPU int8 GEMM against oneDNN and OpenBLAS", cmd_bench },
+	{ "schedule", "replay deferrable jobs against a grid-intensity trace", cmd_schedule },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: qmx <command> [options]   (qmx <command> --help for more)\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\ndevices are named by URI: cpu, cpu-ref, sim, kmod[:/dev/dri/renderDN], xrt:N, opencl:N;\n"
 		   "the default is $QMX_DEVICE, else %s.\n", qmx_default_device_uri());
 }

@@ -92,10 +92,12 @@ typedef struct qmx_carbon_config {
 } qmx_carbon_config;
 
 /* Settings from the environment over the data files:
- * QMX_GRID_INTENSITY (gCO2e/kWh, [0, 2000]), QMX_REGION, QMX_LIFETIME_YEARS
- * (both lifetimes, (0, 30]), QMX_PUE ([1, 3]; default 1.0, hw/energy/grid.ini
- * cites a typical value).  QMX_ACCEL_NODE_NM is replaced by target profiles:
- * the accelerator models refuse it, naming the profiles. */
+ * QMX_GRID_INTENSITY (gCO2e/kWh, [0, 2000]), else QMX_GRID_TRACE (a grid
+ * trace, carbon_aware.h: its window at QMX_GRID_TIME, else now), else
+ * QMX_REGION; QMX_LIFETIME_YEARS (both lifetimes, (0, 30]), QMX_PUE ([1, 3];
+ * default 1.0, hw/energy/grid.ini cites a typical value).  QMX_ACCEL_NODE_NM
+ * is replaced by target profiles: the accelerator models refuse it, naming
+ * the profiles. */
 QMX_API int qmx_carbon_config_get(qmx_carbon_config *cfg);
 /* Grid intensity of a region from hw/energy/grid.ini ("world", "france"...). */
 QMX_API int qmx_grid_intensity(const char *region, double *g_per_kwh,

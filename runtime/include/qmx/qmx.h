@@ -299,5 +299,6 @@ QMX_API int32_t qmx_multiply_by_quantized_multiplier(int32_t x, int32_t mult,
 
 #include "qmx/energy.h" /* meters, energy and carbon accounting */
 #include "qmx/train.h"  /* quantize/dequantize, fake-quant GEMM for training */
+#include "qmx/carbon_aware.h" /* grid traces; shifting, placement, shaping */
 
 #endif /* QMX_QMX_H */
