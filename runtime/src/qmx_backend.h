@@ -146,5 +146,6 @@ extern const struct qmx_backend_ops qmx_backend_sim_ops;
 extern const struct qmx_backend_ops qmx_backend_kmod_ops;
 extern const struct qmx_backend_ops qmx_backend_xrt_ops;
 extern const struct qmx_backend_ops qmx_backend_opencl_ops;
+extern const struct qmx_backend_ops qmx_backend_onednn_ops;
 
 #endif /* QMX_BACKEND_H */
