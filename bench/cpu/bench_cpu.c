@@ -142,7 +142,7 @@ static int run_ours(void *ctx)
 	qmx_gemm_params_init(&p, o->s.m, o->s.n, o->s.k);
 	qmx_gemm_host_operands ops = { .a = o->a, .b = o->b, .c = o->c };
 	struct qmx_cpu_run run = { .threads = (unsigned)o->threads };
-	return qmx_cpu_gemm_fast(&p, &ops, &run);
+	return qmx_cpu_gemm_fast(&p, &ops, NULL, &run);
 }
 
 #ifdef QMX_BENCH_HAVE_DNNL

@@ -55,6 +55,18 @@ struct qmx_backend_ops {
 	int (*job_wait)(qmx_device *dev, qmx_job *job, int64_t deadline_ns);
 	/* Optional: release backend state of a finished job. */
 	void (*job_release)(qmx_device *dev, qmx_job *job);
+
+	/* Pre-packed weights (qmx_weights_*), all optional.  weights_pack packs
+	 * w->b into w->priv (in host or device memory), replacing and freeing
+	 * an older packed form; weights_free frees w->priv.  gemm_weights runs
+	 * a validated GEMM on host operands with B from w->priv.  NULL
+	 * weights_pack or gemm_weights: the core runs such GEMMs as plain
+	 * qmx_gemm() calls on w->b, so every backend accepts the handle. */
+	int (*weights_pack)(qmx_device *dev, qmx_weights *w);
+	void (*weights_free)(qmx_device *dev, qmx_weights *w);
+	int (*gemm_weights)(qmx_device *dev, const qmx_gemm_params *p,
+			    const qmx_gemm_host_operands *ops, qmx_weights *w,
+			    qmx_job_stats *stats);
 };
 
 struct qmx_device {
@@ -73,6 +85,15 @@ struct qmx_buffer {
 	void *priv;      /* backend's handle */
 	uint64_t dev_addr; /* device address when the backend has one */
 	int map_count;
+};
+
+struct qmx_weights {
+	qmx_device *dev;  /* holds a reference */
+	const int8_t *b;  /* the caller's B, K x N */
+	int64_t k, n, ldb;
+	pthread_mutex_t lock; /* repacking after qmx_weights_invalidate() */
+	bool stale;       /* B changed since it was packed */
+	void *priv;       /* backend's packed form (NULL: none) */
 };
 
 struct qmx_job {

@@ -89,7 +89,8 @@ static void cpu_close(qmx_device *dev)
 }
 
 static int cpu_run(qmx_device *dev, const qmx_gemm_params *p,
-		   const qmx_gemm_host_operands *ops, qmx_job_stats *st)
+		   const qmx_gemm_host_operands *ops, const struct qmx_cpu_packed_b *packed_b,
+		   qmx_job_stats *st)
 {
 	struct cpu_device *cd = dev->priv;
 	uint64_t t0 = qmx_now_ns();
@@ -102,7 +103,7 @@ static int cpu_run(qmx_device *dev, const qmx_gemm_params *p,
 		st->threads = 1;
 	} else {
 		struct qmx_cpu_run run = { .threads = cd->threads };
-		err = qmx_cpu_gemm_fast(p, ops, &run);
+		err = qmx_cpu_gemm_fast(p, ops, packed_b, &run);
 		st->cpu_ns = run.cpu_ns;
 		st->threads = run.threads;
 	}
@@ -117,7 +118,7 @@ static void *cpu_worker(void *arg)
 	qmx_gemm_host_operands ops;
 
 	qmx_desc_host_operands(&job->desc, &ops);
-	int err = cpu_run(job->dev, &job->desc.params, &ops, &job->stats);
+	int err = cpu_run(job->dev, &job->desc.params, &ops, NULL, &job->stats);
 	qmx_job_complete(job, err);
 	return NULL;
 }
@@ -132,21 +133,55 @@ static int cpu_gemm_submit(qmx_device *dev, qmx_job *job)
 	return 0;
 }
 
-static int cpu_gemm_host(qmx_device *dev, const qmx_gemm_params *p,
-			 const qmx_gemm_host_operands *ops, qmx_job_stats *stats)
+static int cpu_gemm_run(qmx_device *dev, const qmx_gemm_params *p,
+			const qmx_gemm_host_operands *ops, const struct qmx_cpu_packed_b *packed_b,
+			qmx_job_stats *stats)
 {
 	qmx_job job;
 	memset(&job, 0, sizeof(job));
 	job.dev = dev;
 	job.desc.params = *p;
 	qmx_account_job_begin(dev, &job);
-	int err = cpu_run(dev, p, ops, &job.stats);
+	int err = cpu_run(dev, p, ops, packed_b, &job.stats);
 	if (err)
 		return err;
 	job.stats.wall_ns = job.stats.device_ns;
 	qmx_account_job(dev, &job);
 	*stats = job.stats;
 	return 0;
+}
+
+static int cpu_gemm_host(qmx_device *dev, const qmx_gemm_params *p,
+			 const qmx_gemm_host_operands *ops, qmx_job_stats *stats)
+{
+	return cpu_gemm_run(dev, p, ops, NULL, stats);
+}
+
+/* Pre-packed weights: B's micro-panels and column sums, packed once. */
+static int cpu_weights_pack(qmx_device *dev, qmx_weights *w)
+{
+	struct qmx_cpu_packed_b *pb;
+	(void)dev;
+	int err = qmx_cpu_pack_b(w->b, (size_t)w->ldb, (size_t)w->k, (size_t)w->n, &pb);
+	if (err)
+		return err;
+	qmx_cpu_packed_b_free(w->priv);
+	w->priv = pb;
+	return 0;
+}
+
+static void cpu_weights_free(qmx_device *dev, qmx_weights *w)
+{
+	(void)dev;
+	qmx_cpu_packed_b_free(w->priv);
+	w->priv = NULL;
+}
+
+static int cpu_gemm_weights(qmx_device *dev, const qmx_gemm_params *p,
+			    const qmx_gemm_host_operands *ops, qmx_weights *w,
+			    qmx_job_stats *stats)
+{
+	return cpu_gemm_run(dev, p, ops, w->priv, stats);
 }
 
 static int cpu_enumerate(qmx_device_info *infos, size_t cap, size_t *count)
@@ -174,6 +209,9 @@ const struct qmx_backend_ops qmx_backend_cpu_ops = {
 	.close = cpu_close,
 	.gemm_submit = cpu_gemm_submit,
 	.gemm_host = cpu_gemm_host,
+	.weights_pack = cpu_weights_pack,
+	.weights_free = cpu_weights_free,
+	.gemm_weights = cpu_gemm_weights,
 };
 
 const struct qmx_backend_ops qmx_backend_cpu_ref_ops = {

@@ -392,6 +392,7 @@ struct cpu_gemm {
 	uint32_t *colsum;  /* npanels × nr: Σ_k B, then za'·Σ_k B once packed */
 	uint32_t *rowsum;  /* m, Σ_k A (used when zb != 0) */
 
+	bool b_packed;     /* B came packed (qmx_weights): no B packing tasks */
 	atomic_size_t next_task; /* packing work, claimed one task at a time */
 	size_t ntasks;
 	atomic_size_t next_slot;
@@ -666,8 +667,54 @@ static void ws_put(void *buf, bool cached)
 	pthread_mutex_unlock(&ws.lock);
 }
 
+int qmx_cpu_pack_b(const int8_t *b, size_t ldb, size_t k, size_t n,
+		   struct qmx_cpu_packed_b **out)
+{
+	const struct qmx_cpu_isa *isa;
+	int err;
+
+	*out = NULL;
+	if ((err = cpu_select_isa(&isa)))
+		return err;
+	const size_t kgs = div_up(k, isa->kg);
+	const size_t npanels = div_up(n, isa->nr);
+	const size_t panel_bytes = kgs * isa->nr * isa->kg * isa->esize;
+	if ((double)npanels * (double)panel_bytes > (double)(SIZE_MAX / 4))
+		return qmx_fail(QMX_ENOMEM, "cpu weights: packed K=%zu N=%zu does not fit memory",
+				k, n);
+	struct qmx_cpu_packed_b *pb = calloc(1, sizeof(*pb));
+	if (!pb)
+		return qmx_fail(QMX_ENOMEM, "cpu weights: out of memory");
+	pb->isa = isa;
+	pb->k = k;
+	pb->n = n;
+	pb->npanels = npanels;
+	pb->panel_bytes = panel_bytes;
+	pb->panels = aligned_alloc(64, round_up(npanels * panel_bytes, 64));
+	pb->colsum = calloc(npanels * isa->nr, sizeof(uint32_t));
+	if (!pb->panels || !pb->colsum) {
+		qmx_cpu_packed_b_free(pb);
+		return qmx_fail(QMX_ENOMEM, "cpu weights: cannot allocate %zu bytes of packed B",
+				npanels * panel_bytes);
+	}
+	for (size_t t = 0; t < npanels; t++)
+		isa->pack_b(b, ldb, k, n, t * isa->nr, kgs, pb->panels + t * panel_bytes,
+			    pb->colsum + t * isa->nr);
+	*out = pb;
+	return 0;
+}
+
+void qmx_cpu_packed_b_free(struct qmx_cpu_packed_b *pb)
+{
+	if (!pb)
+		return;
+	free(pb->panels);
+	free(pb->colsum);
+	free(pb);
+}
+
 int qmx_cpu_gemm_fast(const qmx_gemm_params *p, const qmx_gemm_host_operands *ops,
-		      struct qmx_cpu_run *run)
+		      const struct qmx_cpu_packed_b *packed_b, struct qmx_cpu_run *run)
 {
 	struct cpu_gemm g;
 	unsigned threads = run->threads ? run->threads : qmx_cpu_online_threads();
@@ -688,6 +735,8 @@ int qmx_cpu_gemm_fast(const qmx_gemm_params *p, const qmx_gemm_host_operands *op
 	g.kcg = div_up(g.kgs, div_up(g.kgs, CPU_KC / isa->kg));
 	g.npanels = div_up(g.n, isa->nr);
 	g.panel_bytes = g.kgs * isa->nr * group_bytes;
+	g.b_packed = packed_b && packed_b->isa == isa && packed_b->k == g.k &&
+		     packed_b->n == g.n;
 	if ((double)g.m * (double)g.n * (double)g.k < CPU_MT_MIN_MACS)
 		threads = 1;
 	if (threads > CPU_POOL_MAX + 1)
@@ -715,7 +764,7 @@ int qmx_cpu_gemm_fast(const qmx_gemm_params *p, const qmx_gemm_host_operands *op
 
 	/* Carve the workspace: packed B and A, column and row sums, each
 	 * worker's accumulator block (sized for the largest share). */
-	size_t bp_bytes = round_up(g.npanels * g.panel_bytes, 64);
+	size_t bp_bytes = g.b_packed ? 0 : round_up(g.npanels * g.panel_bytes, 64);
 	size_t ap_bytes = round_up(mpanels * g.apanel_bytes, 64);
 	size_t cs_bytes = round_up(g.npanels * isa->nr * sizeof(uint32_t), 64);
 	size_t rs_bytes = round_up(g.m * sizeof(uint32_t), 64);
@@ -734,12 +783,20 @@ int qmx_cpu_gemm_fast(const qmx_gemm_params *p, const qmx_gemm_host_operands *op
 	if (!buf)
 		return qmx_fail(QMX_ENOMEM, "cpu gemm: cannot allocate a %zu-byte workspace",
 				total);
-	g.bpack = at;
+	g.bpack = g.b_packed ? packed_b->panels : at;
 	g.apack = (at += bp_bytes);
 	g.colsum = (uint32_t *)(at += ap_bytes);
 	g.rowsum = (uint32_t *)(at += cs_bytes);
 	at += rs_bytes;
-	memset(g.colsum, 0, cs_bytes);
+	if (g.b_packed) {
+		/* Only A is left to pack; the column term from the kept sums. */
+		for (size_t j = 0; j < g.npanels * isa->nr; j++)
+			g.colsum[j] = packed_b->colsum[j] * g.za;
+		atomic_store(&g.next_task, g.npanels);
+		g.packed = g.npanels;
+	} else {
+		memset(g.colsum, 0, cs_bytes);
+	}
 	for (unsigned t = 0; t < workers; t++, at += acc_bytes)
 		acc[t] = (int32_t *)at;
 	pthread_mutex_init(&g.lock, NULL);

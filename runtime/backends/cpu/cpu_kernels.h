@@ -18,11 +18,28 @@ struct qmx_cpu_run {
 	const char *isa;  /* out: kernel that ran ("avx512vnni", "avx2", "portable") */
 };
 
+/* B packed once for many GEMMs (qmx_weights): the micro-panels of the kernel
+ * family that packed it, with each column's sum Σ_k B[k][j]. */
+struct qmx_cpu_packed_b {
+	const struct qmx_cpu_isa *isa;
+	size_t k, n;
+	size_t npanels, panel_bytes;
+	unsigned char *panels; /* npanels × panel_bytes, 64-byte aligned */
+	uint32_t *colsum;      /* npanels × nr */
+};
+
+/* Pack B (k × n, ldb) with the kernel a GEMM would select now. */
+int qmx_cpu_pack_b(const int8_t *b, size_t ldb, size_t k, size_t n,
+		   struct qmx_cpu_packed_b **out);
+void qmx_cpu_packed_b_free(struct qmx_cpu_packed_b *pb);
+
 /* Params and operands are already validated.  $QMX_CPU_ISA
  * (portable|avx2|avx512vnni) forces a kernel; any other value, or one this
- * CPU lacks, fails with QMX_EINVAL / QMX_ENOTSUP. */
+ * CPU lacks, fails with QMX_EINVAL / QMX_ENOTSUP.  packed_b (may be NULL):
+ * B already packed, used when its kernel family is the one selected (else
+ * B is packed from ops->b as usual). */
 int qmx_cpu_gemm_fast(const qmx_gemm_params *p, const qmx_gemm_host_operands *ops,
-		      struct qmx_cpu_run *run);
+		      const struct qmx_cpu_packed_b *packed_b, struct qmx_cpu_run *run);
 
 /* Kernel the fast path selects on this machine ("avx512vnni", "avx2" or
  * "portable"), honouring a valid $QMX_CPU_ISA. */
