@@ -28,10 +28,40 @@ static inline QMX_AVX512 __m512i bcast_quad(const unsigned char *p)
 	return _mm512_set1_epi32(v);
 }
 
+static inline QMX_AVX512 __m512i vnni_requant(__m512i x, __m512i mult, __m512i shift,
+					      const struct qmx_cpu_out *o);
+
+/* The output stage of tile row r (48 columns in v0..v2) into C. */
+static inline QMX_AVX512 __attribute__((always_inline)) void
+vnni_epilogue_row(const struct qmx_cpu_epilogue *ep, int r, __m512i v0, __m512i v1, __m512i v2)
+{
+	const struct qmx_cpu_out *o = &ep->o;
+	const __m512i row = _mm512_set1_epi32((int32_t)ep->row_term[r]);
+	__m512i v[3] = { v0, v1, v2 };
+	for (int q = 0; q < 3; q++) {
+		__m512i x = _mm512_add_epi32(v[q], row);
+		x = _mm512_sub_epi32(x, _mm512_loadu_si512(o->colterm + 16 * q));
+		if (o->bias)
+			x = _mm512_add_epi32(x, _mm512_loadu_si512(o->bias + 16 * q));
+		if (!o->int8_out) {
+			_mm512_storeu_si512((int32_t *)o->c + r * ep->ldc + 16 * q, x);
+			continue;
+		}
+		__m512i m = o->mult ? _mm512_loadu_si512(o->mult + 16 * q)
+				    : _mm512_set1_epi32(o->mult1);
+		__m512i sh = o->shift ? _mm512_loadu_si512(o->shift + 16 * q)
+				      : _mm512_set1_epi32(o->shift1);
+		_mm_storeu_si128((__m128i *)((int8_t *)o->c + r * ep->ldc + 16 * q),
+				 _mm512_cvtepi32_epi8(vnni_requant(x, m, sh, o)));
+	}
+}
+
 /* 8 × 48 tile: 24 accumulators, 3 B vectors and one A broadcast in 28 of
- * the 32 zmm registers; 8 broadcasts feed 24 vpdpbusd. */
-static QMX_AVX512 void vnni_kernel(size_t kcg, const void *av, const void *bv,
-				   int32_t *c, size_t ldc, int accumulate)
+ * the 32 zmm registers; 8 broadcasts feed 24 vpdpbusd.  With ep, the tile
+ * goes through the output stage into C instead of into c. */
+static inline QMX_AVX512 __attribute__((always_inline)) void
+vnni_tile(size_t kcg, const void *av, const void *bv, int32_t *c, size_t ldc, int accumulate,
+	  const struct qmx_cpu_epilogue *ep)
 {
 	const unsigned char *a = av, *b = bv;
 #define VNNI_ROW_DECL(r) \
@@ -65,6 +95,10 @@ static QMX_AVX512 void vnni_kernel(size_t kcg, const void *av, const void *bv,
 			v1 = _mm512_add_epi32(v1, _mm512_loadu_si512(cr + 16));    \
 			v2 = _mm512_add_epi32(v2, _mm512_loadu_si512(cr + 32));    \
 		}                                                                   \
+		if (ep) {                                                           \
+			vnni_epilogue_row(ep, r, v0, v1, v2);                       \
+			break;                                                      \
+		}                                                                   \
 		_mm512_storeu_si512(cr, v0);                                        \
 		_mm512_storeu_si512(cr + 16, v1);                                   \
 		_mm512_storeu_si512(cr + 32, v2);                                   \
@@ -72,6 +106,19 @@ static QMX_AVX512 void vnni_kernel(size_t kcg, const void *av, const void *bv,
 	VNNI_STORE(0); VNNI_STORE(1); VNNI_STORE(2); VNNI_STORE(3);
 	VNNI_STORE(4); VNNI_STORE(5); VNNI_STORE(6); VNNI_STORE(7);
 #undef VNNI_STORE
+}
+
+static QMX_AVX512 void vnni_kernel(size_t kcg, const void *a, const void *b, int32_t *c,
+				   size_t ldc, int accumulate)
+{
+	vnni_tile(kcg, a, b, c, ldc, accumulate, NULL);
+}
+
+static QMX_AVX512 void vnni_kernel_out(size_t kcg, const void *a, const void *b, int32_t *c,
+				       size_t ldc, int accumulate,
+				       const struct qmx_cpu_epilogue *ep)
+{
+	vnni_tile(kcg, a, b, c, ldc, accumulate, ep);
 }
 
 /* Groups [g, 8) of one micro-panel from 8 row pointers: an 8 × 8 transpose
@@ -165,12 +212,26 @@ static QMX_AVX512 void vnni_pack_b(const int8_t *b, size_t ldb, size_t k, size_t
 	__m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0;
 	int8_t *d = dst;
 
+	const int8_t *src = b + j0;
 	for (size_t g = 0; g < kgs; g++, d += VNNI_NR * 4) {
 		__m512i x[4];
-		for (size_t e = 0; e < 4; e++)
-			x[e] = 4 * g + e < k
-				       ? _mm512_maskz_loadu_epi8(m, b + (4 * g + e) * ldb + j0)
-				       : _mm512_setzero_si512();
+		/* The rows are ldb apart: fetch the ones 4 groups ahead now. */
+		if (4 * g + 16 < k)
+			for (size_t e = 0; e < 4; e++) {
+				_mm_prefetch((const char *)(src + (4 * g + 16 + e) * ldb), _MM_HINT_T0);
+				_mm_prefetch((const char *)(src + (4 * g + 16 + e) * ldb + 47),
+					     _MM_HINT_T0);
+			}
+		if (4 * g + 3 < k) {
+			x[0] = _mm512_maskz_loadu_epi8(m, src + (4 * g) * ldb);
+			x[1] = _mm512_maskz_loadu_epi8(m, src + (4 * g + 1) * ldb);
+			x[2] = _mm512_maskz_loadu_epi8(m, src + (4 * g + 2) * ldb);
+			x[3] = _mm512_maskz_loadu_epi8(m, src + (4 * g + 3) * ldb);
+		} else {
+			for (size_t e = 0; e < 4; e++)
+				x[e] = 4 * g + e < k ? _mm512_maskz_loadu_epi8(m, src + (4 * g + e) * ldb)
+						     : _mm512_setzero_si512();
+		}
 		__m512i t0 = _mm512_unpacklo_epi8(x[0], x[1]);
 		__m512i t1 = _mm512_unpackhi_epi8(x[0], x[1]);
 		__m512i t2 = _mm512_unpacklo_epi8(x[2], x[3]);
@@ -282,7 +343,8 @@ static QMX_AVX512 void vnni_out_row(const struct qmx_cpu_out *o)
 
 const struct qmx_cpu_isa qmx_cpu_isa_avx512vnni = {
 	.name = "avx512vnni", .mr = VNNI_MR, .nr = VNNI_NR, .kg = 4, .esize = 1,
-	.a_offset = 128, .kernel = vnni_kernel, .pack_a = vnni_pack_a,
+	.a_offset = 128, .kernel = vnni_kernel, .kernel_out = vnni_kernel_out,
+	.pack_a = vnni_pack_a,
 	.pack_b = vnni_pack_b, .out_row = vnni_out_row,
 };
 #endif /* QMX_CPU_HAVE_X86 */

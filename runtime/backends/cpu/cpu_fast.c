@@ -431,18 +431,16 @@ static void port_out_row(const struct qmx_cpu_out *o)
 	qmx_cpu_out_row_scalar(o, 0);
 }
 
-/* C rows [i0, i1) × columns [j0, j1) from the raw sums in acc. */
-static void cpu_output(const struct cpu_gemm *g, size_t i0, size_t i1, size_t j0,
-		       size_t j1, const int32_t *acc, size_t ldacc)
+/* The output stage's fields for columns [j0, j1) (rows filled per row). */
+static void cpu_out_setup(const struct cpu_gemm *g, size_t j0, size_t j1,
+			  struct qmx_cpu_out *o)
 {
 	const qmx_gemm_params *p = g->p;
 	const qmx_gemm_host_operands *ops = g->ops;
-	const uint32_t off = (uint32_t)g->isa->a_offset;
-	const uint32_t za = g->za, zb = (uint32_t)p->b_zero_point;
 	const bool int8_out = p->out_type == QMX_OUT_INT8;
 	const bool per_channel = int8_out && p->quant_mode == QMX_QUANT_PER_CHANNEL;
-	const size_t esize = int8_out ? 1 : 4;
-	struct qmx_cpu_out o = {
+
+	*o = (struct qmx_cpu_out){
 		.colterm = g->colsum + j0,
 		.bias = p->has_bias ? ops->bias + j0 : NULL,
 		.mult = per_channel ? ops->multipliers + j0 : NULL,
@@ -455,13 +453,35 @@ static void cpu_output(const struct cpu_gemm *g, size_t i0, size_t i1, size_t j0
 		.int8_out = int8_out,
 		.n = j1 - j0,
 	};
+}
 
+/* The zero-point term of row i: K·za'·zb − zb·Σa'. */
+static inline uint32_t cpu_row_term(const struct cpu_gemm *g, size_t i)
+{
+	const uint32_t zb = (uint32_t)g->p->b_zero_point;
+	uint32_t t = (uint32_t)g->k * g->za * zb;
+	if (zb) /* Σa' = Σa + K·offset */
+		t -= zb * (g->rowsum[i] + (uint32_t)g->k * (uint32_t)g->isa->a_offset);
+	return t;
+}
+
+static inline void *cpu_c_at(const struct cpu_gemm *g, size_t i, size_t j)
+{
+	const size_t esize = g->p->out_type == QMX_OUT_INT8 ? 1 : 4;
+	return (char *)g->ops->c + (i * (size_t)g->p->ldc + j) * esize;
+}
+
+/* C rows [i0, i1) × columns [j0, j1) from the raw sums in acc. */
+static void cpu_output(const struct cpu_gemm *g, size_t i0, size_t i1, size_t j0,
+		       size_t j1, const int32_t *acc, size_t ldacc)
+{
+	struct qmx_cpu_out o;
+
+	cpu_out_setup(g, j0, j1, &o);
 	for (size_t i = i0; i < i1; i++) {
 		o.s = acc + (i - i0) * ldacc;
-		o.row_term = (uint32_t)g->k * za * zb;
-		if (zb) /* Σa' = Σa + K·offset */
-			o.row_term -= zb * (g->rowsum[i] + (uint32_t)g->k * off);
-		o.c = (char *)ops->c + (i * (size_t)p->ldc + j0) * esize;
+		o.row_term = cpu_row_term(g, i);
+		o.c = cpu_c_at(g, i, j0);
 		g->isa->out_row(&o);
 	}
 }
@@ -529,6 +549,9 @@ static void cpu_compute_slot(const struct cpu_gemm *g, const struct cpu_slot *s,
 	const size_t ncp = CPU_NC / isa->nr;
 	const size_t group_bytes = (size_t)isa->kg * isa->esize;
 	const size_t ldacc = g->acc_cols;
+	struct qmx_cpu_epilogue ep;
+
+	ep.ldc = (size_t)g->p->ldc;
 
 	for (size_t pc0 = s->p0; pc0 < s->p1; pc0 += ncp) {
 		size_t pc1 = pc0 + ncp < s->p1 ? pc0 + ncp : s->p1;
@@ -538,18 +561,40 @@ static void cpu_compute_slot(const struct cpu_gemm *g, const struct cpu_slot *s,
 			const unsigned char *ap = g->apack + i0 / isa->mr * g->apanel_bytes;
 			for (size_t g0 = 0; g0 < g->kgs; g0 += g->kcg) {
 				size_t kcg = g->kgs - g0 < g->kcg ? g->kgs - g0 : g->kcg;
+				const bool last = g0 + kcg == g->kgs;
 				for (size_t pj = pc0; pj < pc1; pj++) {
 					const unsigned char *bp = g->bpack + pj * g->panel_bytes +
 								  g0 * isa->nr * group_bytes;
 					int32_t *cp = acc + (pj - pc0) * isa->nr;
-					for (size_t r = 0; r < rows; r += isa->mr)
-						isa->kernel(kcg,
-							    ap + r / isa->mr * g->apanel_bytes +
-								    g0 * isa->mr * group_bytes,
-							    bp, cp + r * ldacc, ldacc, g0 > 0);
+					size_t j0 = pj * isa->nr;
+					size_t je = j0 + isa->nr < j1 ? j0 + isa->nr : j1;
+					/* Full tiles of the last K block go through the
+					 * output stage from the kernel's registers. */
+					bool fuse = last && isa->kernel_out && je - j0 == isa->nr;
+					if (fuse)
+						cpu_out_setup(g, j0, je, &ep.o);
+					for (size_t r = 0; r < rows; r += isa->mr) {
+						const unsigned char *a = ap + r / isa->mr * g->apanel_bytes +
+									 g0 * isa->mr * group_bytes;
+						if (fuse && r + isa->mr <= rows) {
+							for (unsigned t = 0; t < isa->mr; t++)
+								ep.row_term[t] = cpu_row_term(g, i0 + r + t);
+							ep.o.c = cpu_c_at(g, i0 + r, j0);
+							isa->kernel_out(kcg, a, bp, cp + r * ldacc, ldacc,
+									g0 > 0, &ep);
+							continue;
+						}
+						isa->kernel(kcg, a, bp, cp + r * ldacc, ldacc, g0 > 0);
+						/* The output stage on the tile just made,
+						 * while it is in L1. */
+						if (last)
+							cpu_output(g, i0 + r,
+								   r + isa->mr < rows ? i0 + r + isa->mr
+										      : i0 + rows,
+								   j0, je, cp + r * ldacc, ldacc);
+					}
 				}
 			}
-			cpu_output(g, i0, i0 + rows, pc0 * isa->nr, j1, acc, ldacc);
 		}
 	}
 }

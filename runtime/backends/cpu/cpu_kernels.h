@@ -84,6 +84,16 @@ struct qmx_cpu_out {
 /* Columns [j0, n) of `o`, in plain C (the vector versions' tails). */
 void qmx_cpu_out_row_scalar(const struct qmx_cpu_out *o, size_t j0);
 
+/* The output stage fused into a micro-kernel, for one full mr × nr tile:
+ * `o` as for out_row with s unused, colterm/bias/mult/shift at the tile's
+ * first column and c at its first row and column; C rows are ldc apart
+ * (elements); row_term[r] for each tile row. */
+struct qmx_cpu_epilogue {
+	struct qmx_cpu_out o;
+	size_t ldc;
+	uint32_t row_term[16];
+};
+
 struct qmx_cpu_isa {
 	const char *name;
 	unsigned mr, nr;  /* micro-tile rows, columns */
@@ -93,6 +103,11 @@ struct qmx_cpu_isa {
 	/* c[mr][ldc] (=|+=) A micro-panel · B micro-panel over kcg groups. */
 	void (*kernel)(size_t kcg, const void *a, const void *b, int32_t *c,
 		       size_t ldc, int accumulate);
+	/* Optional (NULL: kernel, then out_row): the last K block of a full
+	 * tile, c (if accumulate) holding the earlier blocks' sums, written
+	 * through the output stage straight from registers into C. */
+	void (*kernel_out)(size_t kcg, const void *a, const void *b, int32_t *c,
+			   size_t ldc, int accumulate, const struct qmx_cpu_epilogue *ep);
 	/* Pack rows [i0, i0+rows) × groups [g0, g0+kcg) of A, rows padded to mr. */
 	void (*pack_a)(const int8_t *a, size_t lda, size_t k, size_t i0, size_t rows,
 		       size_t g0, size_t kcg, void *dst);
