@@ -199,20 +199,11 @@ const struct qmx_cpu_isa qmx_cpu_isa_portable = {
  * Helper threads live across calls: creating threads per GEMM costs more
  * than a small GEMM.  One GEMM uses the pool at a time; a concurrent one
  * starts its own threads.  Work is claimed from shared counters, so the
- * result never depends on how many helpers show up.
+ * result never depends on how many helpers show up.  Idle helpers sleep on
+ * a condition variable: none spins, so an idle pool takes no CPU time from
+ * the machine (or from the energy a job is charged).
  */
 #define CPU_POOL_MAX 255
-/* Idle helpers spin this long before sleeping, so back-to-back GEMMs find
- * them running: waking a sleeping thread can take milliseconds when the
- * other cores are busy, as long as a whole mid-sized GEMM. */
-#define CPU_POOL_SPIN_NS 200000
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
 
 static struct {
 	pthread_mutex_t use;  /* held by the GEMM using the pool */
@@ -220,8 +211,7 @@ static struct {
 	pthread_cond_t wake, done;
 	unsigned helpers, want, started, finished;
 	bool closed; /* the caller is done; late helpers skip this job */
-	_Atomic unsigned long generation; /* written under lock, spun on without */
-	atomic_uint finished_spin;        /* mirror of finished for spinning */
+	unsigned long generation;
 	void *(*fn)(void *);
 	void *arg;
 	bool atfork;
@@ -244,13 +234,6 @@ static void *pool_helper(void *arg)
 
 	free(arg);
 	for (;;) {
-		uint64_t until = qmx_now_ns() + CPU_POOL_SPIN_NS;
-		for (unsigned i = 0; atomic_load_explicit(&pool.generation, memory_order_relaxed) == seen;
-		     i++) {
-			if (!(i & 63) && qmx_now_ns() > until)
-				break;
-			cpu_relax();
-		}
 		pthread_mutex_lock(&pool.lock);
 		while (pool.generation == seen)
 			pthread_cond_wait(&pool.wake, &pool.lock);
@@ -267,8 +250,7 @@ static void *pool_helper(void *arg)
 		pthread_mutex_unlock(&pool.lock);
 		fn(fn_arg);
 		pthread_mutex_lock(&pool.lock);
-		atomic_store(&pool.finished_spin, ++pool.finished);
-		if (pool.finished == pool.started)
+		if (++pool.finished == pool.started)
 			pthread_cond_signal(&pool.done);
 		pthread_mutex_unlock(&pool.lock);
 	}
@@ -327,7 +309,6 @@ static unsigned pool_run(unsigned extra, void *(*fn)(void *), void *arg)
 	pool.want = want;
 	pool.started = 0;
 	pool.finished = 0;
-	atomic_store(&pool.finished_spin, 0);
 	pool.closed = false;
 	pool.fn = fn;
 	pool.arg = arg;
@@ -341,17 +322,6 @@ static unsigned pool_run(unsigned extra, void *(*fn)(void *), void *arg)
 	 * so when fn returns here, nothing is left for late ones. */
 	pthread_mutex_lock(&pool.lock);
 	pool.closed = true;
-	unsigned joined_now = pool.started;
-	pthread_mutex_unlock(&pool.lock);
-	/* Helpers still working end within the slot they hold: spin a little
-	 * before sleeping, for the same reason helpers do. */
-	uint64_t until = qmx_now_ns() + CPU_POOL_SPIN_NS;
-	for (unsigned i = 0; atomic_load(&pool.finished_spin) < joined_now; i++) {
-		if (!(i & 63) && qmx_now_ns() > until)
-			break;
-		cpu_relax();
-	}
-	pthread_mutex_lock(&pool.lock);
 	while (pool.finished < pool.started)
 		pthread_cond_wait(&pool.done, &pool.lock);
 	unsigned joined = pool.started;
@@ -362,9 +332,10 @@ static unsigned pool_run(unsigned extra, void *(*fn)(void *), void *arg)
 
 /* ------------------------------------------------------------ driver */
 
-/* A share of C, claimed by whichever thread is free: a few per thread, so a
- * thread the scheduler delays does not hold the others up. */
-#define CPU_SLOTS_PER_THREAD 4
+/* C is split statically into one equal 2-D share (rows × columns) per
+ * thread; shares are claimed from a counter, so a helper the scheduler has
+ * not woken yet costs time, never correctness: the others take its share. */
+#define CPU_SLOTS_PER_THREAD 1
 #define CPU_SLOTS_MAX 256
 /* Row shares of at least this many micro-panels keep B reused from L1. */
 #define CPU_SLOT_MIN_MPANELS 8
@@ -630,26 +601,26 @@ static size_t round_up(size_t a, size_t b)
 	return div_up(a, b) * b;
 }
 
-/* Split C into shares: rows first (in mr units, not below
- * CPU_SLOT_MIN_MPANELS each unless there are fewer rows than threads), then
- * columns (in micro-panels); one share per call with one thread. */
+/* Split C into threads equal shares, a tm × tn grid: tm the largest divisor
+ * of the thread count that leaves every row share CPU_SLOT_MIN_MPANELS
+ * micro-panels of rows (so B is reused from L1), columns split by the rest
+ * (in micro-panels).  One share with one thread. */
 static unsigned cpu_plan(struct cpu_gemm *g, unsigned threads, struct cpu_slot *slots)
 {
 	const unsigned mr = g->isa->mr;
-	size_t want = threads > 1 ? (size_t)threads * CPU_SLOTS_PER_THREAD : 1;
+	size_t want = threads > CPU_SLOTS_MAX ? CPU_SLOTS_MAX : threads;
 	size_t gm = div_up(g->m, mr), gn = g->npanels;
+	size_t rows_max = gm / CPU_SLOT_MIN_MPANELS ? gm / CPU_SLOT_MIN_MPANELS : 1;
+	size_t tm = 1;
 
-	if (want > CPU_SLOTS_MAX)
-		want = CPU_SLOTS_MAX;
-	size_t tm = gm / CPU_SLOT_MIN_MPANELS;
-	tm = tm < want ? tm : want;
-	if (tm < threads)
-		tm = threads < gm ? threads : gm;
-	if (tm > want)
-		tm = want;
-	size_t tn = want / tm < gn ? want / tm : gn;
-	if (!tn)
-		tn = 1;
+	for (size_t d = 1; d <= want; d++)
+		if (want % d == 0 && d <= rows_max)
+			tm = d;
+	size_t tn = want / tm;
+	if (tn > gn) { /* too few columns: the rest goes to rows after all */
+		tn = gn;
+		tm = want / tn < gm ? want / tn : gm;
+	}
 	for (size_t t = 0; t < tm * tn; t++) {
 		struct cpu_slot *s = &slots[t];
 		size_t im = t % tm, in = t / tm;
