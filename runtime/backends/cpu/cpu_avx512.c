@@ -225,13 +225,22 @@ static QMX_AVX512 void vnni_pack_b(const int8_t *b, size_t ldb, size_t k, size_t
 	for (size_t g = 0; g < kgs; g++, d += VNNI_NR * 4) {
 		__m512i x[4];
 		/* The rows are ldb apart: fetch the ones 4 groups ahead now. */
-		if (4 * g + 16 < k)
+		if (4 * g + 64 < k)
 			for (size_t e = 0; e < 4; e++) {
-				_mm_prefetch((const char *)(src + (4 * g + 16 + e) * ldb), _MM_HINT_T0);
-				_mm_prefetch((const char *)(src + (4 * g + 16 + e) * ldb + 47),
+				_mm_prefetch((const char *)(src + (4 * g + 64 + e) * ldb), _MM_HINT_T0);
+				_mm_prefetch((const char *)(src + (4 * g + 64 + e) * ldb + 47),
 					     _MM_HINT_T0);
 			}
-		if (4 * g + 3 < k) {
+		if (4 * g + 3 < k && cols == VNNI_NR) {
+			/* Exactly the 48 bytes (32 + 16): a masked 64-byte load
+			 * straddling a line is slow on some cores. */
+			for (size_t e = 0; e < 4; e++) {
+				const int8_t *r = src + (4 * g + e) * ldb;
+				x[e] = _mm512_inserti32x4(
+					_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)r)),
+					_mm_loadu_si128((const __m128i *)(r + 32)), 2);
+			}
+		} else if (4 * g + 3 < k) {
 			x[0] = _mm512_maskz_loadu_epi8(m, src + (4 * g) * ldb);
 			x[1] = _mm512_maskz_loadu_epi8(m, src + (4 * g + 1) * ldb);
 			x[2] = _mm512_maskz_loadu_epi8(m, src + (4 * g + 2) * ldb);
