@@ -364,6 +364,8 @@ struct cpu_gemm {
 	uint32_t *rowsum;  /* m, Σ_k A (used when zb != 0) */
 
 	bool b_packed;     /* B came packed (qmx_weights): no B packing tasks */
+	bool b_lazy;       /* each B panel has one user, who packs it right
+			    * before using it (it stays in cache) */
 	atomic_size_t next_task; /* packing work, claimed one task at a time */
 	size_t ntasks;
 	atomic_size_t next_slot;
@@ -481,24 +483,31 @@ static void cpu_pack_a_chunk(struct cpu_gemm *g, size_t chunk)
 	}
 }
 
+/* B micro-panel t with its column term. */
+static void cpu_pack_b_panel(const struct cpu_gemm *g, size_t t)
+{
+	const unsigned nr = g->isa->nr;
+	uint32_t *cs = g->colsum + t * nr;
+
+	g->isa->pack_b(g->ops->b, (size_t)g->p->ldb, g->k, g->n, t * nr, g->kgs,
+		       g->bpack + t * g->panel_bytes, cs);
+	/* The column term of the output stage, once per GEMM. */
+	for (unsigned j = 0; j < nr; j++)
+		cs[j] *= g->za;
+}
+
 /* Returns whether this thread packed anything. */
 static bool cpu_pack_phase(struct cpu_gemm *g)
 {
-	const unsigned nr = g->isa->nr;
 	size_t done = 0;
 
 	for (;;) {
 		size_t t = atomic_fetch_add(&g->next_task, 1);
 		if (t >= g->ntasks)
 			break;
-		if (t < g->npanels) {
-			uint32_t *cs = g->colsum + t * nr;
-			g->isa->pack_b(g->ops->b, (size_t)g->p->ldb, g->k, g->n, t * nr,
-				       g->kgs, g->bpack + t * g->panel_bytes, cs);
-			/* The column term of the output stage, once per GEMM. */
-			for (unsigned j = 0; j < nr; j++)
-				cs[j] *= g->za;
-		} else
+		if (t < g->npanels)
+			cpu_pack_b_panel(g, t);
+		else
 			cpu_pack_a_chunk(g, t - g->npanels);
 		done++;
 	}
@@ -534,6 +543,8 @@ static void cpu_compute_slot(const struct cpu_gemm *g, const struct cpu_slot *s,
 				size_t kcg = g->kgs - g0 < g->kcg ? g->kgs - g0 : g->kcg;
 				const bool last = g0 + kcg == g->kgs;
 				for (size_t pj = pc0; pj < pc1; pj++) {
+					if (g->b_lazy && i0 == s->r0 && g0 == 0)
+						cpu_pack_b_panel(g, pj);
 					const unsigned char *bp = g->bpack + pj * g->panel_bytes +
 								  g0 * isa->nr * group_bytes;
 					int32_t *cp = acc + (pj - pc0) * isa->nr;
@@ -601,26 +612,29 @@ static size_t round_up(size_t a, size_t b)
 	return div_up(a, b) * b;
 }
 
-/* Split C into threads equal shares, a tm × tn grid: tm the largest divisor
- * of the thread count that leaves every row share CPU_SLOT_MIN_MPANELS
- * micro-panels of rows (so B is reused from L1), columns split by the rest
- * (in micro-panels).  One share with one thread. */
+/* Split C into threads equal shares, a tm × tn grid.  The wider operand is
+ * split: columns when N > M (each thread then packs only its part of B),
+ * else rows.  tm is the largest divisor of the thread count that leaves
+ * every row share CPU_SLOT_MIN_MPANELS micro-panels of rows (so B is reused
+ * from L1), tn likewise with at least 2 micro-panels of columns; the other
+ * direction takes the rest.  One share with one thread. */
 static unsigned cpu_plan(struct cpu_gemm *g, unsigned threads, struct cpu_slot *slots)
 {
 	const unsigned mr = g->isa->mr;
 	size_t want = threads > CPU_SLOTS_MAX ? CPU_SLOTS_MAX : threads;
 	size_t gm = div_up(g->m, mr), gn = g->npanels;
 	size_t rows_max = gm / CPU_SLOT_MIN_MPANELS ? gm / CPU_SLOT_MIN_MPANELS : 1;
-	size_t tm = 1;
+	size_t cols_max = gn / 2 ? gn / 2 : 1;
+	bool cols_first = g->n > g->m;
+	size_t first_max = cols_first ? cols_max : rows_max, d1 = 1;
 
 	for (size_t d = 1; d <= want; d++)
-		if (want % d == 0 && d <= rows_max)
-			tm = d;
-	size_t tn = want / tm;
-	if (tn > gn) { /* too few columns: the rest goes to rows after all */
-		tn = gn;
-		tm = want / tn < gm ? want / tn : gm;
-	}
+		if (want % d == 0 && d <= first_max)
+			d1 = d;
+	size_t d2 = want / d1, other = cols_first ? gm : gn;
+	if (d2 > other)
+		d2 = other;
+	size_t tm = cols_first ? d2 : d1, tn = cols_first ? d1 : d2;
 	for (size_t t = 0; t < tm * tn; t++) {
 		struct cpu_slot *s = &slots[t];
 		size_t im = t % tm, in = t / tm;
@@ -761,6 +775,8 @@ int qmx_cpu_gemm_fast(const qmx_gemm_params *p, const qmx_gemm_host_operands *op
 	struct cpu_slot slots[CPU_SLOTS_MAX];
 	g.slots = slots;
 	g.nslots = cpu_plan(&g, threads, slots);
+	/* One row share (tm = 1): every B panel has one user, who packs it. */
+	g.b_lazy = !g.b_packed && slots[0].r0 == 0 && slots[0].r1 == g.m;
 	unsigned workers = threads < g.nslots ? threads : g.nslots;
 	int32_t *acc[CPU_POOL_MAX + 1];
 	g.acc = acc;
@@ -808,10 +824,12 @@ int qmx_cpu_gemm_fast(const qmx_gemm_params *p, const qmx_gemm_host_operands *op
 		/* Only A is left to pack; the column term from the kept sums. */
 		for (size_t j = 0; j < g.npanels * isa->nr; j++)
 			g.colsum[j] = packed_b->colsum[j] * g.za;
-		atomic_store(&g.next_task, g.npanels);
-		g.packed = g.npanels;
 	} else {
 		memset(g.colsum, 0, cs_bytes);
+	}
+	if (g.b_packed || g.b_lazy) { /* no B tasks in the packing phase */
+		atomic_store(&g.next_task, g.npanels);
+		g.packed = g.npanels;
 	}
 	for (unsigned t = 0; t < workers; t++, at += acc_bytes)
 		acc[t] = (int32_t *)at;
