@@ -27,6 +27,8 @@
 #ifdef QMX_BENCH_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
+
+#include "onednn_backend.h"
 #endif
 #ifdef QMX_BENCH_HAVE_OPENBLAS
 #include <cblas.h>
@@ -175,20 +177,6 @@ static int run_dnnl(void *ctx)
 	return st == dnnl_success ? 0 : -1;
 }
 
-static const char *dnnl_isa_name(dnnl_cpu_isa_t isa)
-{
-	switch ((int)isa) {
-	case dnnl_cpu_isa_sse41: return "sse41";
-	case dnnl_cpu_isa_avx: return "avx";
-	case dnnl_cpu_isa_avx2: return "avx2";
-	case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
-	case dnnl_cpu_isa_avx512_core: return "avx512_core";
-	case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
-	case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
-	case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
-	default: return "other";
-	}
-}
 #endif
 
 #ifdef QMX_BENCH_HAVE_OPENBLAS
@@ -1102,7 +1090,7 @@ int main(int argc, char **argv)
 	b.have[IM_DNNL_AVX2] = b.child.alive;
 	const dnnl_version_t *dv = dnnl_version();
 	snprintf(dnnl_info, sizeof(dnnl_info), "%d.%d.%d dnnl_gemm_s8s8s32, best ISA %s",
-		 dv->major, dv->minor, dv->patch, dnnl_isa_name(dnnl_get_effective_cpu_isa()));
+		 dv->major, dv->minor, dv->patch, qmx_onednn_isa_name(dnnl_get_effective_cpu_isa()));
 #endif
 #ifdef QMX_BENCH_HAVE_OPENBLAS
 	b.have[IM_SGEMM] = true;

@@ -26,6 +26,7 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include "cpu_kernels.h"
+#include "onednn_backend.h"
 #include "qmx_backend.h"
 
 struct onednn_device {
@@ -38,7 +39,7 @@ struct onednn_device {
 	size_t ws_size;
 };
 
-static const char *onednn_isa_name(dnnl_cpu_isa_t isa)
+const char *qmx_onednn_isa_name(dnnl_cpu_isa_t isa)
 {
 	switch ((int)isa) {
 	case dnnl_cpu_isa_sse41: return "sse41";
@@ -204,7 +205,7 @@ static int onednn_probe(struct onednn_device *od)
 			err = qmx_fail(QMX_ENOTSUP,
 				       "onednn: dnnl_gemm_s8s8s32 is not exact on this machine (ISA %s): "
 				       "a -128/127 probe gives C[%d][%d] = %d, the reference %d; refused",
-				       onednn_isa_name(dnnl_get_effective_cpu_isa()), i / PN, i % PN,
+				       qmx_onednn_isa_name(dnnl_get_effective_cpu_isa()), i / PN, i % PN,
 				       c[i], ref[i]);
 			goto out;
 		}
@@ -241,7 +242,7 @@ static void onednn_fill_info(qmx_device_info *info, unsigned threads)
 	snprintf(info->name, sizeof(info->name), "oneDNN %d.%d.%d int8 GEMM (s8s8s32)", v->major,
 		 v->minor, v->patch);
 	snprintf(info->detail, sizeof(info->detail), "isa=%s threads=%u output stage=qmx %s",
-		 onednn_isa_name(dnnl_get_effective_cpu_isa()), threads, qmx_cpu_isa());
+		 qmx_onednn_isa_name(dnnl_get_effective_cpu_isa()), threads, qmx_cpu_isa());
 	info->compute_units = threads;
 	info->features = QMX_FEATURE_INT32_OUT | QMX_FEATURE_INT8_OUT | QMX_FEATURE_PER_CHANNEL |
 			 QMX_FEATURE_BIAS;
@@ -260,7 +261,7 @@ static int onednn_open(qmx_device *dev, const char *arg)
 				"onednn: refused: oneDNN's int8 GEMM on ISA %s multiplies with vpmaddubsw, "
 				"whose int16 pair sums saturate (255*127*2 > 32767), so it is not exact; "
 				"it is exact only with VNNI (avx2_vnni, avx512_core_vnni and up)%s",
-				onednn_isa_name(isa),
+				qmx_onednn_isa_name(isa),
 				getenv("ONEDNN_MAX_CPU_ISA") || getenv("DNNL_MAX_CPU_ISA")
 					? " (ONEDNN_MAX_CPU_ISA / DNNL_MAX_CPU_ISA caps the ISA)"
 					: "");
