@@ -224,7 +224,7 @@ static QMX_AVX512 void vnni_pack_b(const int8_t *b, size_t ldb, size_t k, size_t
 	const int8_t *src = b + j0;
 	for (size_t g = 0; g < kgs; g++, d += VNNI_NR * 4) {
 		__m512i x[4];
-		/* The rows are ldb apart: fetch the ones 4 groups ahead now. */
+		/* The rows are ldb apart: fetch the ones 16 groups ahead now. */
 		if (4 * g + 64 < k)
 			for (size_t e = 0; e < 4; e++) {
 				_mm_prefetch((const char *)(src + (4 * g + 64 + e) * ldb), _MM_HINT_T0);
