@@ -20,6 +20,7 @@
 #define QMX_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,prfchw")))
 #define VNNI_MR 8
 #define VNNI_NR 48
+#define VNNI_PF_GROUPS 32
 
 static inline QMX_AVX512 __m512i bcast_quad(const unsigned char *p)
 {
@@ -64,15 +65,11 @@ vnni_tile(size_t kcg, const void *av, const void *bv, int32_t *c, size_t ldc, in
 	  const struct qmx_cpu_epilogue *ep)
 {
 	const unsigned char *a = av, *b = bv;
-	if (ep) {
-		/* Own C's lines before the tile is done, so the stores at the
-		 * end do not wait for them (the tile takes thousands of cycles;
-		 * a line from DRAM a few hundred). */
-		const size_t esize = ep->o.int8_out ? 1 : 4, row_bytes = VNNI_NR * esize;
-		for (int r = 0; r < VNNI_MR; r++)
-			for (size_t off = 0; off < row_bytes; off += 64)
-				_m_prefetchw((char *)ep->o.c + r * ep->ldc * esize + off);
-	}
+	/* With ep, C's lines are taken (prefetchw) VNNI_PF_GROUPS groups before
+	 * the end, so the stores at the end do not wait for them: about 400
+	 * cycles, a line from DRAM; earlier, the tile's streaming A and B
+	 * could evict them again. */
+	size_t pf_at = ep ? (kcg > VNNI_PF_GROUPS ? kcg - VNNI_PF_GROUPS : 0) : (size_t)-1;
 #define VNNI_ROW_DECL(r) \
 	__m512i c##r##0 = _mm512_setzero_si512(), c##r##1 = c##r##0, c##r##2 = c##r##0
 	VNNI_ROW_DECL(0); VNNI_ROW_DECL(1); VNNI_ROW_DECL(2); VNNI_ROW_DECL(3);
@@ -80,6 +77,12 @@ vnni_tile(size_t kcg, const void *av, const void *bv, int32_t *c, size_t ldc, in
 #undef VNNI_ROW_DECL
 
 	for (size_t g = 0; g < kcg; g++) {
+		if (g == pf_at) {
+			const size_t esize = ep->o.int8_out ? 1 : 4, row_bytes = VNNI_NR * esize;
+			for (int r = 0; r < VNNI_MR; r++)
+				for (size_t off = 0; off < row_bytes; off += 64)
+					_m_prefetchw((char *)ep->o.c + r * ep->ldc * esize + off);
+		}
 		const __m512i b0 = _mm512_loadu_si512(b);
 		const __m512i b1 = _mm512_loadu_si512(b + 64);
 		const __m512i b2 = _mm512_loadu_si512(b + 128);
