@@ -483,17 +483,24 @@ static void cpu_pack_a_chunk(struct cpu_gemm *g, size_t chunk)
 	}
 }
 
-/* B micro-panel t with its column term. */
-static void cpu_pack_b_panel(const struct cpu_gemm *g, size_t t)
+/* B micro-panels [t0, t1) with their column terms. */
+static void cpu_pack_b_panels(const struct cpu_gemm *g, size_t t0, size_t t1)
 {
-	const unsigned nr = g->isa->nr;
-	uint32_t *cs = g->colsum + t * nr;
+	const struct qmx_cpu_isa *isa = g->isa;
+	const unsigned nr = isa->nr;
+	const size_t ldb = (size_t)g->p->ldb;
 
-	g->isa->pack_b(g->ops->b, (size_t)g->p->ldb, g->k, g->n, t * nr, g->kgs,
-		       g->bpack + t * g->panel_bytes, cs);
+	if (isa->pack_b_panels && t1 - t0 > 1)
+		isa->pack_b_panels(g->ops->b, ldb, g->k, g->n, t0 * nr, t1 - t0, g->kgs,
+				   g->bpack + t0 * g->panel_bytes, g->panel_bytes,
+				   g->colsum + t0 * nr);
+	else
+		for (size_t t = t0; t < t1; t++)
+			isa->pack_b(g->ops->b, ldb, g->k, g->n, t * nr, g->kgs,
+				    g->bpack + t * g->panel_bytes, g->colsum + t * nr);
 	/* The column term of the output stage, once per GEMM. */
-	for (unsigned j = 0; j < nr; j++)
-		cs[j] *= g->za;
+	for (size_t j = t0 * nr; j < t1 * nr; j++)
+		g->colsum[j] *= g->za;
 }
 
 /* Returns whether this thread packed anything. */
@@ -506,7 +513,7 @@ static bool cpu_pack_phase(struct cpu_gemm *g)
 		if (t >= g->ntasks)
 			break;
 		if (t < g->npanels)
-			cpu_pack_b_panel(g, t);
+			cpu_pack_b_panels(g, t, t + 1);
 		else
 			cpu_pack_a_chunk(g, t - g->npanels);
 		done++;
@@ -543,8 +550,10 @@ static void cpu_compute_slot(const struct cpu_gemm *g, const struct cpu_slot *s,
 				size_t kcg = g->kgs - g0 < g->kcg ? g->kgs - g0 : g->kcg;
 				const bool last = g0 + kcg == g->kgs;
 				for (size_t pj = pc0; pj < pc1; pj++) {
-					if (g->b_lazy && i0 == s->r0 && g0 == 0)
-						cpu_pack_b_panel(g, pj);
+					/* This share's panels of the chunk, packed in one
+					 * sweep over B's rows right before first use. */
+					if (g->b_lazy && i0 == s->r0 && g0 == 0 && pj == pc0)
+						cpu_pack_b_panels(g, pc0, pc1);
 					const unsigned char *bp = g->bpack + pj * g->panel_bytes +
 								  g0 * isa->nr * group_bytes;
 					int32_t *cp = acc + (pj - pc0) * isa->nr;

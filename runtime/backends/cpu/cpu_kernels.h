@@ -115,6 +115,11 @@ struct qmx_cpu_isa {
 	 * column's int8 sum into colsum[0 .. nr). */
 	void (*pack_b)(const int8_t *b, size_t ldb, size_t k, size_t n, size_t j0,
 		       size_t kgs, void *dst, uint32_t *colsum);
+	/* Optional (NULL: pack_b per panel): npan panels from column j0, panel
+	 * p at dst + p·panel_bytes, its sums at colsum + p·nr. */
+	void (*pack_b_panels)(const int8_t *b, size_t ldb, size_t k, size_t n, size_t j0,
+			      size_t npan, size_t kgs, void *dst, size_t panel_bytes,
+			      uint32_t *colsum);
 	void (*out_row)(const struct qmx_cpu_out *o);
 };
 
