@@ -81,7 +81,7 @@ vnni_tile(size_t kcg, const void *av, const void *bv, int32_t *c, size_t ldc, in
 			const size_t esize = ep->o.int8_out ? 1 : 4, row_bytes = VNNI_NR * esize;
 			for (int r = 0; r < VNNI_MR; r++)
 				for (size_t off = 0; off < row_bytes; off += 64)
-					_m_prefetchw((char *)ep->o.c + r * ep->ldc * esize + off);
+					__builtin_prefetch((char *)ep->o.c + r * ep->ldc * esize + off, 1, 3);
 		}
 		const __m512i b0 = _mm512_loadu_si512(b);
 		const __m512i b1 = _mm512_loadu_si512(b + 64);
