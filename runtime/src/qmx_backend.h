@@ -124,6 +124,22 @@ struct qmx_job {
  * backend) becomes the message qmx_job_wait() reports. */
 void qmx_job_complete(qmx_job *job, int status);
 
+/*
+ * Shared defaults for backends that compute in host memory (cpu, onednn):
+ * `run` fills st->device_ns, cpu_ns, threads and macs; `arg` is passed on.
+ * qmx_host_gemm_sync() runs it on the caller's thread with the job's energy
+ * and carbon accounting (for gemm_host / gemm_weights);
+ * qmx_host_gemm_submit() on a worker thread that completes the job (for
+ * gemm_submit).
+ */
+typedef int (*qmx_host_run_fn)(qmx_device *dev, const qmx_gemm_params *p,
+			       const qmx_gemm_host_operands *ops, const void *arg,
+			       qmx_job_stats *st);
+int qmx_host_gemm_sync(qmx_device *dev, const qmx_gemm_params *p,
+		       const qmx_gemm_host_operands *ops, qmx_host_run_fn run,
+		       const void *arg, qmx_job_stats *stats);
+int qmx_host_gemm_submit(qmx_device *dev, qmx_job *job, qmx_host_run_fn run);
+
 /* Host pointer of a reference (buffer's host mapping + offset). */
 static inline void *qmx_ref_host(const qmx_ref *r)
 {

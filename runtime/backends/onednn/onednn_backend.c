@@ -296,42 +296,22 @@ static void onednn_close(qmx_device *dev)
 	free(od);
 }
 
-static void *onednn_worker(void *arg)
+static int onednn_host_run(qmx_device *dev, const qmx_gemm_params *p,
+			   const qmx_gemm_host_operands *ops, const void *arg, qmx_job_stats *st)
 {
-	qmx_job *job = arg;
-	qmx_gemm_host_operands ops;
-
-	qmx_desc_host_operands(&job->desc, &ops);
-	int err = onednn_run(job->dev->priv, &job->desc.params, &ops, &job->stats);
-	qmx_job_complete(job, err);
-	return NULL;
+	(void)arg;
+	return onednn_run(dev->priv, p, ops, st);
 }
 
 static int onednn_gemm_submit(qmx_device *dev, qmx_job *job)
 {
-	pthread_t tid;
-	(void)dev;
-	if (pthread_create(&tid, NULL, onednn_worker, job))
-		return qmx_fail(QMX_ENOMEM, "onednn device: cannot start a worker thread");
-	pthread_detach(tid);
-	return 0;
+	return qmx_host_gemm_submit(dev, job, onednn_host_run);
 }
 
 static int onednn_gemm_host(qmx_device *dev, const qmx_gemm_params *p,
 			    const qmx_gemm_host_operands *ops, qmx_job_stats *stats)
 {
-	qmx_job job;
-	memset(&job, 0, sizeof(job));
-	job.dev = dev;
-	job.desc.params = *p;
-	qmx_account_job_begin(dev, &job);
-	int err = onednn_run(dev->priv, p, ops, &job.stats);
-	if (err)
-		return err;
-	job.stats.wall_ns = job.stats.device_ns;
-	qmx_account_job(dev, &job);
-	*stats = job.stats;
-	return 0;
+	return qmx_host_gemm_sync(dev, p, ops, onednn_host_run, NULL, stats);
 }
 
 /* Listed only where it is exact (an inexact ISA is refused at open). */
