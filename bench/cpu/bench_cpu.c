@@ -27,6 +27,8 @@
 #ifdef QMX_BENCH_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
+
+#include "onednn_backend.h"
 #endif
 #ifdef QMX_BENCH_HAVE_OPENBLAS
 #include <cblas.h>
@@ -51,6 +53,8 @@ struct row {
 	struct shape s;
 	int threads;
 	double ours, ours_avx2, dnnl, dnnl_avx2, sgemm; /* GOP/s (sgemm: GFLOP/s) */
+	double ours_packed;   /* ours with B pre-packed (qmx_weights' path) */
+	double lo[3], hi[3];  /* range over repetitions: ours, oneDNN, packed */
 };
 
 struct opts {
@@ -96,6 +100,7 @@ struct operands {
 	int8_t *a, *b;
 	int32_t *c;
 	float *fa, *fb, *fc;
+	struct qmx_cpu_packed_b *packed; /* B packed once, for run_ours_packed */
 };
 
 static int operands_init(struct operands *o, const struct shape *s, qmx_rng *rng, bool floats)
@@ -133,6 +138,7 @@ static void operands_free(struct operands *o)
 	free(o->fa);
 	free(o->fb);
 	free(o->fc);
+	qmx_cpu_packed_b_free(o->packed);
 }
 
 static int run_ours(void *ctx)
@@ -142,7 +148,22 @@ static int run_ours(void *ctx)
 	qmx_gemm_params_init(&p, o->s.m, o->s.n, o->s.k);
 	qmx_gemm_host_operands ops = { .a = o->a, .b = o->b, .c = o->c };
 	struct qmx_cpu_run run = { .threads = (unsigned)o->threads };
-	return qmx_cpu_gemm_fast(&p, &ops, &run);
+	return qmx_cpu_gemm_fast(&p, &ops, NULL, &run);
+}
+
+/* The same call with B packed beforehand, as a loop over one layer's weights
+ * runs it (qmx_weights_gemm on the cpu device). */
+static int run_ours_packed(void *ctx)
+{
+	struct operands *o = ctx;
+	qmx_gemm_params p;
+	qmx_gemm_params_init(&p, o->s.m, o->s.n, o->s.k);
+	qmx_gemm_host_operands ops = { .a = o->a, .b = o->b, .c = o->c };
+	struct qmx_cpu_run run = { .threads = (unsigned)o->threads };
+	if (!o->packed && qmx_cpu_pack_b(o->b, (size_t)o->s.n, (size_t)o->s.k, (size_t)o->s.n,
+					  &o->packed))
+		return -1;
+	return qmx_cpu_gemm_fast(&p, &ops, o->packed, &run);
 }
 
 #ifdef QMX_BENCH_HAVE_DNNL
@@ -156,20 +177,6 @@ static int run_dnnl(void *ctx)
 	return st == dnnl_success ? 0 : -1;
 }
 
-static const char *dnnl_isa_name(dnnl_cpu_isa_t isa)
-{
-	switch ((int)isa) {
-	case dnnl_cpu_isa_sse41: return "sse41";
-	case dnnl_cpu_isa_avx: return "avx";
-	case dnnl_cpu_isa_avx2: return "avx2";
-	case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
-	case dnnl_cpu_isa_avx512_core: return "avx512_core";
-	case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
-	case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
-	case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
-	default: return "other";
-	}
-}
 #endif
 
 #ifdef QMX_BENCH_HAVE_OPENBLAS
@@ -433,7 +440,7 @@ static int child_call(struct child *ch, const struct child_cmd *c, struct child_
 
 /* ---------------------------------------------------------------- measuring */
 
-enum impl { IM_OURS, IM_OURS_AVX2, IM_DNNL, IM_DNNL_AVX2, IM_SGEMM, IM_N };
+enum impl { IM_OURS, IM_OURS_AVX2, IM_DNNL, IM_DNNL_AVX2, IM_SGEMM, IM_OURS_PACKED, IM_N };
 
 struct bench {
 	const struct opts *opt;
@@ -464,6 +471,9 @@ static double impl_batch(struct bench *b, enum impl im, struct operands *o, int 
 	case IM_OURS:
 	case IM_OURS_AVX2:
 		set_isa_env(b, im == IM_OURS_AVX2 ? "avx2" : NULL);
+		break;
+	case IM_OURS_PACKED:
+		fn = run_ours_packed;
 		break;
 	case IM_DNNL:
 #ifdef QMX_BENCH_HAVE_DNNL
@@ -552,16 +562,179 @@ static void measure_row(struct bench *b, struct row *w)
 			settle(b, im);
 		}
 	}
-	double *out[IM_N] = { &w->ours, &w->ours_avx2, &w->dnnl, &w->dnnl_avx2, &w->sgemm };
+	double *out[IM_N] = { &w->ours, &w->ours_avx2, &w->dnnl, &w->dnnl_avx2, &w->sgemm,
+			      &w->ours_packed };
 	for (int im = 0; im < IM_N; im++) {
 		int n = b->opt->reps;
 		if (!ok[im])
 			continue;
 		qsort(t[im], (size_t)n, sizeof(double), cmp_double);
 		double med = n & 1 ? t[im][n / 2] : (t[im][n / 2 - 1] + t[im][n / 2]) / 2;
-		*out[im] = 2.0 * (double)w->s.m * (double)w->s.n * (double)w->s.k / med * 1e-9;
+		double ops = 2.0 * (double)w->s.m * (double)w->s.n * (double)w->s.k * 1e-9;
+		*out[im] = ops / med;
+		int r = im == IM_OURS ? 0 : im == IM_DNNL ? 1 : im == IM_OURS_PACKED ? 2 : -1;
+		if (r >= 0) {
+			w->lo[r] = ops / t[im][n - 1];
+			w->hi[r] = ops / t[im][0];
+		}
 	}
 	operands_free(&o);
+}
+
+/* ---------------------------------------------------------------- the limit */
+
+/*
+ * Peak int8 MAC rate of one core = instructions per cycle × MACs per
+ * instruction × clock.  The instruction rate is measured: independent
+ * accumulator chains (more than latency × throughput of any core we know),
+ * timed by the thread CPU clock, the best of PEAK_RUNS (least disturbed).
+ */
+struct peak {
+	const char *insn;   /* the kernel's multiply-add instruction */
+	int macs_per_insn;  /* int8 MACs one instruction does */
+	const char *lanes_src;
+	double insn_per_s;  /* measured */
+	double mhz;         /* /proc/cpuinfo "cpu MHz", 0 unknown */
+	double gmacs;       /* per thread */
+	bool smt_shared;    /* two threads per core: peak does not double */
+};
+
+/* Independent accumulator chains in named registers (an array would be
+ * kept in memory, bounding the loop by store forwarding, not the unit). */
+#define PEAK_CHAINS 16
+#define PEAK_RUNS 31
+#define PEAK_X16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) \
+	X(12) X(13) X(14) X(15)
+#ifdef QMX_CPU_HAVE_X86
+#include <immintrin.h>
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static double peak_vnni(long iters)
+{
+	const __m512i x = _mm512_set1_epi32(0x01010101), y = _mm512_set1_epi32(0x02020202);
+#define DECL(i) __m512i a##i = _mm512_set1_epi32(i);
+	PEAK_X16(DECL)
+#undef DECL
+	double t0 = thread_cpu_s();
+	for (long it = 0; it < iters; it++) {
+#define STEP(i) a##i = _mm512_dpbusd_epi32(a##i, x, y);
+		PEAK_X16(STEP)
+#undef STEP
+	}
+	double t = thread_cpu_s() - t0;
+	__m512i sum = _mm512_setzero_si512();
+#define SUM(i) sum = _mm512_add_epi32(sum, a##i);
+	PEAK_X16(SUM)
+#undef SUM
+	volatile int sink = _mm512_reduce_add_epi32(sum);
+	(void)sink;
+	return (double)iters * PEAK_CHAINS / t;
+}
+
+/* vpmaddwd into vpaddd, the AVX2 kernel's pair; counted: vpmaddwd (16 MACs). */
+__attribute__((target("avx2"))) static double peak_avx2(long iters)
+{
+	__m256i x = _mm256_set1_epi16(3), y = _mm256_set1_epi16(5);
+#define DECL(i) __m256i a##i = _mm256_set1_epi32(i);
+	PEAK_X16(DECL)
+#undef DECL
+	double t0 = thread_cpu_s();
+	for (long it = 0; it < iters; it++) {
+#define STEP(i) a##i = _mm256_add_epi32(a##i, _mm256_madd_epi16(x, y));
+		PEAK_X16(STEP)
+#undef STEP
+		/* Keep the products in the loop. */
+		__asm__ volatile("" : "+x"(x), "+x"(y));
+	}
+	double t = thread_cpu_s() - t0;
+	__m256i sum = _mm256_setzero_si256();
+#define SUM(i) sum = _mm256_add_epi32(sum, a##i);
+	PEAK_X16(SUM)
+#undef SUM
+	volatile int sink = _mm256_extract_epi32(sum, 0);
+	(void)sink;
+	return (double)iters * PEAK_CHAINS / t;
+}
+#endif
+
+static double cpuinfo_number(const char *key)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+	double v = 0;
+	size_t len = strlen(key);
+	while (f && fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':');
+		if (!strncmp(line, key, len) && (line[len] == ' ' || line[len] == '\t') && c) {
+			v = atof(c + 1);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static void peak_measure(struct peak *pk, const char *isa, bool quick)
+{
+	memset(pk, 0, sizeof(*pk));
+	pk->mhz = cpuinfo_number("cpu MHz");
+	double sib = cpuinfo_number("siblings"), cores = cpuinfo_number("cpu cores");
+	pk->smt_shared = sib > 0 && cores > 0 && sib > cores;
+	double (*fn)(long) = NULL;
+#ifdef QMX_CPU_HAVE_X86
+	if (!strcmp(isa, "avx512vnni")) {
+		fn = peak_vnni;
+		pk->insn = "vpdpbusd zmm";
+		pk->macs_per_insn = 64;
+		pk->lanes_src = "16 int32 lanes x 4 u8*s8 products (the instruction's definition)";
+	} else if (!strcmp(isa, "avx2")) {
+		fn = peak_avx2;
+		pk->insn = "vpmaddwd ymm";
+		pk->macs_per_insn = 16;
+		pk->lanes_src = "8 int32 lanes x 2 int16 products (the instruction's definition)";
+	}
+#endif
+	if (!fn)
+		return;
+	/* Many short runs, the fastest kept: on a shared machine some run
+	 * undisturbed. */
+	long iters = quick ? 20000 : 100000;
+	for (int r = 0; r < PEAK_RUNS; r++) {
+		double v = fn(iters);
+		pk->insn_per_s = v > pk->insn_per_s ? v : pk->insn_per_s;
+	}
+	pk->gmacs = pk->insn_per_s * pk->macs_per_insn * 1e-9;
+}
+
+/* GOP/s of `threads` threads at the peak. */
+static double peak_gops(const struct peak *pk, int threads)
+{
+	unsigned cpus = qmx_cpu_online_threads();
+	int t = threads < (int)cpus ? threads : (int)cpus;
+	return 2.0 * pk->gmacs * (pk->smt_shared ? 1 : t);
+}
+
+static void print_peak(const struct peak *pk, const char *isa)
+{
+	if (!pk->gmacs) {
+		printf("peak: not measured for kernel %s\n", isa);
+		return;
+	}
+	double ipc = pk->mhz > 0 ? pk->insn_per_s / (pk->mhz * 1e6) : 0;
+	printf("peak int8 MAC rate per core (kernel %s) = instructions/cycle x MACs/instruction x clock:\n", isa);
+	if (ipc > 0)
+		printf("  %.2f %s per cycle of the clock below   measured here: %d independent chains, thread CPU time, best of %d\n"
+		       "  x %d MACs per instruction   %s\n"
+		       "  x %.0f MHz   /proc/cpuinfo \"cpu MHz\" (a VM shows the host's nominal clock, not boost)\n",
+		       ipc, pk->insn, PEAK_CHAINS, PEAK_RUNS, pk->macs_per_insn, pk->lanes_src, pk->mhz);
+	else
+		printf("  %.3g %s per second measured (no clock in /proc/cpuinfo)\n"
+		       "  x %d MACs per instruction   %s\n", pk->insn_per_s, pk->insn,
+		       pk->macs_per_insn, pk->lanes_src);
+	printf("  = %.1f GMAC/s = %.1f GOP/s per core; N threads: x N cores (%s)\n\n", pk->gmacs,
+	       2 * pk->gmacs,
+	       pk->smt_shared ? "here SMT siblings share a core: x 1"
+			      : "one thread per core: /proc/cpuinfo siblings == cpu cores");
 }
 
 /* ---------------------------------------------------------------- output */
@@ -647,22 +820,37 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+static void fmt_share(char *buf, size_t len, double v, double peak)
+{
+	if (v > 0 && peak > 0)
+		snprintf(buf, len, "%.0f%%", 100 * v / peak);
+	else
+		snprintf(buf, len, "-");
+}
+
 static void print_text(const struct row *rows, int nrows, const struct exactness *ex,
 		       const char *isa, const char *model, const char *dnnl_info,
-		       const char *blas_info, const double load[2], bool cpu_time)
+		       const char *blas_info, const double load[2], bool cpu_time,
+		       const struct peak *pk)
 {
 	printf("qmx-bench-cpu: %s, %u online CPUs, load average %.2f before, %.2f after\n",
 	       model, qmx_cpu_online_threads(), load[0], load[1]);
-	printf("  qmx      int8 GEMM, int32 output, kernel %s (qmx-avx2: forced to avx2)\n", isa);
+	printf("  qmx      int8 GEMM, int32 output, kernel %s (qmx-avx2: forced to avx2;\n"
+	       "           packed: B pre-packed once, as qmx_weights_gemm runs it)\n", isa);
 	printf("  oneDNN   %s\n", dnnl_info);
 	printf("  OpenBLAS %s\n", blas_info);
-	printf("  GOP/s = 2*M*N*K / median %s time per call; ratio = qmx / peer (ISA-matched in the middle)\n\n",
+	printf("  GOP/s = 2*M*N*K / median %s time per call; ratio = qmx / peer (ISA-matched in the middle);\n"
+	       "  %%pk = share of the peak below (x threads)\n\n",
 	       cpu_time ? "thread CPU" : "wall");
-	printf("%-15s %3s %7s %7s %6s | %8s %11s %6s | %11s %6s\n", "MxNxK", "thr", "qmx",
-	       "oneDNN", "ratio", "qmx-avx2", "oneDNN-avx2", "ratio", "sgemm GFLOP", "ratio");
+	print_peak(pk, isa);
+	printf("%-15s %3s %7s %7s %6s %5s %5s | %7s %6s | %8s %11s %6s | %11s %6s\n", "MxNxK", "thr",
+	       "qmx", "oneDNN", "ratio", "%pk", "%pk", "packed", "/qmx", "qmx-avx2", "oneDNN-avx2",
+	       "ratio", "sgemm GFLOP", "ratio");
 	for (int r = 0; r < nrows; r++) {
 		const struct row *w = &rows[r];
 		char shape[32], a[16], a2[16], b[16], c[16], d[16], rb[16], rc[16], rd[16];
+		char sa[16], sb[16], pa[16], rp[16];
+		double peak = peak_gops(pk, w->threads);
 		snprintf(shape, sizeof(shape), "%lldx%lldx%lld", (long long)w->s.m,
 			 (long long)w->s.n, (long long)w->s.k);
 		fmt_rate(a, sizeof(a), w->ours);
@@ -670,11 +858,22 @@ static void print_text(const struct row *rows, int nrows, const struct exactness
 		fmt_rate(b, sizeof(b), w->dnnl);
 		fmt_rate(c, sizeof(c), w->dnnl_avx2);
 		fmt_rate(d, sizeof(d), w->sgemm);
+		fmt_rate(pa, sizeof(pa), w->ours_packed);
 		fmt_ratio(rb, sizeof(rb), w->ours, w->dnnl);
 		fmt_ratio(rc, sizeof(rc), w->ours_avx2, w->dnnl_avx2);
 		fmt_ratio(rd, sizeof(rd), w->ours, w->sgemm);
-		printf("%-15s %3d %7s %7s %6s | %8s %11s %6s | %11s %6s\n", shape, w->threads, a,
-		       b, rb, a2, c, rc, d, rd);
+		fmt_ratio(rp, sizeof(rp), w->ours_packed, w->ours);
+		fmt_share(sa, sizeof(sa), w->ours, peak);
+		fmt_share(sb, sizeof(sb), w->dnnl, peak);
+		printf("%-15s %3d %7s %7s %6s %5s %5s | %7s %6s | %8s %11s %6s | %11s %6s\n", shape,
+		       w->threads, a, b, rb, sa, sb, pa, rp, a2, c, rc, d, rd);
+	}
+	printf("\nrange over the repetitions (GOP/s, slowest-fastest):\n");
+	for (int r = 0; r < nrows; r++) {
+		const struct row *w = &rows[r];
+		printf("  %lldx%lldx%lld %d thr: qmx %.1f-%.1f, oneDNN %.1f-%.1f, packed %.1f-%.1f\n",
+		       (long long)w->s.m, (long long)w->s.n, (long long)w->s.k, w->threads, w->lo[0],
+		       w->hi[0], w->lo[1], w->hi[1], w->lo[2], w->hi[2]);
 	}
 	printf("\nexactness on -128/127 operands vs qmx_gemm_reference:\n");
 	printf("  qmx          %s\n", ex->ours_detail);
@@ -684,7 +883,8 @@ static void print_text(const struct row *rows, int nrows, const struct exactness
 
 static void print_json(const struct row *rows, int nrows, const struct exactness *ex,
 		       const char *isa, const char *model, const char *dnnl_info,
-		       const char *blas_info, const double load[2], bool cpu_time)
+		       const char *blas_info, const double load[2], bool cpu_time,
+		       const struct peak *pk)
 {
 	printf("{\"cpu\": ");
 	json_str(model);
@@ -700,6 +900,10 @@ static void print_json(const struct row *rows, int nrows, const struct exactness
 	       ex->ours == 1 ? "true" : "false",
 	       ex->dnnl < 0 ? "null" : ex->dnnl ? "true" : "false",
 	       ex->dnnl_avx2 < 0 ? "null" : ex->dnnl_avx2 ? "true" : "false");
+	printf(", \"peak\": {\"instruction\": ");
+	json_str(pk->insn ? pk->insn : "");
+	printf(", \"insn_per_s\": %.4g, \"macs_per_insn\": %d, \"mhz\": %.1f, \"gmacs_per_core\": %.3f}",
+	       pk->insn_per_s, pk->macs_per_insn, pk->mhz, pk->gmacs);
 	printf(", \"rows\": [");
 	for (int r = 0; r < nrows; r++) {
 		const struct row *w = &rows[r];
@@ -721,6 +925,14 @@ static void print_json(const struct row *rows, int nrows, const struct exactness
 		json_ratio(w->ours_avx2, w->dnnl_avx2);
 		printf(", \"ratio_sgemm\": ");
 		json_ratio(w->ours, w->sgemm);
+		printf(", \"qmx_packed_gops\": ");
+		json_rate(w->ours_packed);
+		printf(", \"ratio_packed\": ");
+		json_ratio(w->ours_packed, w->ours);
+		printf(", \"qmx_peak_share\": ");
+		json_ratio(w->ours, peak_gops(pk, w->threads));
+		printf(", \"onednn_peak_share\": ");
+		json_ratio(w->dnnl, peak_gops(pk, w->threads));
 		printf("}");
 	}
 	printf("\n]}\n");
@@ -870,6 +1082,7 @@ int main(int argc, char **argv)
 	double load[2] = { loadavg(), 0 };
 
 	b.have[IM_OURS] = true;
+	b.have[IM_OURS_PACKED] = true;
 	b.have[IM_OURS_AVX2] = qmx_cpu_isa_find("avx2") != NULL;
 #ifdef QMX_BENCH_HAVE_DNNL
 	child_start(&b.child); /* first: before any thread exists */
@@ -877,7 +1090,7 @@ int main(int argc, char **argv)
 	b.have[IM_DNNL_AVX2] = b.child.alive;
 	const dnnl_version_t *dv = dnnl_version();
 	snprintf(dnnl_info, sizeof(dnnl_info), "%d.%d.%d dnnl_gemm_s8s8s32, best ISA %s",
-		 dv->major, dv->minor, dv->patch, dnnl_isa_name(dnnl_get_effective_cpu_isa()));
+		 dv->major, dv->minor, dv->patch, qmx_onednn_isa_name(dnnl_get_effective_cpu_isa()));
 #endif
 #ifdef QMX_BENCH_HAVE_OPENBLAS
 	b.have[IM_SGEMM] = true;
@@ -911,6 +1124,12 @@ int main(int argc, char **argv)
 		}
 	}
 	set_isa_env(&b, NULL);
+	if (!check_extreme(run_ours_packed, o.threads[o.nthreads - 1], detail, sizeof(detail))) {
+		ex.ours = 0;
+		fprintf(stderr, "qmx-bench-cpu: pre-packed B: %s\n", detail);
+	}
+	snprintf(ex.ours_detail + len, sizeof(ex.ours_detail) - len, ", packed B %s",
+		 ex.ours ? "exact" : "NOT exact");
 #ifdef QMX_BENCH_HAVE_DNNL
 	omp_set_num_threads(1);
 	ex.dnnl = check_extreme(run_dnnl, 1, ex.dnnl_detail, sizeof(ex.dnnl_detail));
@@ -924,10 +1143,12 @@ int main(int argc, char **argv)
 	child_stop(&b.child);
 	const char *isa = qmx_cpu_isa();
 	load[1] = loadavg();
+	struct peak pk;
+	peak_measure(&pk, isa, o.quick);
 	if (o.json)
-		print_json(rows, nrows, &ex, isa, model, dnnl_info, blas_info, load, o.cpu_time);
+		print_json(rows, nrows, &ex, isa, model, dnnl_info, blas_info, load, o.cpu_time, &pk);
 	else
-		print_text(rows, nrows, &ex, isa, model, dnnl_info, blas_info, load, o.cpu_time);
+		print_text(rows, nrows, &ex, isa, model, dnnl_info, blas_info, load, o.cpu_time, &pk);
 
 	int failed = ex.ours != 1;
 	for (int r = 0; r < nrows; r++)

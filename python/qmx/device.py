@@ -353,6 +353,64 @@ def gemm(device: Device, a: np.ndarray, b: np.ndarray, *,
     return (out, st.as_dict()) if stats else out
 
 
+class Weights:
+    """Pre-packed int8 weights B (K x N) for repeated GEMMs on a device.
+
+    Packed once when created (``qmx_weights_new``): every :meth:`gemm`
+    reuses the packed form.  The array ``b`` is kept (not copied); after
+    changing its contents call :meth:`invalidate` and the next GEMM packs it
+    again.  Backends without packing multiply by ``b`` directly, with the
+    same result bit for bit.
+    """
+
+    def __init__(self, device: Device, b: np.ndarray) -> None:
+        b, ldb = _arrays.matrix("b", b, np.int8)
+        k, n = b.shape
+        handle = ctypes.c_void_p()
+        check(lib().qmx_weights_new(
+            device.handle, b.ctypes.data_as(ctypes.POINTER(ctypes.c_int8)),
+            k, n, ldb, ctypes.byref(handle)))
+        self._handle: Optional[int] = handle.value
+        self.device = device
+        self.b = b  # the handle reads it: keep it alive and in place
+
+    @property
+    def handle(self) -> int:
+        """The raw ``qmx_weights *`` (raises once closed)."""
+        if not self._handle:
+            raise ValueError("weights: already closed")
+        return self._handle
+
+    def invalidate(self) -> None:
+        """``b`` changed: the next GEMM packs it again."""
+        check(lib().qmx_weights_invalidate(self.handle))
+
+    def gemm(self, a: np.ndarray, *, out_dtype: Any = np.int32,
+             a_zero_point: int = 0, b_zero_point: int = 0,
+             c_zero_point: int = 0, bias: Optional[np.ndarray] = None,
+             multiplier: Any = 1 << 30, shift: Any = 1, qmin: int = -128,
+             qmax: int = 127, out: Optional[np.ndarray] = None,
+             stats: bool = False) -> Any:
+        """C = A x B with these weights; the arguments of :func:`gemm`."""
+        p, ops, out, _keep = _host_gemm(a, self.b, out_dtype, out, bias,
+                                        multiplier, shift, a_zero_point,
+                                        b_zero_point, c_zero_point, qmin,
+                                        qmax)
+        st = JobStats()
+        check(lib().qmx_weights_gemm(self.handle, ctypes.byref(p),
+                                     ctypes.byref(ops), ctypes.byref(st)))
+        return (out, st.as_dict()) if stats else out
+
+    def close(self) -> None:
+        """Free the packed form (idempotent)."""
+        if self._handle:
+            lib().qmx_weights_del(self._handle)
+            self._handle = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
 def gemm_reference(a: np.ndarray, b: np.ndarray, *,
                    out_dtype: Any = np.int32, a_zero_point: int = 0,
                    b_zero_point: int = 0, c_zero_point: int = 0,

@@ -10,6 +10,12 @@ of a float linear layer evaluated at the fake-quantized input and weight
 (``grad_input = grad @ fq(W)``, ``grad_weight = grad^T @ fq(x)``).  The
 ranges come from each batch's data, so nothing is clipped and no clipping
 mask is needed.  CPU float32 tensors only.
+
+Under ``torch.no_grad()`` (inference) the quantized weight is packed once on
+the device (:class:`qmx.Weights`) and reused by every forward until the
+weight changes: PyTorch's version counter of the parameter tells, and the
+packed form is then invalidated and repacked.  The result is bit-identical
+to the training path's.
 """
 
 from __future__ import annotations
@@ -21,9 +27,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .device import Device
+from .device import Device, Weights
 from .meter import Meter
-from .quant import QGemm
+from .quant import (QGemm, choose_qparams, choose_qparams_per_channel,
+                    quantize, quantize_per_channel)
 
 
 def _check_tensor(name: str, t: torch.Tensor) -> None:
@@ -48,6 +55,9 @@ class QLinearFunction(torch.autograd.Function):
                              f"in_features {weight.shape[1]}")
         lead = x.shape[:-1]
         x2 = x.detach().reshape(-1, x.shape[-1]).contiguous().numpy()
+        if not grad_enabled and layer.pack_weights and layer._fits(x2.shape[0]):
+            out = layer._packed_forward(x2, bias)
+            return torch.from_numpy(out).reshape(*lead, weight.shape[0])
         # The GEMM takes B as K x N row-major: the transposed weight.
         w_t = weight.detach().t().contiguous().numpy()
         b = None if bias is None else bias.detach().contiguous().numpy()
@@ -102,6 +112,8 @@ class QLinear(nn.Module):
             meter ("cpu") then leaves the time the host spent simulating a
             simulated device out of its figures (docs/energy.md).
         timeout_s: bound on each device wait (None: unbounded).
+        pack_weights: under ``torch.no_grad()``, quantize and pack the
+            weight once and reuse it until it changes (default True).
 
     The plan's device buffers are sized for the largest batch seen and
     reused; a larger batch reallocates them once.
@@ -113,7 +125,8 @@ class QLinear(nn.Module):
                  input_scheme: str = "asymmetric",
                  weight_scheme: str = "symmetric",
                  meter: Union[Meter, Sequence[Meter], None] = None,
-                 timeout_s: Optional[float] = 600.0) -> None:
+                 timeout_s: Optional[float] = 600.0,
+                 pack_weights: bool = True) -> None:
         super().__init__()
         if in_features <= 0 or out_features <= 0:
             raise ValueError(f"in_features ({in_features}) and out_features "
@@ -134,6 +147,12 @@ class QLinear(nn.Module):
         self.device_ns = 0
         self.energy_j = 0.0
         self._plan: Optional[QGemm] = None
+        self.pack_weights = pack_weights
+        self.weight_packs = 0  # times the weight was quantized and packed
+        self._weights: Optional[Weights] = None
+        self._weights_version = -1
+        self._w_scale = np.zeros(0)
+        self._w_zero_point = 0
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -163,6 +182,52 @@ class QLinear(nn.Module):
             self._plan = QGemm(self.qmx_device, rows, self.out_features,
                                self.in_features)
         return self._plan
+
+    def _fits(self, rows: int) -> bool:
+        limit = int(self.qmx_device.info["max_dim"])
+        return rows >= 1 and (limit == 0 or rows <= limit)
+
+    def _packed_weights(self) -> Weights:
+        """The quantized weight, packed; repacked when the weight changed.
+
+        Quantized exactly as the plan quantizes it (per output feature,
+        or per tensor), so both paths give the same bits."""
+        version = self.weight._version
+        if self._weights is not None and version == self._weights_version:
+            return self._weights
+        w_t = self.weight.detach().t().contiguous().numpy()  # K x N
+        if self.per_channel:
+            qps = choose_qparams_per_channel(w_t, 1, self.weight_scheme)
+            wq = quantize_per_channel(w_t, qps, 1)
+        else:
+            qps = [choose_qparams(w_t, self.weight_scheme)]
+            wq = quantize(w_t, qps[0])
+        if self._weights is None:
+            self._weights = Weights(self.qmx_device, np.ascontiguousarray(wq))
+        else:
+            self._weights.b[...] = wq  # same buffer: repack from it
+            self._weights.invalidate()
+        self._w_scale = np.array([q.scale for q in qps], dtype=np.float64)
+        self._w_zero_point = 0 if self.per_channel else qps[0].zero_point
+        self._weights_version = version
+        self.weight_packs += 1
+        return self._weights
+
+    def _packed_forward(self, x2: np.ndarray,
+                        bias: Optional[torch.Tensor]) -> np.ndarray:
+        """Inference: the input quantized per call, the weight packed once;
+        C = scale_a * scale_b[j] * acc + bias[j], as the plan computes it."""
+        w = self._packed_weights()
+        qa = choose_qparams(x2, self.input_scheme)
+        xq = quantize(x2, qa)
+        acc, st = w.gemm(xq, a_zero_point=qa.zero_point,
+                         b_zero_point=self._w_zero_point, stats=True)
+        self._account(st)
+        s = np.float64(qa.scale) * self._w_scale
+        out = (s * acc.astype(np.float64)).astype(np.float32)
+        if bias is not None:
+            out += bias.detach().numpy()
+        return out
 
     def _account(self, stats: dict[str, Any]) -> None:
         self.jobs += 1

@@ -55,7 +55,8 @@ static bool host_energy(double *j)
 
 static bool is_cpu_backend(const qmx_device *dev)
 {
-	return !strncmp(dev->info.backend, "cpu", 3);
+	/* cpu, cpu-ref, and onednn (a library running on this host's CPU). */
+	return !strncmp(dev->info.backend, "cpu", 3) || !strcmp(dev->info.backend, "onednn");
 }
 
 void qmx_account_job_begin(qmx_device *dev, qmx_job *job)

@@ -254,7 +254,7 @@ QMX_API int qmx_carbon_config_get(qmx_carbon_config *cfg)
 
 enum qmx_device_kind qmx_device_kind(const qmx_device_info *info)
 {
-	if (!strncmp(info->backend, "cpu", 3))
+	if (!strncmp(info->backend, "cpu", 3) || !strcmp(info->backend, "onednn"))
 		return QMX_KIND_CPU;
 	if (!strcmp(info->backend, "xrt"))
 		return QMX_KIND_FPGA;

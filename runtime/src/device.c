@@ -22,6 +22,9 @@ static const struct qmx_backend_ops *const backends[] = {
 #ifdef QMX_HAVE_OPENCL
 	&qmx_backend_opencl_ops,
 #endif
+#ifdef QMX_HAVE_ONEDNN
+	&qmx_backend_onednn_ops,
+#endif
 };
 #define N_BACKENDS (sizeof(backends) / sizeof(backends[0]))
 

@@ -338,3 +338,58 @@ out:
 		qmx_buffer_del(all[i]->buf);
 	return err;
 }
+
+/* ---------------------------------------------------------------- host backends */
+
+int qmx_host_gemm_sync(qmx_device *dev, const qmx_gemm_params *p,
+		       const qmx_gemm_host_operands *ops, qmx_host_run_fn run,
+		       const void *arg, qmx_job_stats *stats)
+{
+	qmx_job job;
+	memset(&job, 0, sizeof(job));
+	job.dev = dev;
+	job.desc.params = *p;
+	qmx_account_job_begin(dev, &job);
+	int err = run(dev, p, ops, arg, &job.stats);
+	if (err)
+		return err;
+	job.stats.wall_ns = job.stats.device_ns;
+	qmx_account_job(dev, &job);
+	*stats = job.stats;
+	return 0;
+}
+
+struct host_work {
+	qmx_job *job;
+	qmx_host_run_fn run;
+};
+
+static void *host_worker(void *arg)
+{
+	struct host_work w = *(struct host_work *)arg;
+	qmx_gemm_host_operands ops;
+
+	free(arg);
+	qmx_desc_host_operands(&w.job->desc, &ops);
+	int err = w.run(w.job->dev, &w.job->desc.params, &ops, NULL, &w.job->stats);
+	qmx_job_complete(w.job, err);
+	return NULL;
+}
+
+int qmx_host_gemm_submit(qmx_device *dev, qmx_job *job, qmx_host_run_fn run)
+{
+	struct host_work *w = malloc(sizeof(*w));
+	pthread_t tid;
+
+	if (!w)
+		return qmx_fail(QMX_ENOMEM, "%s device: out of memory", dev->ops->name);
+	w->job = job;
+	w->run = run;
+	if (pthread_create(&tid, NULL, host_worker, w)) {
+		free(w);
+		return qmx_fail(QMX_ENOMEM, "%s device: cannot start a worker thread",
+				dev->ops->name);
+	}
+	pthread_detach(tid);
+	return 0;
+}

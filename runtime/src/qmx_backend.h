@@ -55,6 +55,18 @@ struct qmx_backend_ops {
 	int (*job_wait)(qmx_device *dev, qmx_job *job, int64_t deadline_ns);
 	/* Optional: release backend state of a finished job. */
 	void (*job_release)(qmx_device *dev, qmx_job *job);
+
+	/* Pre-packed weights (qmx_weights_*), all optional.  weights_pack packs
+	 * w->b into w->priv (in host or device memory), replacing and freeing
+	 * an older packed form; weights_free frees w->priv.  gemm_weights runs
+	 * a validated GEMM on host operands with B from w->priv.  NULL
+	 * weights_pack or gemm_weights: the core runs such GEMMs as plain
+	 * qmx_gemm() calls on w->b, so every backend accepts the handle. */
+	int (*weights_pack)(qmx_device *dev, qmx_weights *w);
+	void (*weights_free)(qmx_device *dev, qmx_weights *w);
+	int (*gemm_weights)(qmx_device *dev, const qmx_gemm_params *p,
+			    const qmx_gemm_host_operands *ops, qmx_weights *w,
+			    qmx_job_stats *stats);
 };
 
 struct qmx_device {
@@ -73,6 +85,15 @@ struct qmx_buffer {
 	void *priv;      /* backend's handle */
 	uint64_t dev_addr; /* device address when the backend has one */
 	int map_count;
+};
+
+struct qmx_weights {
+	qmx_device *dev;  /* holds a reference */
+	const int8_t *b;  /* the caller's B, K x N */
+	int64_t k, n, ldb;
+	pthread_mutex_t lock; /* repacking after qmx_weights_invalidate() */
+	bool stale;       /* B changed since it was packed */
+	void *priv;       /* backend's packed form (NULL: none) */
 };
 
 struct qmx_job {
@@ -111,6 +132,21 @@ void qmx_job_complete(qmx_job *job, int status);
 struct qmx_jobprog_counters;
 int qmx_job_device_result(qmx_job *job, const struct qmx_jobprog_counters *d,
 			  uint32_t clock_khz, uint32_t hw_error, uint64_t error_addr);
+/*
+ * Shared defaults for backends that compute in host memory (cpu, onednn):
+ * `run` fills st->device_ns, cpu_ns, threads and macs; `arg` is passed on.
+ * qmx_host_gemm_sync() runs it on the caller's thread with the job's energy
+ * and carbon accounting (for gemm_host / gemm_weights);
+ * qmx_host_gemm_submit() on a worker thread that completes the job (for
+ * gemm_submit).
+ */
+typedef int (*qmx_host_run_fn)(qmx_device *dev, const qmx_gemm_params *p,
+			       const qmx_gemm_host_operands *ops, const void *arg,
+			       qmx_job_stats *st);
+int qmx_host_gemm_sync(qmx_device *dev, const qmx_gemm_params *p,
+		       const qmx_gemm_host_operands *ops, qmx_host_run_fn run,
+		       const void *arg, qmx_job_stats *stats);
+int qmx_host_gemm_submit(qmx_device *dev, qmx_job *job, qmx_host_run_fn run);
 
 /* Host pointer of a reference (buffer's host mapping + offset). */
 static inline void *qmx_ref_host(const qmx_ref *r)
@@ -167,5 +203,6 @@ extern const struct qmx_backend_ops qmx_backend_sim_ops;
 extern const struct qmx_backend_ops qmx_backend_kmod_ops;
 extern const struct qmx_backend_ops qmx_backend_xrt_ops;
 extern const struct qmx_backend_ops qmx_backend_opencl_ops;
+extern const struct qmx_backend_ops qmx_backend_onednn_ops;
 
 #endif /* QMX_BACKEND_H */

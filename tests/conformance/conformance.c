@@ -2,8 +2,10 @@
 /*
  * conformance.c - one suite, run against every backend built:
  *
- *   qmx_conformance --device URI [--quick] [--seed S]
+ *   qmx_conformance --device URI [--quick] [--seed S] [--skip-unsupported]
  *
+ * --skip-unsupported: a device this machine cannot run exactly (open fails
+ * with QMX_ENOTSUP, e.g. onednn without VNNI) exits 77, ctest's "skipped".
  * Every result is compared bit for bit with qmx_gemm_reference() computed on
  * this host.  --quick trims shapes for slow devices (simulators, guests).
  */
@@ -22,6 +24,7 @@
 
 static const char *device_uri = "cpu";
 static bool quick;
+static bool skip_unsupported;
 static uint64_t seed = 20261127;
 static qmx_device *dev;
 static qmx_device_info info;
@@ -510,10 +513,23 @@ int main(int argc, char **argv)
 			quick = true;
 		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
 			seed = strtoull(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--skip-unsupported")) {
+			skip_unsupported = true;
 		} else {
-			fprintf(stderr, "usage: %s [--device URI] [--quick] [--seed S]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--device URI] [--quick] [--seed S] [--skip-unsupported]\n",
+				argv[0]);
 			return 2;
 		}
+	}
+	if (skip_unsupported) {
+		qmx_device *probe;
+		int err = qmx_device_open(device_uri, &probe);
+		if (err == QMX_ENOTSUP) {
+			printf("qmx conformance: %s skipped on this machine: %s\n", device_uri,
+			       qmx_last_error());
+			return 77;
+		}
+		qmx_device_del(probe);
 	}
 	seed = qmx_util_seed(seed);
 	printf("qmx conformance: device %s, seed %llu%s (QMX_TEST_SEED overrides)\n",

@@ -55,7 +55,7 @@ static void check_case(const qmx_gemm_params *p, enum qmx_fill fill, const char 
 	qmx_problem_operands(&pb, &ops, false);
 	set_isa(isa);
 	struct qmx_cpu_run run = { .threads = threads };
-	int err = qmx_cpu_gemm_fast(&pb.p, &ops, &run);
+	int err = qmx_cpu_gemm_fast(&pb.p, &ops, NULL, &run);
 	if (err)
 		fail_msg("%s: qmx_cpu_gemm_fast: %s (%s)", what, qmx_error_name(err),
 			 qmx_last_error());
@@ -236,7 +236,7 @@ static void test_threads_used(void **state)
 	for (int i = 0; i < g_nisas; i++) {
 		set_isa(g_isas[i]);
 		struct qmx_cpu_run run = { .threads = 2 };
-		assert_int_equal(qmx_cpu_gemm_fast(&p, &ops, &run), 0);
+		assert_int_equal(qmx_cpu_gemm_fast(&p, &ops, NULL, &run), 0);
 		assert_true(run.threads == 1 || run.threads == 2);
 		assert_true(run.cpu_ns > 0);
 		if (!qmx_problem_matches(&pb, msg, sizeof(msg)))
@@ -348,7 +348,7 @@ static void *conc_thread(void *arg)
 	for (int r = 0; r < c->runs && !c->err; r++) {
 		struct qmx_cpu_run run = { .threads = 2 };
 		memset(c->pb.c, 0x5A, c->pb.c_bytes);
-		c->err = qmx_cpu_gemm_fast(&c->pb.p, &ops, &run);
+		c->err = qmx_cpu_gemm_fast(&c->pb.p, &ops, NULL, &run);
 		if (!c->err && !qmx_problem_matches(&c->pb, c->msg, sizeof(c->msg)))
 			c->err = -100;
 	}
@@ -400,14 +400,14 @@ static void test_isa_env(void **state)
 
 	qmx_gemm_params_init(&p, 2, 2, 2);
 	set_isa("sse9");
-	assert_int_equal(qmx_cpu_gemm_fast(&p, &ops, &run), QMX_EINVAL);
+	assert_int_equal(qmx_cpu_gemm_fast(&p, &ops, NULL, &run), QMX_EINVAL);
 	assert_non_null(strstr(qmx_last_error(), "QMX_CPU_ISA ('sse9')"));
 	assert_non_null(strstr(qmx_last_error(), "'portable', 'avx2' or 'avx512vnni'"));
 	/* qmx_cpu_isa() still names a usable kernel: the best one. */
 	assert_string_equal(qmx_cpu_isa(), g_isas[g_nisas - 1]);
 	set_isa("portable");
 	assert_string_equal(qmx_cpu_isa(), "portable");
-	assert_int_equal(qmx_cpu_gemm_fast(&p, &ops, &run), 0);
+	assert_int_equal(qmx_cpu_gemm_fast(&p, &ops, NULL, &run), 0);
 	assert_int_equal(c[0], 1 * 5 + 2 * 7);
 	assert_int_equal(c[3], 3 * 6 + 4 * 8);
 }

@@ -9,6 +9,7 @@ qmx's after, one row per side per workload, and report.svg well-formed XML."""
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -67,8 +68,19 @@ def main():
                 if needle not in p.stdout:
                     fail(f"'{needle}' missing from the table")
 
+        # Without --baseline, the fastest exact CPU device is chosen and named
+        # with the runner-up (or said to be the only one).
+        m = re.search(r"^baseline (\S+)(?:, [0-9.]+x the runner-up (\S+)| \(no runner-up)",
+                      p.stdout, re.M)
+        if not m:
+            fail("the chosen CPU baseline is not named")
+        if m.group(2) == m.group(1):
+            fail(f"runner-up {m.group(2)} is the baseline itself")
+
         with open(os.path.join(out, "report.json")) as f:
             rep = json.load(f)
+        if rep["baseline"]["device"] != m.group(1):
+            fail(f"report.json baseline {rep['baseline']['device']}, chosen {m.group(1)}")
         wl = rep["workloads"]
         if len(wl) != 5:
             fail(f"{len(wl)} workloads in report.json, expected 5")

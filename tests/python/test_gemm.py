@@ -107,3 +107,29 @@ def test_buffers_and_async_job(device: qmx.Device,
     assert stats["macs"] == m * n * k
     with pytest.raises(ValueError, match=r"shape: \(10, 10\) needs"):
         ba.array(np.int8, (10, 10))
+
+
+def test_weights_packed_once_reused(device: qmx.Device,
+                                    rng: np.random.Generator) -> None:
+    b = _int8(rng, (130, 50))
+    w = qmx.Weights(device, b)
+    bias = rng.integers(-1000, 1000, size=50, dtype=np.int32)
+    for m in (1, 9, 33):  # one packed B, several A
+        a = _int8(rng, (m, 130))
+        got = w.gemm(a, out_dtype=np.int8, a_zero_point=3, bias=bias,
+                     multiplier=1 << 30, shift=-8)
+        want = qmx.gemm_reference(a, b, out_dtype=np.int8, a_zero_point=3,
+                                  bias=bias, multiplier=1 << 30, shift=-8)
+        assert np.array_equal(got, want)
+    w.b[...] = _int8(rng, (130, 50))  # new weights in the same array
+    w.invalidate()
+    a = _int8(rng, (7, 130))
+    assert np.array_equal(w.gemm(a, b_zero_point=-2),
+                          qmx.gemm_reference(a, w.b, b_zero_point=-2))
+    with pytest.raises(ValueError, match="does not match"):
+        w.gemm(_int8(rng, (4, 129)))
+    with pytest.raises(TypeError):
+        qmx.Weights(device, b.astype(np.int16))
+    w.close()
+    with pytest.raises(ValueError, match="already closed"):
+        w.invalidate()

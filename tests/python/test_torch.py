@@ -112,3 +112,33 @@ def test_no_grad_forward_matches(device: qmx.Device) -> None:
     y1 = q(x)
     assert not y0.requires_grad and y1.requires_grad
     assert torch.equal(y0, y1.detach())
+
+
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_no_grad_packs_weights_once(device: qmx.Device,
+                                    per_channel: bool) -> None:
+    torch.manual_seed(7)
+    ref = nn.Linear(48, 20)
+    q = qtorch.QLinear.from_linear(ref, device=device, per_channel=per_channel,
+                                   weight_scheme="symmetric" if per_channel
+                                   else "asymmetric")
+    x = torch.randn(9, 48)
+    with torch.no_grad():
+        ys = [q(x) for _ in range(3)]
+    assert q.weight_packs == 1  # packed once, reused
+    assert all(torch.equal(ys[0], y) for y in ys)
+    assert torch.equal(ys[0], q(x).detach())  # bit-identical to the plan's
+    with torch.no_grad():
+        q.weight.mul_(0.5)  # an optimizer step changes it in place
+        y2 = q(x)
+    assert q.weight_packs == 2  # the version counter invalidated it
+    assert torch.equal(y2, q(x).detach())
+    assert not torch.equal(y2, ys[0])
+
+
+def test_pack_weights_off_uses_the_plan(device: qmx.Device) -> None:
+    torch.manual_seed(8)
+    q = qtorch.QLinear(48, 20, device=device, pack_weights=False)
+    with torch.no_grad():
+        q(torch.randn(5, 48))
+    assert q.weight_packs == 0 and q._plan is not None

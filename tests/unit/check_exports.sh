@@ -13,7 +13,8 @@ for sym in qmx_strerror qmx_error_name qmx_last_error qmx_device_open qmx_device
 	qmx_backend_names qmx_buffer_new qmx_buffer_map qmx_buffer_unmap qmx_buffer_sync \
 	qmx_buffer_size qmx_buffer_del qmx_gemm_params_init qmx_gemm_params_check \
 	qmx_gemm_reference qmx_gemm_submit qmx_job_wait qmx_job_get_stats qmx_job_del \
-	qmx_gemm qmx_quantize_multiplier qmx_srdhm qmx_rdbpot \
+	qmx_gemm qmx_weights_new qmx_weights_invalidate qmx_weights_del qmx_weights_gemm \
+	qmx_quantize_multiplier qmx_srdhm qmx_rdbpot \
 	qmx_multiply_by_quantized_multiplier \
 	qmx_qparams_from_minmax qmx_qparams_choose qmx_qparams_choose_per_channel qmx_quantize \
 	qmx_dequantize qmx_fake_quantize qmx_quantize_per_channel qmx_dequantize_per_channel \

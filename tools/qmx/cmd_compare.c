@@ -49,7 +49,8 @@ static void compare_usage(FILE *f)
 		"  --device URI         accelerator (default $QMX_DEVICE, else %s); a sim URI\n"
 		"                       takes a target profile: sim:16x16,profile=asic-7nm\n"
 		"                       (`qmx devices` lists the profiles)\n"
-		"  --baseline URI       CPU baseline (default cpu)\n"
+		"  --baseline URI       CPU baseline (default: the fastest exact CPU device,\n"
+		"                       cpu or onednn, timed on the largest layer)\n"
 		"  --workloads SET      default, small, or a comma list of names / MxNxK\n"
 		"  --out DIR            where the reports go (default: current directory)\n"
 		"  --grid G             grid intensity, gCO2e/kWh (else $QMX_GRID_INTENSITY,\n"
@@ -758,7 +759,7 @@ int cmd_compare(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *acc_uri = NULL, *cpu_uri = "cpu", *spec = "default", *out_dir = ".";
+	const char *acc_uri = NULL, *cpu_uri = NULL, *spec = "default", *out_dir = ".";
 	const char *trace_path = NULL, *start_iso = NULL;
 	qmx_grid_used grid_used;
 	long long seed = 1;
@@ -841,6 +842,22 @@ int cmd_compare(int argc, char **argv)
 	if (trace_path) {
 		snprintf(cx.cfg.region, sizeof(cx.cfg.region), "trace");
 		snprintf(cx.cfg.grid_source, sizeof(cx.cfg.grid_source), "%.191s", grid_used.source);
+	}
+	char picked[128];
+	if (!cpu_uri) {
+		qmx_gemm_params probe;
+		struct cmp_gemm big = { 64, 64, 64 };
+		for (int i = 0; i < n; i++) /* the largest layer, at most 1024^3 */
+			for (int l = 0; l < wl[i].n_layers; l++) {
+				const struct cmp_gemm *g = &wl[i].layers[l];
+				double macs = (double)g->m * (double)g->n * (double)g->k;
+				if (macs > (double)big.m * big.n * big.k && macs <= 1024.0 * 1024 * 1024)
+					big = *g;
+			}
+		layer_params(&probe, &big, QMX_FEATURE_INT8_OUT | QMX_FEATURE_BIAS, (uint64_t)big.k);
+		if ((err = cmp_pick_baseline(&probe, picked, sizeof(picked))))
+			return cli_error("compare", "choosing the CPU baseline", err);
+		cpu_uri = picked;
 	}
 	if ((err = qmx_device_open(cpu_uri, &cx.cpu)))
 		return cli_error("compare", "opening the CPU baseline", err);

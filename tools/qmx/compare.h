@@ -101,6 +101,10 @@ struct cmp_report {
 
 /* What each side's figures hold: printed with the table and in every report. */
 extern const char *const cmp_boundary;
+/* Without --baseline: time every exact CPU device (cpu, onednn) on `probe`
+ * side by side, print each rate, the choice and the runner-up, and write the
+ * fastest one's URI into out.  0, or an error code after a message. */
+int cmp_pick_baseline(const qmx_gemm_params *probe, char *out, size_t len);
 
 int report_write_json(const struct cmp_report *rep, const char *path);
 int report_write_csv(const struct cmp_report *rep, const char *path);

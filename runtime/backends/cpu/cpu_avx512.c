@@ -17,9 +17,10 @@
 #ifdef QMX_CPU_HAVE_X86
 #include <immintrin.h>
 
-#define QMX_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#define QMX_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,prfchw")))
 #define VNNI_MR 8
 #define VNNI_NR 48
+#define VNNI_PF_GROUPS 32
 
 static inline QMX_AVX512 __m512i bcast_quad(const unsigned char *p)
 {
@@ -28,12 +29,47 @@ static inline QMX_AVX512 __m512i bcast_quad(const unsigned char *p)
 	return _mm512_set1_epi32(v);
 }
 
+static inline QMX_AVX512 __m512i vnni_requant(__m512i x, __m512i mult, __m512i shift,
+					      const struct qmx_cpu_out *o);
+
+/* The output stage of tile row r (48 columns in v0..v2) into C. */
+static inline QMX_AVX512 __attribute__((always_inline)) void
+vnni_epilogue_row(const struct qmx_cpu_epilogue *ep, int r, __m512i v0, __m512i v1, __m512i v2)
+{
+	const struct qmx_cpu_out *o = &ep->o;
+	const __m512i row = _mm512_set1_epi32((int32_t)ep->row_term[r]);
+	__m512i v[3] = { v0, v1, v2 };
+	for (int q = 0; q < 3; q++) {
+		__m512i x = _mm512_add_epi32(v[q], row);
+		x = _mm512_sub_epi32(x, _mm512_loadu_si512(o->colterm + 16 * q));
+		if (o->bias)
+			x = _mm512_add_epi32(x, _mm512_loadu_si512(o->bias + 16 * q));
+		if (!o->int8_out) {
+			_mm512_storeu_si512((int32_t *)o->c + r * ep->ldc + 16 * q, x);
+			continue;
+		}
+		__m512i m = o->mult ? _mm512_loadu_si512(o->mult + 16 * q)
+				    : _mm512_set1_epi32(o->mult1);
+		__m512i sh = o->shift ? _mm512_loadu_si512(o->shift + 16 * q)
+				      : _mm512_set1_epi32(o->shift1);
+		_mm_storeu_si128((__m128i *)((int8_t *)o->c + r * ep->ldc + 16 * q),
+				 _mm512_cvtepi32_epi8(vnni_requant(x, m, sh, o)));
+	}
+}
+
 /* 8 × 48 tile: 24 accumulators, 3 B vectors and one A broadcast in 28 of
- * the 32 zmm registers; 8 broadcasts feed 24 vpdpbusd. */
-static QMX_AVX512 void vnni_kernel(size_t kcg, const void *av, const void *bv,
-				   int32_t *c, size_t ldc, int accumulate)
+ * the 32 zmm registers; 8 broadcasts feed 24 vpdpbusd.  With ep, the tile
+ * goes through the output stage into C instead of into c. */
+static inline QMX_AVX512 __attribute__((always_inline)) void
+vnni_tile(size_t kcg, const void *av, const void *bv, int32_t *c, size_t ldc, int accumulate,
+	  const struct qmx_cpu_epilogue *ep)
 {
 	const unsigned char *a = av, *b = bv;
+	/* With ep, C's lines are taken (prefetchw) VNNI_PF_GROUPS groups before
+	 * the end, so the stores at the end do not wait for them: about 400
+	 * cycles, a line from DRAM; earlier, the tile's streaming A and B
+	 * could evict them again. */
+	size_t pf_at = ep ? (kcg > VNNI_PF_GROUPS ? kcg - VNNI_PF_GROUPS : 0) : (size_t)-1;
 #define VNNI_ROW_DECL(r) \
 	__m512i c##r##0 = _mm512_setzero_si512(), c##r##1 = c##r##0, c##r##2 = c##r##0
 	VNNI_ROW_DECL(0); VNNI_ROW_DECL(1); VNNI_ROW_DECL(2); VNNI_ROW_DECL(3);
@@ -41,6 +77,12 @@ static QMX_AVX512 void vnni_kernel(size_t kcg, const void *av, const void *bv,
 #undef VNNI_ROW_DECL
 
 	for (size_t g = 0; g < kcg; g++) {
+		if (g == pf_at) {
+			const size_t esize = ep->o.int8_out ? 1 : 4, row_bytes = VNNI_NR * esize;
+			for (int r = 0; r < VNNI_MR; r++)
+				for (size_t off = 0; off < row_bytes; off += 64)
+					__builtin_prefetch((char *)ep->o.c + r * ep->ldc * esize + off, 1, 3);
+		}
 		const __m512i b0 = _mm512_loadu_si512(b);
 		const __m512i b1 = _mm512_loadu_si512(b + 64);
 		const __m512i b2 = _mm512_loadu_si512(b + 128);
@@ -65,6 +107,10 @@ static QMX_AVX512 void vnni_kernel(size_t kcg, const void *av, const void *bv,
 			v1 = _mm512_add_epi32(v1, _mm512_loadu_si512(cr + 16));    \
 			v2 = _mm512_add_epi32(v2, _mm512_loadu_si512(cr + 32));    \
 		}                                                                   \
+		if (ep) {                                                           \
+			vnni_epilogue_row(ep, r, v0, v1, v2);                       \
+			break;                                                      \
+		}                                                                   \
 		_mm512_storeu_si512(cr, v0);                                        \
 		_mm512_storeu_si512(cr + 16, v1);                                   \
 		_mm512_storeu_si512(cr + 32, v2);                                   \
@@ -72,6 +118,19 @@ static QMX_AVX512 void vnni_kernel(size_t kcg, const void *av, const void *bv,
 	VNNI_STORE(0); VNNI_STORE(1); VNNI_STORE(2); VNNI_STORE(3);
 	VNNI_STORE(4); VNNI_STORE(5); VNNI_STORE(6); VNNI_STORE(7);
 #undef VNNI_STORE
+}
+
+static QMX_AVX512 void vnni_kernel(size_t kcg, const void *a, const void *b, int32_t *c,
+				   size_t ldc, int accumulate)
+{
+	vnni_tile(kcg, a, b, c, ldc, accumulate, NULL);
+}
+
+static QMX_AVX512 void vnni_kernel_out(size_t kcg, const void *a, const void *b, int32_t *c,
+				       size_t ldc, int accumulate,
+				       const struct qmx_cpu_epilogue *ep)
+{
+	vnni_tile(kcg, a, b, c, ldc, accumulate, ep);
 }
 
 /* Groups [g, 8) of one micro-panel from 8 row pointers: an 8 × 8 transpose
@@ -152,6 +211,63 @@ static QMX_AVX512 void vnni_pack_a(const int8_t *a, size_t lda, size_t k, size_t
 	}
 }
 
+/* One group (4 rows of K) of one panel: src at the panel's first column,
+ * the 4 rows transposed into quads at d, their sums added into s. */
+static inline QMX_AVX512 __attribute__((always_inline)) void
+vnni_pack_b_group(const int8_t *src, size_t ldb, size_t k, size_t g, size_t cols, int8_t *d,
+		  __m512i s[3])
+{
+	const __mmask64 m = ((__mmask64)1 << cols) - 1;
+	const __m512i ones = _mm512_set1_epi8(1);
+	__m512i x[4];
+
+	if (4 * g + 3 < k && cols == VNNI_NR) {
+		/* Exactly the 48 bytes (32 + 16): a masked 64-byte load
+		 * straddling a line is slow on some cores. */
+		for (size_t e = 0; e < 4; e++) {
+			const int8_t *r = src + (4 * g + e) * ldb;
+			x[e] = _mm512_inserti32x4(
+				_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)r)),
+				_mm_loadu_si128((const __m128i *)(r + 32)), 2);
+		}
+	} else {
+		for (size_t e = 0; e < 4; e++)
+			x[e] = 4 * g + e < k ? _mm512_maskz_loadu_epi8(m, src + (4 * g + e) * ldb)
+					     : _mm512_setzero_si512();
+	}
+	__m512i t0 = _mm512_unpacklo_epi8(x[0], x[1]);
+	__m512i t1 = _mm512_unpackhi_epi8(x[0], x[1]);
+	__m512i t2 = _mm512_unpacklo_epi8(x[2], x[3]);
+	__m512i t3 = _mm512_unpackhi_epi8(x[2], x[3]);
+	/* Lane L of q0..q3: quads of columns 16L+0..3, +4..7, +8..11, +12..15. */
+	__m512i q0 = _mm512_unpacklo_epi16(t0, t2), q1 = _mm512_unpackhi_epi16(t0, t2);
+	__m512i q2 = _mm512_unpacklo_epi16(t1, t3), q3 = _mm512_unpackhi_epi16(t1, t3);
+	__m512i lo01 = _mm512_shuffle_i32x4(q0, q1, 0x44);
+	__m512i lo23 = _mm512_shuffle_i32x4(q2, q3, 0x44);
+	__m512i hi01 = _mm512_shuffle_i32x4(q0, q1, 0xEE);
+	__m512i hi23 = _mm512_shuffle_i32x4(q2, q3, 0xEE);
+	__m512i v0 = _mm512_shuffle_i32x4(lo01, lo23, 0x88); /* columns 0-15 */
+	__m512i v1 = _mm512_shuffle_i32x4(lo01, lo23, 0xDD); /* columns 16-31 */
+	__m512i v2 = _mm512_shuffle_i32x4(hi01, hi23, 0x88); /* columns 32-47 */
+	_mm512_storeu_si512(d, v0);
+	_mm512_storeu_si512(d + 64, v1);
+	_mm512_storeu_si512(d + 128, v2);
+	/* Column sums: a lane is one column's quad; 1·b is exact. */
+	s[0] = _mm512_dpbusd_epi32(s[0], ones, v0);
+	s[1] = _mm512_dpbusd_epi32(s[1], ones, v1);
+	s[2] = _mm512_dpbusd_epi32(s[2], ones, v2);
+}
+
+static inline QMX_AVX512 void vnni_colsum_add(uint32_t *colsum, const __m512i s[3])
+{
+	uint32_t v[VNNI_NR];
+	_mm512_storeu_si512(v, s[0]);
+	_mm512_storeu_si512(v + 16, s[1]);
+	_mm512_storeu_si512(v + 32, s[2]);
+	for (size_t j = 0; j < VNNI_NR; j++)
+		colsum[j] += v[j];
+}
+
 /* B as int8 quads.  Four rows of the panel's 48 columns are loaded whole
  * (masked: columns past n and rows past k read as zeros and never touch
  * memory outside B), interleaved per 128-bit lane into quads, and the lanes
@@ -160,45 +276,59 @@ static QMX_AVX512 void vnni_pack_b(const int8_t *b, size_t ldb, size_t k, size_t
 				   size_t j0, size_t kgs, void *dst, uint32_t *colsum)
 {
 	const size_t cols = n - j0 < VNNI_NR ? n - j0 : VNNI_NR;
-	const __mmask64 m = ((__mmask64)1 << cols) - 1;
-	const __m512i ones = _mm512_set1_epi8(1);
-	__m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0;
+	__m512i s[3] = { _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512() };
+	const int8_t *src = b + j0;
 	int8_t *d = dst;
 
 	for (size_t g = 0; g < kgs; g++, d += VNNI_NR * 4) {
-		__m512i x[4];
-		for (size_t e = 0; e < 4; e++)
-			x[e] = 4 * g + e < k
-				       ? _mm512_maskz_loadu_epi8(m, b + (4 * g + e) * ldb + j0)
-				       : _mm512_setzero_si512();
-		__m512i t0 = _mm512_unpacklo_epi8(x[0], x[1]);
-		__m512i t1 = _mm512_unpackhi_epi8(x[0], x[1]);
-		__m512i t2 = _mm512_unpacklo_epi8(x[2], x[3]);
-		__m512i t3 = _mm512_unpackhi_epi8(x[2], x[3]);
-		/* Lane L of q0..q3: quads of columns 16L+0..3, +4..7, +8..11, +12..15. */
-		__m512i q0 = _mm512_unpacklo_epi16(t0, t2), q1 = _mm512_unpackhi_epi16(t0, t2);
-		__m512i q2 = _mm512_unpacklo_epi16(t1, t3), q3 = _mm512_unpackhi_epi16(t1, t3);
-		__m512i lo01 = _mm512_shuffle_i32x4(q0, q1, 0x44);
-		__m512i lo23 = _mm512_shuffle_i32x4(q2, q3, 0x44);
-		__m512i hi01 = _mm512_shuffle_i32x4(q0, q1, 0xEE);
-		__m512i hi23 = _mm512_shuffle_i32x4(q2, q3, 0xEE);
-		__m512i v0 = _mm512_shuffle_i32x4(lo01, lo23, 0x88); /* columns 0-15 */
-		__m512i v1 = _mm512_shuffle_i32x4(lo01, lo23, 0xDD); /* columns 16-31 */
-		__m512i v2 = _mm512_shuffle_i32x4(hi01, hi23, 0x88); /* columns 32-47 */
-		_mm512_storeu_si512(d, v0);
-		_mm512_storeu_si512(d + 64, v1);
-		_mm512_storeu_si512(d + 128, v2);
-		/* Column sums: a lane is one column's quad; 1·b is exact. */
-		s0 = _mm512_dpbusd_epi32(s0, ones, v0);
-		s1 = _mm512_dpbusd_epi32(s1, ones, v1);
-		s2 = _mm512_dpbusd_epi32(s2, ones, v2);
+		/* The rows are ldb apart: fetch the ones 16 groups ahead now. */
+		if (4 * g + 64 < k)
+			for (size_t e = 0; e < 4; e++) {
+				_mm_prefetch((const char *)(src + (4 * g + 64 + e) * ldb), _MM_HINT_T0);
+				_mm_prefetch((const char *)(src + (4 * g + 64 + e) * ldb + 47),
+					     _MM_HINT_T0);
+			}
+		vnni_pack_b_group(src, ldb, k, g, cols, d, s);
 	}
-	uint32_t s[VNNI_NR];
-	_mm512_storeu_si512(s, s0);
-	_mm512_storeu_si512(s + 16, s1);
-	_mm512_storeu_si512(s + 32, s2);
-	for (size_t j = 0; j < VNNI_NR; j++)
-		colsum[j] += s[j];
+	vnni_colsum_add(colsum, s);
+}
+
+/* Panels [j0/48, j0/48 + npan) at once, row group by row group: each row's
+ * columns are read in one sweep (whole cache lines, in order) rather than
+ * 48 bytes per panel pass. */
+#define VNNI_PANELS_MAX 16
+static QMX_AVX512 void vnni_pack_b_panels(const int8_t *b, size_t ldb, size_t k, size_t n,
+					  size_t j0, size_t npan, size_t kgs, void *dst,
+					  size_t panel_bytes, uint32_t *colsum)
+{
+	__m512i s[VNNI_PANELS_MAX][3];
+
+	if (npan > VNNI_PANELS_MAX) {
+		for (size_t p = 0; p < npan; p += VNNI_PANELS_MAX)
+			vnni_pack_b_panels(b, ldb, k, n, j0 + p * VNNI_NR,
+					   npan - p < VNNI_PANELS_MAX ? npan - p : VNNI_PANELS_MAX,
+					   kgs, (char *)dst + p * panel_bytes, panel_bytes,
+					   colsum + p * VNNI_NR);
+		return;
+	}
+	for (size_t p = 0; p < npan; p++)
+		s[p][0] = s[p][1] = s[p][2] = _mm512_setzero_si512();
+	const size_t span = (n - j0 < npan * VNNI_NR ? n - j0 : npan * VNNI_NR);
+	for (size_t g = 0; g < kgs; g++) {
+		if (4 * g + 32 < k)
+			for (size_t e = 0; e < 4; e++)
+				for (size_t off = 0; off < span; off += 64)
+					_mm_prefetch((const char *)(b + (4 * g + 32 + e) * ldb + j0 + off),
+						     _MM_HINT_T0);
+		for (size_t p = 0; p < npan; p++) {
+			size_t jp = j0 + p * VNNI_NR;
+			size_t cols = n - jp < VNNI_NR ? n - jp : VNNI_NR;
+			vnni_pack_b_group(b + jp, ldb, k, g, cols,
+					  (int8_t *)dst + p * panel_bytes + g * VNNI_NR * 4, s[p]);
+		}
+	}
+	for (size_t p = 0; p < npan; p++)
+		vnni_colsum_add(colsum + p * VNNI_NR, s[p]);
 }
 
 /*
@@ -282,7 +412,8 @@ static QMX_AVX512 void vnni_out_row(const struct qmx_cpu_out *o)
 
 const struct qmx_cpu_isa qmx_cpu_isa_avx512vnni = {
 	.name = "avx512vnni", .mr = VNNI_MR, .nr = VNNI_NR, .kg = 4, .esize = 1,
-	.a_offset = 128, .kernel = vnni_kernel, .pack_a = vnni_pack_a,
-	.pack_b = vnni_pack_b, .out_row = vnni_out_row,
+	.a_offset = 128, .kernel = vnni_kernel, .kernel_out = vnni_kernel_out,
+	.pack_a = vnni_pack_a,
+	.pack_b = vnni_pack_b, .pack_b_panels = vnni_pack_b_panels, .out_row = vnni_out_row,
 };
 #endif /* QMX_CPU_HAVE_X86 */

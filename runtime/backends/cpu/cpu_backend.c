@@ -88,8 +88,9 @@ static void cpu_close(qmx_device *dev)
 	free(dev->priv);
 }
 
+/* arg: B packed by qmx_weights, or NULL. */
 static int cpu_run(qmx_device *dev, const qmx_gemm_params *p,
-		   const qmx_gemm_host_operands *ops, qmx_job_stats *st)
+		   const qmx_gemm_host_operands *ops, const void *arg, qmx_job_stats *st)
 {
 	struct cpu_device *cd = dev->priv;
 	uint64_t t0 = qmx_now_ns();
@@ -102,7 +103,7 @@ static int cpu_run(qmx_device *dev, const qmx_gemm_params *p,
 		st->threads = 1;
 	} else {
 		struct qmx_cpu_run run = { .threads = cd->threads };
-		err = qmx_cpu_gemm_fast(p, ops, &run);
+		err = qmx_cpu_gemm_fast(p, ops, arg, &run);
 		st->cpu_ns = run.cpu_ns;
 		st->threads = run.threads;
 	}
@@ -111,42 +112,42 @@ static int cpu_run(qmx_device *dev, const qmx_gemm_params *p,
 	return err;
 }
 
-static void *cpu_worker(void *arg)
-{
-	qmx_job *job = arg;
-	qmx_gemm_host_operands ops;
-
-	qmx_desc_host_operands(&job->desc, &ops);
-	int err = cpu_run(job->dev, &job->desc.params, &ops, &job->stats);
-	qmx_job_complete(job, err);
-	return NULL;
-}
-
 static int cpu_gemm_submit(qmx_device *dev, qmx_job *job)
 {
-	pthread_t tid;
-	(void)dev;
-	if (pthread_create(&tid, NULL, cpu_worker, job))
-		return qmx_fail(QMX_ENOMEM, "cpu device: cannot start a worker thread");
-	pthread_detach(tid);
-	return 0;
+	return qmx_host_gemm_submit(dev, job, cpu_run);
 }
 
 static int cpu_gemm_host(qmx_device *dev, const qmx_gemm_params *p,
 			 const qmx_gemm_host_operands *ops, qmx_job_stats *stats)
 {
-	qmx_job job;
-	memset(&job, 0, sizeof(job));
-	job.dev = dev;
-	job.desc.params = *p;
-	qmx_account_job_begin(dev, &job);
-	int err = cpu_run(dev, p, ops, &job.stats);
+	return qmx_host_gemm_sync(dev, p, ops, cpu_run, NULL, stats);
+}
+
+/* Pre-packed weights: B's micro-panels and column sums, packed once. */
+static int cpu_weights_pack(qmx_device *dev, qmx_weights *w)
+{
+	struct qmx_cpu_packed_b *pb;
+	(void)dev;
+	int err = qmx_cpu_pack_b(w->b, (size_t)w->ldb, (size_t)w->k, (size_t)w->n, &pb);
 	if (err)
 		return err;
-	job.stats.wall_ns = job.stats.device_ns;
-	qmx_account_job(dev, &job);
-	*stats = job.stats;
+	qmx_cpu_packed_b_free(w->priv);
+	w->priv = pb;
 	return 0;
+}
+
+static void cpu_weights_free(qmx_device *dev, qmx_weights *w)
+{
+	(void)dev;
+	qmx_cpu_packed_b_free(w->priv);
+	w->priv = NULL;
+}
+
+static int cpu_gemm_weights(qmx_device *dev, const qmx_gemm_params *p,
+			    const qmx_gemm_host_operands *ops, qmx_weights *w,
+			    qmx_job_stats *stats)
+{
+	return qmx_host_gemm_sync(dev, p, ops, cpu_run, w->priv, stats);
 }
 
 static int cpu_enumerate(qmx_device_info *infos, size_t cap, size_t *count)
@@ -174,6 +175,9 @@ const struct qmx_backend_ops qmx_backend_cpu_ops = {
 	.close = cpu_close,
 	.gemm_submit = cpu_gemm_submit,
 	.gemm_host = cpu_gemm_host,
+	.weights_pack = cpu_weights_pack,
+	.weights_free = cpu_weights_free,
+	.gemm_weights = cpu_gemm_weights,
 };
 
 const struct qmx_backend_ops qmx_backend_cpu_ref_ops = {

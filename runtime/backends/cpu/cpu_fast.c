@@ -199,20 +199,11 @@ const struct qmx_cpu_isa qmx_cpu_isa_portable = {
  * Helper threads live across calls: creating threads per GEMM costs more
  * than a small GEMM.  One GEMM uses the pool at a time; a concurrent one
  * starts its own threads.  Work is claimed from shared counters, so the
- * result never depends on how many helpers show up.
+ * result never depends on how many helpers show up.  Idle helpers sleep on
+ * a condition variable: none spins, so an idle pool takes no CPU time from
+ * the machine (or from the energy a job is charged).
  */
 #define CPU_POOL_MAX 255
-/* Idle helpers spin this long before sleeping, so back-to-back GEMMs find
- * them running: waking a sleeping thread can take milliseconds when the
- * other cores are busy, as long as a whole mid-sized GEMM. */
-#define CPU_POOL_SPIN_NS 200000
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
 
 static struct {
 	pthread_mutex_t use;  /* held by the GEMM using the pool */
@@ -220,8 +211,7 @@ static struct {
 	pthread_cond_t wake, done;
 	unsigned helpers, want, started, finished;
 	bool closed; /* the caller is done; late helpers skip this job */
-	_Atomic unsigned long generation; /* written under lock, spun on without */
-	atomic_uint finished_spin;        /* mirror of finished for spinning */
+	unsigned long generation;
 	void *(*fn)(void *);
 	void *arg;
 	bool atfork;
@@ -244,13 +234,6 @@ static void *pool_helper(void *arg)
 
 	free(arg);
 	for (;;) {
-		uint64_t until = qmx_now_ns() + CPU_POOL_SPIN_NS;
-		for (unsigned i = 0; atomic_load_explicit(&pool.generation, memory_order_relaxed) == seen;
-		     i++) {
-			if (!(i & 63) && qmx_now_ns() > until)
-				break;
-			cpu_relax();
-		}
 		pthread_mutex_lock(&pool.lock);
 		while (pool.generation == seen)
 			pthread_cond_wait(&pool.wake, &pool.lock);
@@ -267,8 +250,7 @@ static void *pool_helper(void *arg)
 		pthread_mutex_unlock(&pool.lock);
 		fn(fn_arg);
 		pthread_mutex_lock(&pool.lock);
-		atomic_store(&pool.finished_spin, ++pool.finished);
-		if (pool.finished == pool.started)
+		if (++pool.finished == pool.started)
 			pthread_cond_signal(&pool.done);
 		pthread_mutex_unlock(&pool.lock);
 	}
@@ -327,7 +309,6 @@ static unsigned pool_run(unsigned extra, void *(*fn)(void *), void *arg)
 	pool.want = want;
 	pool.started = 0;
 	pool.finished = 0;
-	atomic_store(&pool.finished_spin, 0);
 	pool.closed = false;
 	pool.fn = fn;
 	pool.arg = arg;
@@ -341,17 +322,6 @@ static unsigned pool_run(unsigned extra, void *(*fn)(void *), void *arg)
 	 * so when fn returns here, nothing is left for late ones. */
 	pthread_mutex_lock(&pool.lock);
 	pool.closed = true;
-	unsigned joined_now = pool.started;
-	pthread_mutex_unlock(&pool.lock);
-	/* Helpers still working end within the slot they hold: spin a little
-	 * before sleeping, for the same reason helpers do. */
-	uint64_t until = qmx_now_ns() + CPU_POOL_SPIN_NS;
-	for (unsigned i = 0; atomic_load(&pool.finished_spin) < joined_now; i++) {
-		if (!(i & 63) && qmx_now_ns() > until)
-			break;
-		cpu_relax();
-	}
-	pthread_mutex_lock(&pool.lock);
 	while (pool.finished < pool.started)
 		pthread_cond_wait(&pool.done, &pool.lock);
 	unsigned joined = pool.started;
@@ -362,9 +332,10 @@ static unsigned pool_run(unsigned extra, void *(*fn)(void *), void *arg)
 
 /* ------------------------------------------------------------ driver */
 
-/* A share of C, claimed by whichever thread is free: a few per thread, so a
- * thread the scheduler delays does not hold the others up. */
-#define CPU_SLOTS_PER_THREAD 4
+/* C is split statically into one equal 2-D share (rows × columns) per
+ * thread; shares are claimed from a counter, so a helper the scheduler has
+ * not woken yet costs time, never correctness: the others take its share. */
+#define CPU_SLOTS_PER_THREAD 1
 #define CPU_SLOTS_MAX 256
 /* Row shares of at least this many micro-panels keep B reused from L1. */
 #define CPU_SLOT_MIN_MPANELS 8
@@ -392,6 +363,9 @@ struct cpu_gemm {
 	uint32_t *colsum;  /* npanels × nr: Σ_k B, then za'·Σ_k B once packed */
 	uint32_t *rowsum;  /* m, Σ_k A (used when zb != 0) */
 
+	bool b_packed;     /* B came packed (qmx_weights): no B packing tasks */
+	bool b_lazy;       /* each B panel has one user, who packs it right
+			    * before using it (it stays in cache) */
 	atomic_size_t next_task; /* packing work, claimed one task at a time */
 	size_t ntasks;
 	atomic_size_t next_slot;
@@ -430,18 +404,16 @@ static void port_out_row(const struct qmx_cpu_out *o)
 	qmx_cpu_out_row_scalar(o, 0);
 }
 
-/* C rows [i0, i1) × columns [j0, j1) from the raw sums in acc. */
-static void cpu_output(const struct cpu_gemm *g, size_t i0, size_t i1, size_t j0,
-		       size_t j1, const int32_t *acc, size_t ldacc)
+/* The output stage's fields for columns [j0, j1) (rows filled per row). */
+static void cpu_out_setup(const struct cpu_gemm *g, size_t j0, size_t j1,
+			  struct qmx_cpu_out *o)
 {
 	const qmx_gemm_params *p = g->p;
 	const qmx_gemm_host_operands *ops = g->ops;
-	const uint32_t off = (uint32_t)g->isa->a_offset;
-	const uint32_t za = g->za, zb = (uint32_t)p->b_zero_point;
 	const bool int8_out = p->out_type == QMX_OUT_INT8;
 	const bool per_channel = int8_out && p->quant_mode == QMX_QUANT_PER_CHANNEL;
-	const size_t esize = int8_out ? 1 : 4;
-	struct qmx_cpu_out o = {
+
+	*o = (struct qmx_cpu_out){
 		.colterm = g->colsum + j0,
 		.bias = p->has_bias ? ops->bias + j0 : NULL,
 		.mult = per_channel ? ops->multipliers + j0 : NULL,
@@ -454,13 +426,35 @@ static void cpu_output(const struct cpu_gemm *g, size_t i0, size_t i1, size_t j0
 		.int8_out = int8_out,
 		.n = j1 - j0,
 	};
+}
 
+/* The zero-point term of row i: K·za'·zb − zb·Σa'. */
+static inline uint32_t cpu_row_term(const struct cpu_gemm *g, size_t i)
+{
+	const uint32_t zb = (uint32_t)g->p->b_zero_point;
+	uint32_t t = (uint32_t)g->k * g->za * zb;
+	if (zb) /* Σa' = Σa + K·offset */
+		t -= zb * (g->rowsum[i] + (uint32_t)g->k * (uint32_t)g->isa->a_offset);
+	return t;
+}
+
+static inline void *cpu_c_at(const struct cpu_gemm *g, size_t i, size_t j)
+{
+	const size_t esize = g->p->out_type == QMX_OUT_INT8 ? 1 : 4;
+	return (char *)g->ops->c + (i * (size_t)g->p->ldc + j) * esize;
+}
+
+/* C rows [i0, i1) × columns [j0, j1) from the raw sums in acc. */
+static void cpu_output(const struct cpu_gemm *g, size_t i0, size_t i1, size_t j0,
+		       size_t j1, const int32_t *acc, size_t ldacc)
+{
+	struct qmx_cpu_out o;
+
+	cpu_out_setup(g, j0, j1, &o);
 	for (size_t i = i0; i < i1; i++) {
 		o.s = acc + (i - i0) * ldacc;
-		o.row_term = (uint32_t)g->k * za * zb;
-		if (zb) /* Σa' = Σa + K·offset */
-			o.row_term -= zb * (g->rowsum[i] + (uint32_t)g->k * off);
-		o.c = (char *)ops->c + (i * (size_t)p->ldc + j0) * esize;
+		o.row_term = cpu_row_term(g, i);
+		o.c = cpu_c_at(g, i, j0);
 		g->isa->out_row(&o);
 	}
 }
@@ -489,24 +483,38 @@ static void cpu_pack_a_chunk(struct cpu_gemm *g, size_t chunk)
 	}
 }
 
+/* B micro-panels [t0, t1) with their column terms. */
+static void cpu_pack_b_panels(const struct cpu_gemm *g, size_t t0, size_t t1)
+{
+	const struct qmx_cpu_isa *isa = g->isa;
+	const unsigned nr = isa->nr;
+	const size_t ldb = (size_t)g->p->ldb;
+
+	if (isa->pack_b_panels && t1 - t0 > 1)
+		isa->pack_b_panels(g->ops->b, ldb, g->k, g->n, t0 * nr, t1 - t0, g->kgs,
+				   g->bpack + t0 * g->panel_bytes, g->panel_bytes,
+				   g->colsum + t0 * nr);
+	else
+		for (size_t t = t0; t < t1; t++)
+			isa->pack_b(g->ops->b, ldb, g->k, g->n, t * nr, g->kgs,
+				    g->bpack + t * g->panel_bytes, g->colsum + t * nr);
+	/* The column term of the output stage, once per GEMM. */
+	for (size_t j = t0 * nr; j < t1 * nr; j++)
+		g->colsum[j] *= g->za;
+}
+
 /* Returns whether this thread packed anything. */
 static bool cpu_pack_phase(struct cpu_gemm *g)
 {
-	const unsigned nr = g->isa->nr;
 	size_t done = 0;
 
 	for (;;) {
 		size_t t = atomic_fetch_add(&g->next_task, 1);
 		if (t >= g->ntasks)
 			break;
-		if (t < g->npanels) {
-			uint32_t *cs = g->colsum + t * nr;
-			g->isa->pack_b(g->ops->b, (size_t)g->p->ldb, g->k, g->n, t * nr,
-				       g->kgs, g->bpack + t * g->panel_bytes, cs);
-			/* The column term of the output stage, once per GEMM. */
-			for (unsigned j = 0; j < nr; j++)
-				cs[j] *= g->za;
-		} else
+		if (t < g->npanels)
+			cpu_pack_b_panels(g, t, t + 1);
+		else
 			cpu_pack_a_chunk(g, t - g->npanels);
 		done++;
 	}
@@ -528,6 +536,9 @@ static void cpu_compute_slot(const struct cpu_gemm *g, const struct cpu_slot *s,
 	const size_t ncp = CPU_NC / isa->nr;
 	const size_t group_bytes = (size_t)isa->kg * isa->esize;
 	const size_t ldacc = g->acc_cols;
+	struct qmx_cpu_epilogue ep;
+
+	ep.ldc = (size_t)g->p->ldc;
 
 	for (size_t pc0 = s->p0; pc0 < s->p1; pc0 += ncp) {
 		size_t pc1 = pc0 + ncp < s->p1 ? pc0 + ncp : s->p1;
@@ -537,18 +548,44 @@ static void cpu_compute_slot(const struct cpu_gemm *g, const struct cpu_slot *s,
 			const unsigned char *ap = g->apack + i0 / isa->mr * g->apanel_bytes;
 			for (size_t g0 = 0; g0 < g->kgs; g0 += g->kcg) {
 				size_t kcg = g->kgs - g0 < g->kcg ? g->kgs - g0 : g->kcg;
+				const bool last = g0 + kcg == g->kgs;
 				for (size_t pj = pc0; pj < pc1; pj++) {
+					/* This share's panels of the chunk, packed in one
+					 * sweep over B's rows right before first use. */
+					if (g->b_lazy && i0 == s->r0 && g0 == 0 && pj == pc0)
+						cpu_pack_b_panels(g, pc0, pc1);
 					const unsigned char *bp = g->bpack + pj * g->panel_bytes +
 								  g0 * isa->nr * group_bytes;
 					int32_t *cp = acc + (pj - pc0) * isa->nr;
-					for (size_t r = 0; r < rows; r += isa->mr)
-						isa->kernel(kcg,
-							    ap + r / isa->mr * g->apanel_bytes +
-								    g0 * isa->mr * group_bytes,
-							    bp, cp + r * ldacc, ldacc, g0 > 0);
+					size_t j0 = pj * isa->nr;
+					size_t je = j0 + isa->nr < j1 ? j0 + isa->nr : j1;
+					/* Full tiles of the last K block go through the
+					 * output stage from the kernel's registers. */
+					bool fuse = last && isa->kernel_out && je - j0 == isa->nr;
+					if (fuse)
+						cpu_out_setup(g, j0, je, &ep.o);
+					for (size_t r = 0; r < rows; r += isa->mr) {
+						const unsigned char *a = ap + r / isa->mr * g->apanel_bytes +
+									 g0 * isa->mr * group_bytes;
+						if (fuse && r + isa->mr <= rows) {
+							for (unsigned t = 0; t < isa->mr; t++)
+								ep.row_term[t] = cpu_row_term(g, i0 + r + t);
+							ep.o.c = cpu_c_at(g, i0 + r, j0);
+							isa->kernel_out(kcg, a, bp, cp + r * ldacc, ldacc,
+									g0 > 0, &ep);
+							continue;
+						}
+						isa->kernel(kcg, a, bp, cp + r * ldacc, ldacc, g0 > 0);
+						/* The output stage on the tile just made,
+						 * while it is in L1. */
+						if (last)
+							cpu_output(g, i0 + r,
+								   r + isa->mr < rows ? i0 + r + isa->mr
+										      : i0 + rows,
+								   j0, je, cp + r * ldacc, ldacc);
+					}
 				}
 			}
-			cpu_output(g, i0, i0 + rows, pc0 * isa->nr, j1, acc, ldacc);
 		}
 	}
 }
@@ -584,26 +621,29 @@ static size_t round_up(size_t a, size_t b)
 	return div_up(a, b) * b;
 }
 
-/* Split C into shares: rows first (in mr units, not below
- * CPU_SLOT_MIN_MPANELS each unless there are fewer rows than threads), then
- * columns (in micro-panels); one share per call with one thread. */
+/* Split C into threads equal shares, a tm × tn grid.  The wider operand is
+ * split: columns when N > M (each thread then packs only its part of B),
+ * else rows.  tm is the largest divisor of the thread count that leaves
+ * every row share CPU_SLOT_MIN_MPANELS micro-panels of rows (so B is reused
+ * from L1), tn likewise with at least 2 micro-panels of columns; the other
+ * direction takes the rest.  One share with one thread. */
 static unsigned cpu_plan(struct cpu_gemm *g, unsigned threads, struct cpu_slot *slots)
 {
 	const unsigned mr = g->isa->mr;
-	size_t want = threads > 1 ? (size_t)threads * CPU_SLOTS_PER_THREAD : 1;
+	size_t want = threads > CPU_SLOTS_MAX ? CPU_SLOTS_MAX : threads;
 	size_t gm = div_up(g->m, mr), gn = g->npanels;
+	size_t rows_max = gm / CPU_SLOT_MIN_MPANELS ? gm / CPU_SLOT_MIN_MPANELS : 1;
+	size_t cols_max = gn / 2 ? gn / 2 : 1;
+	bool cols_first = g->n > g->m;
+	size_t first_max = cols_first ? cols_max : rows_max, d1 = 1;
 
-	if (want > CPU_SLOTS_MAX)
-		want = CPU_SLOTS_MAX;
-	size_t tm = gm / CPU_SLOT_MIN_MPANELS;
-	tm = tm < want ? tm : want;
-	if (tm < threads)
-		tm = threads < gm ? threads : gm;
-	if (tm > want)
-		tm = want;
-	size_t tn = want / tm < gn ? want / tm : gn;
-	if (!tn)
-		tn = 1;
+	for (size_t d = 1; d <= want; d++)
+		if (want % d == 0 && d <= first_max)
+			d1 = d;
+	size_t d2 = want / d1, other = cols_first ? gm : gn;
+	if (d2 > other)
+		d2 = other;
+	size_t tm = cols_first ? d2 : d1, tn = cols_first ? d1 : d2;
 	for (size_t t = 0; t < tm * tn; t++) {
 		struct cpu_slot *s = &slots[t];
 		size_t im = t % tm, in = t / tm;
@@ -666,8 +706,54 @@ static void ws_put(void *buf, bool cached)
 	pthread_mutex_unlock(&ws.lock);
 }
 
+int qmx_cpu_pack_b(const int8_t *b, size_t ldb, size_t k, size_t n,
+		   struct qmx_cpu_packed_b **out)
+{
+	const struct qmx_cpu_isa *isa;
+	int err;
+
+	*out = NULL;
+	if ((err = cpu_select_isa(&isa)))
+		return err;
+	const size_t kgs = div_up(k, isa->kg);
+	const size_t npanels = div_up(n, isa->nr);
+	const size_t panel_bytes = kgs * isa->nr * isa->kg * isa->esize;
+	if ((double)npanels * (double)panel_bytes > (double)(SIZE_MAX / 4))
+		return qmx_fail(QMX_ENOMEM, "cpu weights: packed K=%zu N=%zu does not fit memory",
+				k, n);
+	struct qmx_cpu_packed_b *pb = calloc(1, sizeof(*pb));
+	if (!pb)
+		return qmx_fail(QMX_ENOMEM, "cpu weights: out of memory");
+	pb->isa = isa;
+	pb->k = k;
+	pb->n = n;
+	pb->npanels = npanels;
+	pb->panel_bytes = panel_bytes;
+	pb->panels = aligned_alloc(64, round_up(npanels * panel_bytes, 64));
+	pb->colsum = calloc(npanels * isa->nr, sizeof(uint32_t));
+	if (!pb->panels || !pb->colsum) {
+		qmx_cpu_packed_b_free(pb);
+		return qmx_fail(QMX_ENOMEM, "cpu weights: cannot allocate %zu bytes of packed B",
+				npanels * panel_bytes);
+	}
+	for (size_t t = 0; t < npanels; t++)
+		isa->pack_b(b, ldb, k, n, t * isa->nr, kgs, pb->panels + t * panel_bytes,
+			    pb->colsum + t * isa->nr);
+	*out = pb;
+	return 0;
+}
+
+void qmx_cpu_packed_b_free(struct qmx_cpu_packed_b *pb)
+{
+	if (!pb)
+		return;
+	free(pb->panels);
+	free(pb->colsum);
+	free(pb);
+}
+
 int qmx_cpu_gemm_fast(const qmx_gemm_params *p, const qmx_gemm_host_operands *ops,
-		      struct qmx_cpu_run *run)
+		      const struct qmx_cpu_packed_b *packed_b, struct qmx_cpu_run *run)
 {
 	struct cpu_gemm g;
 	unsigned threads = run->threads ? run->threads : qmx_cpu_online_threads();
@@ -688,6 +774,8 @@ int qmx_cpu_gemm_fast(const qmx_gemm_params *p, const qmx_gemm_host_operands *op
 	g.kcg = div_up(g.kgs, div_up(g.kgs, CPU_KC / isa->kg));
 	g.npanels = div_up(g.n, isa->nr);
 	g.panel_bytes = g.kgs * isa->nr * group_bytes;
+	g.b_packed = packed_b && packed_b->isa == isa && packed_b->k == g.k &&
+		     packed_b->n == g.n;
 	if ((double)g.m * (double)g.n * (double)g.k < CPU_MT_MIN_MACS)
 		threads = 1;
 	if (threads > CPU_POOL_MAX + 1)
@@ -696,6 +784,8 @@ int qmx_cpu_gemm_fast(const qmx_gemm_params *p, const qmx_gemm_host_operands *op
 	struct cpu_slot slots[CPU_SLOTS_MAX];
 	g.slots = slots;
 	g.nslots = cpu_plan(&g, threads, slots);
+	/* One row share (tm = 1): every B panel has one user, who packs it. */
+	g.b_lazy = !g.b_packed && slots[0].r0 == 0 && slots[0].r1 == g.m;
 	unsigned workers = threads < g.nslots ? threads : g.nslots;
 	int32_t *acc[CPU_POOL_MAX + 1];
 	g.acc = acc;
@@ -715,7 +805,7 @@ int qmx_cpu_gemm_fast(const qmx_gemm_params *p, const qmx_gemm_host_operands *op
 
 	/* Carve the workspace: packed B and A, column and row sums, each
 	 * worker's accumulator block (sized for the largest share). */
-	size_t bp_bytes = round_up(g.npanels * g.panel_bytes, 64);
+	size_t bp_bytes = g.b_packed ? 0 : round_up(g.npanels * g.panel_bytes, 64);
 	size_t ap_bytes = round_up(mpanels * g.apanel_bytes, 64);
 	size_t cs_bytes = round_up(g.npanels * isa->nr * sizeof(uint32_t), 64);
 	size_t rs_bytes = round_up(g.m * sizeof(uint32_t), 64);
@@ -734,12 +824,22 @@ int qmx_cpu_gemm_fast(const qmx_gemm_params *p, const qmx_gemm_host_operands *op
 	if (!buf)
 		return qmx_fail(QMX_ENOMEM, "cpu gemm: cannot allocate a %zu-byte workspace",
 				total);
-	g.bpack = at;
+	g.bpack = g.b_packed ? packed_b->panels : at;
 	g.apack = (at += bp_bytes);
 	g.colsum = (uint32_t *)(at += ap_bytes);
 	g.rowsum = (uint32_t *)(at += cs_bytes);
 	at += rs_bytes;
-	memset(g.colsum, 0, cs_bytes);
+	if (g.b_packed) {
+		/* Only A is left to pack; the column term from the kept sums. */
+		for (size_t j = 0; j < g.npanels * isa->nr; j++)
+			g.colsum[j] = packed_b->colsum[j] * g.za;
+	} else {
+		memset(g.colsum, 0, cs_bytes);
+	}
+	if (g.b_packed || g.b_lazy) { /* no B tasks in the packing phase */
+		atomic_store(&g.next_task, g.npanels);
+		g.packed = g.npanels;
+	}
 	for (unsigned t = 0; t < workers; t++, at += acc_bytes)
 		acc[t] = (int32_t *)at;
 	pthread_mutex_init(&g.lock, NULL);

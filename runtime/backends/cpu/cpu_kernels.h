@@ -18,11 +18,28 @@ struct qmx_cpu_run {
 	const char *isa;  /* out: kernel that ran ("avx512vnni", "avx2", "portable") */
 };
 
+/* B packed once for many GEMMs (qmx_weights): the micro-panels of the kernel
+ * family that packed it, with each column's sum Σ_k B[k][j]. */
+struct qmx_cpu_packed_b {
+	const struct qmx_cpu_isa *isa;
+	size_t k, n;
+	size_t npanels, panel_bytes;
+	unsigned char *panels; /* npanels × panel_bytes, 64-byte aligned */
+	uint32_t *colsum;      /* npanels × nr */
+};
+
+/* Pack B (k × n, ldb) with the kernel a GEMM would select now. */
+int qmx_cpu_pack_b(const int8_t *b, size_t ldb, size_t k, size_t n,
+		   struct qmx_cpu_packed_b **out);
+void qmx_cpu_packed_b_free(struct qmx_cpu_packed_b *pb);
+
 /* Params and operands are already validated.  $QMX_CPU_ISA
  * (portable|avx2|avx512vnni) forces a kernel; any other value, or one this
- * CPU lacks, fails with QMX_EINVAL / QMX_ENOTSUP. */
+ * CPU lacks, fails with QMX_EINVAL / QMX_ENOTSUP.  packed_b (may be NULL):
+ * B already packed, used when its kernel family is the one selected (else
+ * B is packed from ops->b as usual). */
 int qmx_cpu_gemm_fast(const qmx_gemm_params *p, const qmx_gemm_host_operands *ops,
-		      struct qmx_cpu_run *run);
+		      const struct qmx_cpu_packed_b *packed_b, struct qmx_cpu_run *run);
 
 /* Kernel the fast path selects on this machine ("avx512vnni", "avx2" or
  * "portable"), honouring a valid $QMX_CPU_ISA. */
@@ -67,6 +84,16 @@ struct qmx_cpu_out {
 /* Columns [j0, n) of `o`, in plain C (the vector versions' tails). */
 void qmx_cpu_out_row_scalar(const struct qmx_cpu_out *o, size_t j0);
 
+/* The output stage fused into a micro-kernel, for one full mr × nr tile:
+ * `o` as for out_row with s unused, colterm/bias/mult/shift at the tile's
+ * first column and c at its first row and column; C rows are ldc apart
+ * (elements); row_term[r] for each tile row. */
+struct qmx_cpu_epilogue {
+	struct qmx_cpu_out o;
+	size_t ldc;
+	uint32_t row_term[16];
+};
+
 struct qmx_cpu_isa {
 	const char *name;
 	unsigned mr, nr;  /* micro-tile rows, columns */
@@ -76,6 +103,11 @@ struct qmx_cpu_isa {
 	/* c[mr][ldc] (=|+=) A micro-panel · B micro-panel over kcg groups. */
 	void (*kernel)(size_t kcg, const void *a, const void *b, int32_t *c,
 		       size_t ldc, int accumulate);
+	/* Optional (NULL: kernel, then out_row): the last K block of a full
+	 * tile, c (if accumulate) holding the earlier blocks' sums, written
+	 * through the output stage straight from registers into C. */
+	void (*kernel_out)(size_t kcg, const void *a, const void *b, int32_t *c,
+			   size_t ldc, int accumulate, const struct qmx_cpu_epilogue *ep);
 	/* Pack rows [i0, i0+rows) × groups [g0, g0+kcg) of A, rows padded to mr. */
 	void (*pack_a)(const int8_t *a, size_t lda, size_t k, size_t i0, size_t rows,
 		       size_t g0, size_t kcg, void *dst);
@@ -83,6 +115,11 @@ struct qmx_cpu_isa {
 	 * column's int8 sum into colsum[0 .. nr). */
 	void (*pack_b)(const int8_t *b, size_t ldb, size_t k, size_t n, size_t j0,
 		       size_t kgs, void *dst, uint32_t *colsum);
+	/* Optional (NULL: pack_b per panel): npan panels from column j0, panel
+	 * p at dst + p·panel_bytes, its sums at colsum + p·nr. */
+	void (*pack_b_panels)(const int8_t *b, size_t ldb, size_t k, size_t n, size_t j0,
+			      size_t npan, size_t kgs, void *dst, size_t panel_bytes,
+			      uint32_t *colsum);
 	void (*out_row)(const struct qmx_cpu_out *o);
 };
 

@@ -276,6 +276,35 @@ QMX_API void qmx_job_del(qmx_job *job);
 QMX_API int qmx_gemm(qmx_device *dev, const qmx_gemm_params *p,
 		     const qmx_gemm_host_operands *ops, qmx_job_stats *stats);
 
+/* ------------------------------------------------------------------ weights */
+
+/*
+ * Pre-packed weights: a B operand multiplied many times (a layer's weights in
+ * an inference or training loop) is packed once into the layout the device's
+ * kernel reads, and every GEMM with the handle skips that work.
+ *
+ * qmx_weights_new() packs B (K x N int8, row-major, ldb >= n) for `dev` now.
+ * The handle keeps the pointer `b`, which must stay valid until
+ * qmx_weights_del(): when B's contents change, call qmx_weights_invalidate()
+ * and the next GEMM packs them again.  A GEMM after a change without it uses
+ * the old weights.  A backend without packing multiplies by `b` directly, so
+ * results are the same, bit for bit, on every device.  The handle holds a
+ * reference on `dev`.  Not to be invalidated or deleted while a GEMM with it
+ * runs; GEMMs with one handle may run concurrently.
+ */
+typedef struct qmx_weights qmx_weights;
+
+QMX_API int qmx_weights_new(qmx_device *dev, const int8_t *b, int64_t k, int64_t n,
+			    int64_t ldb, qmx_weights **out);
+/* B's contents changed: the next GEMM with `w` packs it again. */
+QMX_API int qmx_weights_invalidate(qmx_weights *w);
+QMX_API void qmx_weights_del(qmx_weights *w);
+/* C = A * B with B from `w` on the handle's device, synchronously.  p->k and
+ * p->n must be the handle's; p->ldb and ops->b are ignored (the handle's are
+ * used).  stats may be NULL. */
+QMX_API int qmx_weights_gemm(qmx_weights *w, const qmx_gemm_params *p,
+			     const qmx_gemm_host_operands *ops, qmx_job_stats *stats);
+
 /* ------------------------------------------------------------------ quantization math */
 
 /*
