@@ -364,7 +364,7 @@ QMX_API int qmx_device_embodied(const qmx_device_info *info, qmx_embodied *out)
 	out->resources = 1;
 	/* One package per IC, as ACT counts them: the die and each DRAM device. */
 	snprintf(out->detail, sizeof(out->detail),
-		 "ACT, ASIC %s at %d nm: %.4g mm^2 (%.3g logic + %.3g SRAM; %.120s) + %.0f GB DRAM + %.0f packages (die, DRAM)",
+		 "ACT, ASIC %s at %d nm: %.4g mm^2 (%.3g logic + %.3g SRAM; %.64s) + %.0f GB DRAM + %.0f packages (die, DRAM)",
 		 prof.name, die.node_nm, out->area_mm2, die.logic_mm2, die.sram_mm2, die.from, gb,
 		 pkgs + dram_pkgs);
 	return 0;

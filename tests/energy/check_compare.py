@@ -63,8 +63,8 @@ def main():
             # The simulated chip names its target profile in the header and
             # in every accelerator row, and shows its energy by action.
             for needle in ("target profile asic-28nm: asic at 28 nm, 700 MHz",
-                           f"{device} [asic-28nm] (model:counters)",
-                           "accelerator energy by action (modelled,", " clock ", " DRAM "):
+                           f"{device} [asic-28nm] (model:counters) chip only",
+                           "chip energy by action (modelled,", " clock ", " DRAM "):
                 if needle not in p.stdout:
                     fail(f"'{needle}' missing from the table")
 

@@ -180,7 +180,7 @@ static void asic_area_and_embodied(void **state)
 	assert_int_equal(qmx_area_json_parse("{\"8x8\": {\"transistors\": 4e5, \"cells\": -5}}",
 					     "t.json", "8x8", &a),
 			 QMX_EINVAL);
-	expect_msg("t.json: 8x8.cells or .memory_bits is not a finite number >= 0");
+	expect_msg("t.json: 8x8.cells, .memory_bits or .flipflop_bits is not a finite number >= 0");
 	assert_int_equal(qmx_area_json_parse("{\"8x8\": {\"transistors\": 4e5, \"memory_bits\": 1e999}}",
 					     "t.json", "8x8", &a),
 			 QMX_EINVAL);

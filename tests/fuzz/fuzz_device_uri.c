@@ -2,7 +2,8 @@
 /*
  * fuzz_device_uri.c - qmx_device_open() on arbitrary URIs: the scheme
  * dispatch and each built backend's argument parser.  The fuzz tree builds
- * cpu and cpu-ref only (kmod would open paths named by the input).  Every
+ * cpu and cpu-ref only (kmod would open paths named by the input; oneDNN's
+ * OpenMP runtime keeps allocations LeakSanitizer reports).  Every
  * refusal must carry a message; every device opened must describe itself.
  */
 #include <string.h>

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_ini.c - the energy-table reader (runtime/energy/data.c) on arbitrary
- * text.  A file it accepts must hold only finite numbers, each entry with a
- * section, a key and a cited source; one it refuses must say why.
+ * text.  A file it accepts must hold only finite numbers or one quoted text
+ * per entry, each entry with a section, a key and a cited source; one it
+ * refuses must say why.
  */
 #include <math.h>
 #include <string.h>
@@ -31,16 +32,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < d.n; i++) {
 		const struct qmx_data_entry *e = &d.e[i];
 		double v;
+		const char *text;
 		FUZZ_ASSERT(e->section[0] && e->key[0] && e->source[0],
 			    "entry %zu: empty section, key or source", i);
-		FUZZ_ASSERT(e->n >= 1 && e->n <= QMX_DATA_MAX_VALUES, "entry %zu: %d values", i,
-			    e->n);
+		/* Numbers, or one "quoted" text (n = 0), never both or neither. */
+		FUZZ_ASSERT(e->text[0] ? e->n == 0 : e->n >= 1 && e->n <= QMX_DATA_MAX_VALUES,
+			    "entry %zu: %d values, text '%s'", i, e->n, e->text);
 		for (int j = 0; j < e->n; j++)
 			FUZZ_ASSERT(isfinite(e->v[j]), "[%s] %s value %d not finite", e->section,
 				    e->key, j);
-		/* Lookups find an entry of that section and key (the first). */
-		FUZZ_ASSERT(qmx_data_value(&d, e->section, e->key, 0, &v) == 0, "%s",
-			    qmx_last_error());
+		/* Lookups find an entry of that section and key (the first), and
+		 * read it as what it holds. */
+		const struct qmx_data_entry *first = qmx_data_find(&d, e->section, e->key);
+		FUZZ_ASSERT(first && first <= e, "entry %zu not found", i);
+		if (first->text[0]) {
+			FUZZ_ASSERT(qmx_data_text(&d, e->section, e->key, &text) == 0, "%s",
+				    qmx_last_error());
+			FUZZ_ASSERT(qmx_data_value(&d, e->section, e->key, 0, &v) != 0,
+				    "a text read as a number");
+		} else {
+			FUZZ_ASSERT(qmx_data_value(&d, e->section, e->key, 0, &v) == 0, "%s",
+				    qmx_last_error());
+			FUZZ_ASSERT(qmx_data_text(&d, e->section, e->key, &text) != 0,
+				    "numbers read as a text");
+		}
 		FUZZ_ASSERT(qmx_data_value(&d, e->section, e->key, QMX_DATA_MAX_VALUES, &v) != 0,
 			    "value past the end found");
 	}

@@ -620,7 +620,7 @@ static void print_row(const char *who, double t, double e, int32_t source, doubl
 		      double sci, const char *unit)
 {
 	char ts[32], es[32], ops[32], ems[32], scis[32];
-	printf("  %-40.40s %10s %10s %-9s %11s %11s %11s/%s\n", who, si(t, "s", ts, sizeof(ts)),
+	printf("  %-44.44s %10s %10s %-9s %11s %11s %11s/%s\n", who, si(t, "s", ts, sizeof(ts)),
 	       si(e, "J", es, sizeof(es)), cmp_source_name(source), si(op, "g", ops, sizeof(ops)),
 	       si(em, "g", ems, sizeof(ems)), si(sci, "g", scis, sizeof(scis)), unit);
 }
@@ -629,25 +629,25 @@ static void print_result(const struct cmp_report *rep, const struct cmp_result *
 {
 	const struct cmp_workload *w = r->w;
 	const struct cmp_side *a = &r->acc;
-	char buf[64], who[200], sw[32], sc[32];
+	char buf[64], who[256], sw[32], sc[32];
 	printf("\n== %s: %s (%s MAC) — results %s\n", w->name, w->what,
 	       si(cmp_workload_macs(w), "", buf, sizeof(buf)),
 	       r->exact ? "bit-exact" : "DIFFER");
 	if (!r->exact)
 		printf("   mismatch: %s\n", r->mismatch);
-	printf("  %-40s %10s %10s %-9s %11s %11s %13s\n", "device", "time", "energy", "source",
+	printf("  %-44s %10s %10s %-9s %11s %11s %13s\n", "device", "time", "energy", "source",
 	       "op. CO2e", "emb. CO2e", "SCI");
 	snprintf(who, sizeof(who), "%s (%s)", rep->cpu_dev.uri, r->cpu.method);
 	print_row(who, r->cpu.time_s, r->cpu.energy_j, r->cpu.source, r->cpu.op_g, r->cpu.emb_g,
 		  r->cpu.sci_g, w->unit);
 	/* The accelerator rows name the profile, unless its URI already does. */
-	char acc[160];
+	char acc[168];
 	if (rep->acc_profile.name[0] && !strstr(rep->acc_dev.uri, "profile="))
 		snprintf(acc, sizeof(acc), "%s [%s]", rep->acc_dev.uri, rep->acc_profile.name);
 	else
 		snprintf(acc, sizeof(acc), "%s", rep->acc_dev.uri);
 	double chip_sci = (a->chip_op_g + a->chip_emb_g) / w->units;
-	snprintf(who, sizeof(who), "%s chip only", acc);
+	snprintf(who, sizeof(who), "%s (%s) chip only", acc, a->method);
 	print_row(who, a->chip_time_s, a->chip_j, a->source, a->chip_op_g, a->chip_emb_g, chip_sci,
 		  w->unit);
 	snprintf(who, sizeof(who), "%s + host share", acc);
