@@ -21,6 +21,26 @@ c_int32_p = ctypes.POINTER(ctypes.c_int32)
 c_float_p = ctypes.POINTER(ctypes.c_float)
 
 
+class Closing:
+    """A handle on a library object: ``close()`` frees it; ``with`` and the
+    garbage collector call it too."""
+
+    def close(self) -> None:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass
+
+
 class QmxError(RuntimeError):
     """A libqmx call failed; ``code`` is the negative QMX_E* value."""
 

@@ -24,7 +24,7 @@ import math
 import time as _time
 from typing import Any, Callable, Optional, Union
 
-from ._lib import DeviceInfo, JobStats, QmxError, check, lib
+from ._lib import Closing, DeviceInfo, JobStats, QmxError, check, lib
 
 TimeLike = Union[int, float, str, _dt.datetime]
 
@@ -216,7 +216,7 @@ def format_time(t: TimeLike) -> str:
     return buf.value.decode()
 
 
-class GridTrace:
+class GridTrace(Closing):
     """A grid carbon-intensity trace (gCO2e/kWh over time)."""
 
     def __init__(self, path: Optional[str] = None, *,
@@ -317,18 +317,6 @@ class GridTrace:
         if self._handle:
             _lib().qmx_grid_trace_del(self._handle)
             self._handle = None
-
-    def __enter__(self) -> "GridTrace":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 def place_option(name: str, energy_j: float, time_s: float, embodied_g: float,

@@ -11,7 +11,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _arrays
-from ._lib import (DeviceInfo, GemmDesc, GemmHostOperands, GemmParams,
+from ._lib import (Closing, DeviceInfo, GemmDesc, GemmHostOperands, GemmParams,
                    JobStats, check, lib)
 
 OUT_INT32 = 0
@@ -52,7 +52,7 @@ def list_devices() -> list[dict[str, Any]]:
     return [infos[i].as_dict() for i in range(min(count.value, len(infos)))]
 
 
-class Device:
+class Device(Closing):
     """An open qmx device (``"cpu"``, ``"sim"``, ``"kmod"``, ...).
 
     ``None`` opens ``$QMX_DEVICE`` or the default device.  Use as a context
@@ -97,18 +97,6 @@ class Device:
         if self._handle:
             lib().qmx_device_del(self._handle)
             self._handle = None
-
-    def __enter__(self) -> "Device":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown
-            pass
 
     def __repr__(self) -> str:
         return f"Device({self.uri!r}, {self.info.get('name', '')!r})"

@@ -12,12 +12,13 @@ from __future__ import annotations
 import ctypes
 from typing import Any, Optional
 
-from ._lib import EnergyReading, JobStats, QmxError, check, has_symbol, lib
+from ._lib import (Closing, EnergyReading, JobStats, QmxError, check, has_symbol,
+                   lib)
 
 SOURCES = {0: "none", 1: "measured", 2: "modelled"}
 
 
-class Meter:
+class Meter(Closing):
     """A running energy meter; use ``with Meter("cpu") as m: ...``."""
 
     def __init__(self, what: str = "cpu") -> None:
@@ -75,9 +76,3 @@ class Meter:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass

@@ -16,7 +16,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _arrays
-from ._lib import JobStats, QGemmArgs, QParamsC, check, lib
+from ._lib import Closing, JobStats, QGemmArgs, QParamsC, check, lib
 
 ASYMMETRIC = 0
 SYMMETRIC = 1
@@ -173,7 +173,7 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     return mult.value, shift.value
 
 
-class QGemm:
+class QGemm(Closing):
     """A fake-quant GEMM plan: float C = A x B (+ bias) via int8 on a device.
 
     Owns device buffers for shapes up to ``max_m x max_n x max_k`` and
@@ -315,15 +315,3 @@ class QGemm:
             lib().qmx_qgemm_del(self._handle)
             self._handle = None
             self._keep = []
-
-    def __enter__(self) -> "QGemm":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass

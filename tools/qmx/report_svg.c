@@ -11,49 +11,13 @@
 #include <string.h>
 
 #include "compare.h"
+#include "svg.h"
 
 #define W 1000
 #define COLS 4
 #define PW 240 /* panel width */
 #define PH 230 /* panel height */
 #define BAR 26
-
-static void xml_text(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default:
-			if ((unsigned char)*s >= 0x20 || *s == '\n')
-				fputc(*s, f);
-		}
-	}
-}
-
-static void text(FILE *f, double x, double y, const char *anchor, int size, const char *fill,
-		 const char *s)
-{
-	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\" fill=\"%s\">",
-		x, y, anchor, size, fill);
-	xml_text(f, s);
-	fputs("</text>\n", f);
-}
-
-static void rect(FILE *f, double x, double y, double w, double h, const char *fill,
-		 const char *title)
-{
-	fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">", x, y,
-		w, h < 0 ? 0 : h, fill);
-	if (title) {
-		fputs("<title>", f);
-		xml_text(f, title);
-		fputs("</title>", f);
-	}
-	fputs("</rect>\n", f);
-}
 
 static void panel(FILE *f, const struct cmp_result *r, double x0,
 		  double y0)
@@ -62,15 +26,15 @@ static void panel(FILE *f, const struct cmp_result *r, double x0,
 	const double base = y0 + PH - 50, top = y0 + 54, h = base - top;
 	fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#ccc\"/>\n",
 		x0 + 2, y0 + 2, PW - 4, PH - 4);
-	text(f, x0 + PW / 2.0, y0 + 18, "middle", 13, "#000", r->w->name);
+	svg_text(f, x0 + PW / 2.0, y0 + 18, "middle", 13, "#000", r->w->name);
 	bool differ = !r->exact && !r->error[0];
 	snprintf(buf, sizeof(buf), "per run (%g %s%s)%s", r->w->units, r->w->unit,
 		 r->w->units == 1 ? "" : "s", differ ? " RESULTS DIFFER" : "");
-	text(f, x0 + PW / 2.0, y0 + 32, "middle", 10, differ ? "#c00" : "#555", buf);
+	svg_text(f, x0 + PW / 2.0, y0 + 32, "middle", 10, differ ? "#c00" : "#555", buf);
 	if (r->error[0]) {
-		text(f, x0 + PW / 2.0, y0 + PH / 2.0, "middle", 11, "#c00", "FAILED");
+		svg_text(f, x0 + PW / 2.0, y0 + PH / 2.0, "middle", 11, "#c00", "FAILED");
 		snprintf(buf, sizeof(buf), "%.40s", r->error);
-		text(f, x0 + PW / 2.0, y0 + PH / 2.0 + 16, "middle", 8, "#c00", buf);
+		svg_text(f, x0 + PW / 2.0, y0 + PH / 2.0 + 16, "middle", 8, "#c00", buf);
 		return;
 	}
 
@@ -87,27 +51,27 @@ static void panel(FILE *f, const struct cmp_result *r, double x0,
 		double hc = emax > 0 ? h * s->chip_j / emax : 0;
 		snprintf(buf, sizeof(buf), "%s chip energy %.4g J (%s)", who[i], s->chip_j,
 			 cmp_source_name(s->source));
-		rect(f, xe, base - hc, BAR, hc, i ? "#2b8cbe" : "#888", buf);
+		svg_rect(f, xe, base - hc, BAR, hc, i ? "#2b8cbe" : "#888", NULL, buf);
 		snprintf(buf, sizeof(buf), "%s host share %.4g J", who[i], s->host_j);
-		rect(f, xe, base - he, BAR, he - hc, i ? "#a6d5ec" : "#ccc", buf);
+		svg_rect(f, xe, base - he, BAR, he - hc, i ? "#a6d5ec" : "#ccc", NULL, buf);
 		snprintf(buf, sizeof(buf), "%.3g J", s->energy_j);
-		text(f, xe + BAR / 2.0, base - he - 3, "middle", 9, "#000", buf);
-		text(f, xe + BAR / 2.0, base + 12, "middle", 9, "#000", who[i]);
-		text(f, xe + BAR / 2.0, base + 23, "middle", 8, "#555",
+		svg_text(f, xe + BAR / 2.0, base - he - 3, "middle", 9, "#000", buf);
+		svg_text(f, xe + BAR / 2.0, base + 12, "middle", 9, "#000", who[i]);
+		svg_text(f, xe + BAR / 2.0, base + 23, "middle", 8, "#555",
 		     s->source == QMX_ENERGY_MEASURED ? "meas." : "model");
 
 		double hop = cmax > 0 ? h * s->op_g / cmax : 0;
 		double hem = cmax > 0 ? h * s->emb_g / cmax : 0;
 		snprintf(buf, sizeof(buf), "%s operational %.4g gCO2e", who[i], s->op_g);
-		rect(f, xc, base - hop, BAR, hop, i ? "#2b8cbe" : "#888", buf);
+		svg_rect(f, xc, base - hop, BAR, hop, i ? "#2b8cbe" : "#888", NULL, buf);
 		snprintf(buf, sizeof(buf), "%s embodied %.4g gCO2e", who[i], s->emb_g);
-		rect(f, xc, base - hop - hem, BAR, hem, i ? "#a6d5ec" : "#ccc", buf);
+		svg_rect(f, xc, base - hop - hem, BAR, hem, i ? "#a6d5ec" : "#ccc", NULL, buf);
 		snprintf(buf, sizeof(buf), "%.3g g", s->op_g + s->emb_g);
-		text(f, xc + BAR / 2.0, base - hop - hem - 3, "middle", 9, "#000", buf);
-		text(f, xc + BAR / 2.0, base + 12, "middle", 9, "#000", who[i]);
+		svg_text(f, xc + BAR / 2.0, base - hop - hem - 3, "middle", 9, "#000", buf);
+		svg_text(f, xc + BAR / 2.0, base + 12, "middle", 9, "#000", who[i]);
 	}
-	text(f, x0 + 20 + BAR + 3, base + 36, "middle", 10, "#333", "energy (J)");
-	text(f, x0 + 130 + BAR + 3, base + 36, "middle", 10, "#333", "gCO2e");
+	svg_text(f, x0 + 20 + BAR + 3, base + 36, "middle", 10, "#333", "energy (J)");
+	svg_text(f, x0 + 130 + BAR + 3, base + 36, "middle", 10, "#333", "gCO2e");
 	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\"/>\n",
 		x0 + 12, base, x0 + PW - 12, base);
 }
@@ -126,22 +90,22 @@ int report_write_svg(const struct cmp_report *rep, const char *path)
 		   "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" height=\"%d\" "
 		   "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n",
 		W, height, W, height);
-	rect(f, 0, 0, W, height, "#fff", NULL);
+	svg_rect(f, 0, 0, W, height, "#fff", NULL, NULL);
 	snprintf(buf, sizeof(buf), "qmx compare: %s (%s) vs CPU baseline %s — energy and carbon per run",
 		 rep->acc_dev.uri, rep->acc_dev.name, rep->cpu_dev.uri);
-	text(f, 10, 24, "start", 16, "#000", buf);
+	svg_text(f, 10, 24, "start", 16, "#000", buf);
 	snprintf(buf, sizeof(buf),
 		 "grid %.0f gCO2e/kWh (%s), PUE %.3g · energy: dark = chip, light = host share · "
 		 "carbon: dark = operational, light = embodied · %s · run %s",
 		 rep->grid, rep->region, rep->pue, rep->timestamp, rep->run_id);
-	text(f, 10, 44, "start", 11, "#444", buf);
+	svg_text(f, 10, 44, "start", 11, "#444", buf);
 	int ok = 0;
 	while (ok < rep->n && rep->r[ok].error[0])
 		ok++;
 	snprintf(buf, sizeof(buf), "accelerator energy %s; CPU energy %s",
 		 ok < rep->n && rep->r[ok].acc.source == QMX_ENERGY_MEASURED ? "measured" : "modelled",
 		 ok < rep->n && rep->r[ok].cpu.source == QMX_ENERGY_MEASURED ? "measured" : "modelled");
-	text(f, 10, 60, "start", 11, "#444", buf);
+	svg_text(f, 10, 60, "start", 11, "#444", buf);
 	for (int i = 0; i < rep->n; i++)
 		panel(f, &rep->r[i], 10 + (i % COLS) * PW, 70 + (i / COLS) * PH);
 
@@ -149,7 +113,7 @@ int report_write_svg(const struct cmp_report *rep, const char *path)
 	snprintf(buf, sizeof(buf),
 		 "break-even utilisation: jobs/day over %.0f years above which the accelerator's embodied %.3g kgCO2e is repaid (log scale)",
 		 rep->acc_emb.lifetime_s / (365.0 * 86400), rep->acc_emb.total_g / 1000);
-	text(f, 10, y_be, "start", 13, "#000", buf);
+	svg_text(f, 10, y_be, "start", 13, "#000", buf);
 	double lo = -2, hi = 8; /* 0.01 .. 1e8 jobs/day */
 	double x0 = 180, x1 = W - 160;
 	for (int d = (int)lo; d <= (int)hi; d++) {
@@ -157,18 +121,18 @@ int report_write_svg(const struct cmp_report *rep, const char *path)
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", x,
 			y_be + 12, x, y_be + 20 + rep->n * bh);
 		snprintf(buf, sizeof(buf), "1e%d", d);
-		text(f, x, y_be + 34 + rep->n * bh, "middle", 9, "#555", buf);
+		svg_text(f, x, y_be + 34 + rep->n * bh, "middle", 9, "#555", buf);
 	}
 	for (int i = 0; i < rep->n; i++) {
 		const struct cmp_result *r = &rep->r[i];
 		double y = y_be + 16 + i * bh;
-		text(f, x0 - 6, y + 13, "end", 11, "#000", r->w->name);
+		svg_text(f, x0 - 6, y + 13, "end", 11, "#000", r->w->name);
 		if (r->error[0]) {
-			text(f, x0 + 4, y + 13, "start", 11, "#c00", "failed: see report.json");
+			svg_text(f, x0 + 4, y + 13, "start", 11, "#c00", "failed: see report.json");
 			continue;
 		}
 		if (r->breakeven < 0) {
-			text(f, x0 + 4, y + 13, "start", 11, "#c00", "never: no operational saving");
+			svg_text(f, x0 + 4, y + 13, "start", 11, "#c00", "never: no operational saving");
 			continue;
 		}
 		double v = fmin(fmax(log10(fmax(r->breakeven, 1e-300)), lo), hi);
@@ -176,7 +140,7 @@ int report_write_svg(const struct cmp_report *rep, const char *path)
 		bool ok = r->breakeven <= r->capacity;
 		snprintf(buf, sizeof(buf), "break-even %.4g jobs/day, capacity %.4g jobs/day",
 			 r->breakeven, r->capacity);
-		rect(f, x0, y + 2, x - x0, bh - 6, ok ? "#41ab5d" : "#ef6548", buf);
+		svg_rect(f, x0, y + 2, x - x0, bh - 6, ok ? "#41ab5d" : "#ef6548", NULL, buf);
 		if (r->capacity > 0) {
 			double c = fmin(fmax(log10(r->capacity), lo), hi);
 			double xc = x0 + (c - lo) / (hi - lo) * (x1 - x0);
@@ -184,9 +148,9 @@ int report_write_svg(const struct cmp_report *rep, const char *path)
 				xc, y, xc, y + bh - 2);
 		}
 		snprintf(buf, sizeof(buf), "%.3g/day%s", r->breakeven, ok ? "" : " (> capacity)");
-		text(f, x1 + 6, y + 13, "start", 10, "#000", buf);
+		svg_text(f, x1 + 6, y + 13, "start", 10, "#000", buf);
 	}
-	text(f, 10, height - 14, "start", 10, "#555",
+	svg_text(f, 10, height - 14, "start", 10, "#555",
 	     "black tick = accelerator capacity (86400 s / time per run); green = reachable. Sources: hw/energy/*.ini, docs/energy.md");
 	fputs("</svg>\n", f);
 	return fclose(f);

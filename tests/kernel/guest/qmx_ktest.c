@@ -1114,32 +1114,64 @@ static void unbind_child(int ready, int64_t k)
 	_exit(other || !removed || done + removed != KT_UNBIND_JOBS ? 14 : 0);
 }
 
-static int cmd_unbind(const char *bdf)
+/* Fork unbind_child() with jobs of depth k and return once they are queued:
+ * its pid, or -1 after a failure. */
+static pid_t start_queued_child(int64_t k)
 {
-	char path[128];
-	int pipefd[2], status = 0, err;
-	qmx_rng rng = { seed };
-	qmx_device *dev;
-	uint64_t t0;
+	int pipefd[2], status = 0;
 	pid_t pid;
 	char c;
 
 	if (pipe(pipefd)) {
 		fail("pipe: %s", strerror(errno));
-		return 1;
+		return -1;
 	}
 	pid = fork();
 	if (pid == 0) {
 		close(pipefd[0]);
-		unbind_child(pipefd[1], 512);
+		unbind_child(pipefd[1], k);
 	}
 	close(pipefd[1]);
 	if (read(pipefd[0], &c, 1) != 1) {
 		waitpid(pid, &status, 0);
+		close(pipefd[0]);
 		fail("child failed before its jobs were queued (status 0x%x)", status);
-		return 1;
+		return -1;
 	}
 	close(pipefd[0]);
+	return pid;
+}
+
+/* Wait (at most limit_ms from t0) for that child to see every job ended. */
+static void wait_queued_child(pid_t pid, uint64_t t0, uint64_t limit_ms, const char *after)
+{
+	int status = 0;
+
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (now_ms() - t0 > limit_ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			fail("child still waiting for its jobs %llu s after %s",
+			     (unsigned long long)limit_ms / 1000, after);
+			return;
+		}
+		usleep(20000);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fail("child: jobs not all accounted for after %s (status 0x%x)", after, status);
+}
+
+static int cmd_unbind(const char *bdf)
+{
+	char path[128];
+	qmx_rng rng = { seed };
+	qmx_device *dev;
+	uint64_t t0;
+	int err;
+	pid_t pid = start_queued_child(512);
+
+	if (pid < 0)
+		return 1;
 	usleep(20000); /* let the first job start on the device */
 	t0 = now_ms();
 	err = write_sysfs("/sys/bus/pci/drivers/qmx_cosim/unbind", bdf);
@@ -1147,17 +1179,7 @@ static int cmd_unbind(const char *bdf)
 	       (unsigned long long)(now_ms() - t0));
 	if (err)
 		fail("unbind %s: %s", bdf, strerror(-err));
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (now_ms() - t0 > 60000) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			fail("child still waiting for its jobs 60 s after the unbind");
-			break;
-		}
-		usleep(20000);
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		fail("child: jobs not all accounted for after the unbind (status 0x%x)", status);
+	wait_queued_child(pid, t0, 60000, "the unbind");
 
 	/* driver_override still names qmx_cosim: probe binds it again. */
 	err = write_sysfs("/sys/bus/pci/drivers_probe", bdf);
@@ -1270,44 +1292,19 @@ static int replug(const char *old_bdf)
 
 static int cmd_lost(const char *bdf)
 {
-	int pipefd[2], status = 0, err;
 	qmx_rng rng = { seed };
 	qmx_device *dev;
 	uint64_t t0;
-	pid_t pid;
-	char c;
+	int err;
+	pid_t pid = start_queued_child(8192); /* ~0.5 s each: still running at the kill */
 
-	if (pipe(pipefd)) {
-		fail("pipe: %s", strerror(errno));
+	if (pid < 0)
 		return 1;
-	}
-	pid = fork();
-	if (pid == 0) {
-		close(pipefd[0]);
-		unbind_child(pipefd[1], 8192); /* ~0.5 s each: still running at the kill */
-	}
-	close(pipefd[1]);
-	if (read(pipefd[0], &c, 1) != 1) {
-		waitpid(pid, &status, 0);
-		fail("child failed before its jobs were queued (status 0x%x)", status);
-		return 1;
-	}
-	close(pipefd[0]);
 	t0 = now_ms();
 	printf("%s\n", KT_HOST_KILL_SIMD);
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (now_ms() - t0 > 90000) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			fail("child still waiting for its jobs 90 s after the server was killed");
-			break;
-		}
-		usleep(50000);
-	}
+	wait_queued_child(pid, t0, 90000, "the server was killed");
 	printf("jobs accounted for %llu ms after the kill request\n",
 	       (unsigned long long)(now_ms() - t0));
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		fail("child: jobs not all accounted for after the server died (status 0x%x)", status);
 
 	/* New work is refused at once, with the same words. */
 	err = qmx_device_open("kmod", &dev);
