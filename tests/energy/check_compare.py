@@ -81,6 +81,12 @@ def main():
             rep = json.load(f)
         if rep["baseline"]["device"] != m.group(1):
             fail(f"report.json baseline {rep['baseline']['device']}, chosen {m.group(1)}")
+        prof = rep["accelerator"].get("profile")
+        if device.startswith("sim") and (not prof or prof["name"] != "asic-28nm"
+                                         or prof["node_nm"] != 28 or prof["clock_mhz"] != 700):
+            fail(f"report.json accelerator profile {prof}")
+        if not device.startswith("sim") and prof:
+            fail(f"report.json names a profile for {device}: {prof}")
         wl = rep["workloads"]
         if len(wl) != 5:
             fail(f"{len(wl)} workloads in report.json, expected 5")

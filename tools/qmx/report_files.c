@@ -165,6 +165,19 @@ int report_write_json(const struct cmp_report *rep, const char *path)
 		jnum(f, devs[i].emb->area_mm2);
 		fprintf(f, ", \"embodied_detail\": ");
 		cli_json_string(f, devs[i].emb->detail);
+		const qmx_profile_info *p = &rep->acc_profile;
+		if (i == 1 && p->name[0]) { /* the chip the accelerator stands for */
+			fprintf(f, ", \"profile\": {\"name\": ");
+			cli_json_string(f, p->name);
+			fprintf(f, ", \"kind\": ");
+			cli_json_string(f, p->kind);
+			fprintf(f, ", \"node_nm\": %d, \"clock_mhz\": %u, \"dram\": ", p->node_nm,
+				p->clock_mhz);
+			cli_json_string(f, p->dram);
+			fprintf(f, ", \"dram_pj_per_bit\": ");
+			jnum(f, p->dram_pj_per_bit);
+			fprintf(f, ", \"source\": \"hw/energy/profiles.ini\"}");
+		}
 		fprintf(f, "},\n");
 	}
 	fprintf(f, "  \"workloads\": [");

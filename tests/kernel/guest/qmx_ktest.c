@@ -1391,6 +1391,9 @@ static int cmd_fault(const char *what)
 	if (err != want)
 		fail("job with '%s' injected: %s, expected %s", what, qmx_error_name(err),
 		     qmx_error_name(want));
+	else if (want == QMX_EDEVICE && !strstr(qmx_last_error(), "hardware error AXI_"))
+		fail("job with '%s' injected: the message does not name the AXI error: %s", what,
+		     qmx_last_error());
 	/* The device recovered: the next jobs are bit-exact. */
 	run_random(dev, &rng, 8, 8, 8, QMX_OUT_INT32, true);
 	run_random(dev, &rng, 9, 20, 33, QMX_OUT_INT8, true);
