@@ -29,7 +29,7 @@ PKGS_TEST=(libcmocka-dev valgrind yosys libopenblas-dev
 
 # Slow checks carry one of these ctest labels and run only when asked for,
 # e.g. `ctest --test-dir build -L full` (README, "Tests").
-SLOW_LABELS='^(full|fuzz-long|coverage-all|synth-large)$'
+SLOW_LABELS='^(full|fuzz-long|coverage|coverage-all|synth-large)$'
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -31,6 +31,7 @@
 #include "qmx_regs.h"
 #include "qmxsim.h"
 #include "qmxsim_model.h"
+#include "vl_coverage.h"
 
 using namespace qmxsim_impl;
 
@@ -641,6 +642,7 @@ void qmxsim_del(qmxsim *sim)
 	if (!sim)
 		return;
 	sim->model->final();
+	qmx_vl_coverage_write(sim->ctx.get(), "qmxsim");
 	if (sim->tfp)
 		sim->tfp->close();
 	delete sim;

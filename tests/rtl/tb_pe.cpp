@@ -14,6 +14,7 @@
 
 #include "Vqmx_pe.h"
 #include "qmx_util.h"
+#include "vl_coverage.h"
 
 struct step {
 	bool v, zero, load, wb, last;
@@ -101,6 +102,7 @@ int main(int argc, char **argv)
 		checked += s.v && s.last;
 	}
 	pe->final();
+	qmx_vl_coverage_write(ctx.get(), "rtl_pe_tb");
 	printf("pe: %d published sums checked (%d steps loaded from memory), %d failure(s)\n",
 	       checked, loads, fails);
 	return fails || loads == 0 ? 1 : 0;

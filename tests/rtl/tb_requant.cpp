@@ -13,6 +13,7 @@
 #include "Vqmx_requant.h"
 #include "qmx_quant.h"
 #include "qmx_util.h"
+#include "vl_coverage.h"
 
 struct Vec {
 	int32_t acc, bias, mult, shift, zc, qmin, qmax;
@@ -134,6 +135,7 @@ int main(int argc, char **argv)
 		fails++;
 	}
 	rq->final();
+	qmx_vl_coverage_write(ctx.get(), "rtl_requant_tb");
 	printf("requant: %zu values checked, %d failure(s)\n", got, fails);
 	return fails ? 1 : 0;
 }

@@ -34,6 +34,7 @@
 #include "qmx_regs.h"
 #include "qmx_util.h"
 #include "tb_axi_mem.h"
+#include "vl_coverage.h"
 
 static const uint64_t MEM_BASE = UINT64_C(0x100000000); /* exercises 64-bit addresses */
 
@@ -64,7 +65,11 @@ struct Tb {
 		top->ap_rst_n = 1;
 		step();
 	}
-	~Tb() { top->final(); }
+	~Tb()
+	{
+		top->final();
+		qmx_vl_coverage_write(ctx.get(), "rtl_top_tb");
+	}
 
 	void low()
 	{
