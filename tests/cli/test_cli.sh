@@ -36,6 +36,11 @@ expect_error "qmx gemm: unknown option '--bogus' (see qmx gemm --help)" gemm --b
 expect_error "qmx devices: unknown option '-x' (see qmx devices --help)" devices -x
 expect_error "qmx compare: unknown option '--nope=3'" compare --nope=3
 expect_error "qmx gemm: option '--m' needs a value (see qmx gemm --help)" gemm --m
+expect_error "qmx schedule: unknown option '--bogus' (see qmx schedule --help)" schedule --bogus
+expect_error "qmx schedule: unexpected argument 'stray'" schedule --grid x.csv stray
+expect_error "qmx schedule: --duration '0' must be hours in (0, 8784]" schedule --duration 0
+expect_error "qmx compare: --pue '5' must be a ratio in [1, 3]" compare --pue 5 --no-files
+expect_error "qmx compare: --start needs --grid-trace" compare --start 2023-03-13T12:00Z --no-files
 if "$QMX" devices | grep -q '^sim'; then
 	# Negative and garbage array sizes are named as such, not wrapped.
 	RC=1 expect_error "sim device: '-8x-8' is not an array size RxC, rows and columns integers in [1, 1024]" \

@@ -576,7 +576,8 @@ int cmd_schedule(int argc, char **argv)
 	int32_t forecast = QMX_FORECAST_AUTO;
 	double dur_h = 4, dl_h = 24;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case O_GRID:
@@ -613,13 +614,11 @@ int cmd_schedule(int argc, char **argv)
 			break;
 		}
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default: return cli_bad_option("schedule", argv, c);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "qmx schedule: unexpected argument '%s'\n", argv[optind]);
+	if (cli_no_operands("schedule", argc, argv))
 		return 2;
-	}
 	if (!ngrid) {
 		fprintf(stderr, "qmx schedule: --grid TRACE is required\n");
 		usage(stderr);
