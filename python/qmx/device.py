@@ -341,7 +341,7 @@ def gemm(device: Device, a: np.ndarray, b: np.ndarray, *,
     return (out, st.as_dict()) if stats else out
 
 
-class Weights:
+class Weights(Closing):
     """Pre-packed int8 weights B (K x N) for repeated GEMMs on a device.
 
     Packed once when created (``qmx_weights_new``): every :meth:`gemm`
@@ -390,13 +390,10 @@ class Weights:
         return (out, st.as_dict()) if stats else out
 
     def close(self) -> None:
-        """Free the packed form (idempotent)."""
-        if self._handle:
+        """Free the packed form (idempotent; also when __init__ failed)."""
+        if getattr(self, "_handle", None):
             lib().qmx_weights_del(self._handle)
             self._handle = None
-
-    def __del__(self) -> None:
-        self.close()
 
 
 def gemm_reference(a: np.ndarray, b: np.ndarray, *,

@@ -203,7 +203,11 @@ def test_shape_digits(capsys) -> None:
             if line.strip().startswith(k):
                 rows[k] = float(line.split("gCO2e")[0].split()[-1])
     assert set(rows) == {"always large", "always small", "shaped ("}, out
-    assert rows["always small"] <= rows["shaped ("] <= rows["always large"]
+    # Each tier's energy per image is measured, so which tier is cheaper can
+    # swing with load for models this small; the shaped total is a mix of the
+    # two, hour by hour, and must lie between them either way.
+    lo, hi = sorted((rows["always small"], rows["always large"]))
+    assert lo <= rows["shaped ("] <= hi, out
     assert "test accuracy" in out and "per image" in out
 
 
