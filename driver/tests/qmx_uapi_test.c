@@ -11,7 +11,7 @@
  *   built by tests/kernel (ctest), or by hand with the generated register
  *   header: cc -static -I driver/include/uapi/drm -I/usr/include/libdrm \
  *      -I build/hw/include driver/tests/qmx_uapi_test.c -o qmx_uapi_test
- *   qmx_uapi_test [/dev/dri/renderD128]
+ *   qmx_uapi_test [/dev/accel/accel0 | /dev/dri/renderD128]
  */
 #include <errno.h>
 #include <stddef.h>
@@ -195,7 +195,10 @@ static void check_timeline(int fd, struct drm_qmx_gemm g, const int8_t *a, const
 
 int main(int argc, char **argv)
 {
-	const char *node = argc > 1 ? argv[1] : "/dev/dri/renderD128";
+	/* An accel node on kernels with DRIVER_COMPUTE_ACCEL, else a render node. */
+	const char *node = argc > 1 ? argv[1] :
+			   !access("/dev/accel/accel0", F_OK) ? "/dev/accel/accel0" :
+			   "/dev/dri/renderD128";
 	int8_t *a, *b;
 	int32_t *c1, *c2;
 	uint32_t ha, hb, hc1, hc2;

@@ -8,8 +8,9 @@
  * checks every access.  Waits go through DRM_IOCTL_QMX_WAIT, which also
  * returns the job's activity counters.
  *
- * URIs: "kmod" (the first render node whose driver is "qmx") and
- * "kmod:/dev/dri/renderDN".
+ * URIs: "kmod" (the first node whose driver is "qmx": accel nodes, which
+ * kernels >= 6.2 with DRIVER_COMPUTE_ACCEL give, then render nodes) and
+ * "kmod:/dev/accel/accelN" or "kmod:/dev/dri/renderDN".
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +30,7 @@
 #include "qmx_jobprog.h"
 
 #define KMOD_DRI_DIR "/dev/dri"
+#define KMOD_ACCEL_DIR "/dev/accel"
 #define KMOD_DRIVER_NAME "qmx"
 
 struct kmod_device {
@@ -89,22 +91,37 @@ static int kmod_get_param(int fd, uint32_t param, uint64_t *value)
 	return 0;
 }
 
-/* Render nodes, sorted, so "kmod" always means the same device. */
-static int kmod_nodes(char (*paths)[64], int cap)
+/* Append DIR/PREFIX* to paths[*n..cap), sorted among themselves. */
+static void kmod_scan_dir(const char *dir, const char *prefix, char (*paths)[64], int cap,
+			  int *n)
 {
-	DIR *d = opendir(KMOD_DRI_DIR);
+	DIR *d = opendir(dir);
 	struct dirent *e;
-	int n = 0;
+	int first = *n;
 
 	if (!d)
-		return 0;
-	while ((e = readdir(d)) && n < cap) {
-		if (strncmp(e->d_name, "renderD", 7))
+		return;
+	while ((e = readdir(d)) && *n < cap) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)))
 			continue;
-		snprintf(paths[n++], 64, KMOD_DRI_DIR "/%.40s", e->d_name);
+		snprintf(paths[(*n)++], 64, "%s/%.40s", dir, e->d_name);
 	}
 	closedir(d);
-	qsort(paths, (size_t)n, 64, (int (*)(const void *, const void *))strcmp);
+	qsort(paths + first, (size_t)(*n - first), 64,
+	      (int (*)(const void *, const void *))strcmp);
+}
+
+/*
+ * Accel nodes first (qmx.ko registers one instead of a render node on
+ * kernels with DRIVER_COMPUTE_ACCEL), then render nodes; each set sorted,
+ * so "kmod" always means the same device.
+ */
+static int kmod_nodes(char (*paths)[64], int cap)
+{
+	int n = 0;
+
+	kmod_scan_dir(KMOD_ACCEL_DIR, "accel", paths, cap, &n);
+	kmod_scan_dir(KMOD_DRI_DIR, "renderD", paths, cap, &n);
 	return n;
 }
 
@@ -247,12 +264,12 @@ static int kmod_open(qmx_device *dev, const char *uri_arg)
 		}
 		if (fd < 0 && denied)
 			return qmx_fail(QMX_EPERM,
-					"kmod: no qmx render node could be opened: permission "
-					"denied on some of %s/renderD* (join group 'render')",
-					KMOD_DRI_DIR);
+					"kmod: no qmx node could be opened: permission denied "
+					"on some of %s/accel*, %s/renderD* (join group 'render')",
+					KMOD_ACCEL_DIR, KMOD_DRI_DIR);
 		if (fd < 0)
-			return qmx_fail(QMX_ENODEV, "kmod: no qmx render node in %s: %s",
-					KMOD_DRI_DIR, kmod_why_missing());
+			return qmx_fail(QMX_ENODEV, "kmod: no qmx node in %s or %s: %s",
+					KMOD_ACCEL_DIR, KMOD_DRI_DIR, kmod_why_missing());
 	}
 
 	kd = calloc(1, sizeof(*kd));

@@ -61,18 +61,26 @@ done
 [ -n "$BDF" ] || { echo "no ivshmem device"; FAILED=$((FAILED + 1)); bye; }
 echo qmx_cosim > "/sys/bus/pci/devices/$BDF/driver_override"
 echo "$BDF" > /sys/bus/pci/drivers_probe
+# An accel node on kernels with DRIVER_COMPUTE_ACCEL (>= 6.2), else a
+# render node (6.1, the kernel booted here).
+node() {
+	for n in /dev/accel/accel0 /dev/dri/renderD128; do
+		[ -e "$n" ] && { echo "$n"; return 0; }
+	done
+	return 1
+}
 i=0
-while [ ! -e /dev/dri/renderD128 ] && [ $i -lt 300 ]; do
+while ! node >/dev/null && [ $i -lt 300 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-if [ ! -e /dev/dri/renderD128 ]; then
+if ! node >/dev/null; then
 	echo "qmx did not bind $BDF; PCI drivers: $(ls /sys/bus/pci/drivers | tr '\n' ' ')"
 	dmesg | tail -n 20
 	FAILED=$((FAILED + 1))
 	bye
 fi
-echo "qmx bound to $BDF: $(ls /dev/dri | tr '\n' ' ')"
+echo "qmx bound to $BDF: $(node) ($(ls /dev/dri /dev/accel 2>/dev/null | tr '\n' ' '))"
 
 if [ "$MODE" = bench ]; then
 	step bench 300 /bin/qmx_bench_kmod --device kmod

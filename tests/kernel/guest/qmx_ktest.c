@@ -63,7 +63,22 @@
 #include "qmx_accel.h"
 #include "qmx_util.h"
 
-#define KT_NODE "/dev/dri/renderD128"
+/*
+ * The device node: an accel node on kernels with DRIVER_COMPUTE_ACCEL
+ * (>= 6.2), else a render node.  Looked up at each use: unbind and replug
+ * remove and recreate it.
+ */
+static const char *kt_node(void)
+{
+	static const char *const nodes[] = { "/dev/accel/accel0", "/dev/dri/renderD128" };
+
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
+		if (!access(nodes[i], F_OK))
+			return nodes[i];
+	return nodes[1];
+}
+
+#define KT_NODE kt_node()
 #define KT_CTL_TTY "/dev/ttyS1"
 #define KT_DEBUG_EXIT_PORT 0xf4
 
@@ -153,6 +168,7 @@ static int cmd_gemm(void)
 	qmx_device *dev;
 	qmx_rng rng = { seed };
 	size_t n = 0, kmod = 0;
+	char uri[64];
 	int err = qmx_device_open("kmod", &dev);
 
 	if (err) {
@@ -161,8 +177,9 @@ static int cmd_gemm(void)
 	}
 	/* Enumeration lists the node by its full URI. */
 	qmx_device_list(infos, 8, &n);
+	snprintf(uri, sizeof(uri), "kmod:%s", KT_NODE);
 	for (size_t i = 0; i < n && i < 8; i++)
-		if (!strcmp(infos[i].uri, "kmod:" KT_NODE))
+		if (!strcmp(infos[i].uri, uri))
 			kmod++;
 	if (kmod != 1)
 		fail("qmx_device_list: %zu entries for kmod:%s (of %zu devices)", kmod, KT_NODE, n);
