@@ -67,6 +67,9 @@ static int qmx_queue_show(struct seq_file *m, void *unused)
 	mutex_lock(&qdev->job_lock);
 	job = qdev->active_job;
 	seq_printf(m, "transport:      %s\n", qdev->ops->name);
+	if (!job && !list_empty(&qdev->ring.active))
+		job = list_first_entry(&qdev->ring.active, struct qmx_job,
+				       ring_node);
 	seq_printf(m, "active job:     %d\n", job ? (int)job->id : -1);
 #ifdef QMX_HAVE_SCHED_JOB_CREDITS
 	seq_printf(m, "hw jobs queued: %d\n",
@@ -89,6 +92,15 @@ static int qmx_queue_show(struct seq_file *m, void *unused)
 	seq_printf(m, "pinned:         %llu of %llu KiB (per file %llu KiB)\n",
 		   (u64)atomic64_read(&qdev->pinned_bytes) >> 10,
 		   qdev->pin_limit >> 10, qdev->file_pin_limit >> 10);
+	if (qdev->ring.bo) {
+		seq_printf(m, "command queue:  %u entries at 0x%llx, tail %u head %u (%u in flight)\n",
+			   qdev->ring.size, qdev->ring.dev_addr, qdev->ring.tail,
+			   qdev->ring.head, qdev->ring.tail - qdev->ring.head);
+		seq_printf(m, "doorbells:      %llu, completion interrupts %llu\n",
+			   qdev->ring.doorbells, qdev->ring.irqs);
+	} else {
+		seq_puts(m, "command queue:  none (jobs through registers)\n");
+	}
 	mutex_unlock(&qdev->job_lock);
 	if (qdev->ops->debugfs_show)
 		qdev->ops->debugfs_show(qdev, m);

@@ -174,6 +174,7 @@ static const struct drm_ioctl_desc qmx_ioctls[] = {
 	QMX_IOCTL(BO_MMAP_OFFSET, bo_mmap_offset),
 	QMX_IOCTL(SUBMIT, submit),
 	QMX_IOCTL(WAIT, wait),
+	QMX_IOCTL(SUBMIT_BATCH, submit_batch),
 #undef QMX_IOCTL
 };
 

@@ -5,6 +5,7 @@
 #define __QMX_DRV_H__
 
 #include <linux/atomic.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
@@ -17,7 +18,43 @@
 struct qmx_gem_object;
 struct qmx_file_stats;
 struct qmx_job;
+struct qmx_ring_slot;
 struct qmx_transport_ops;
+
+/**
+ * struct qmx_ring - the device's command queue (qmx_ring.c)
+ *
+ * One kernel-owned BO, pinned and mapped for the device: @size descriptors
+ * of 128 bytes, then @size completion records.  Everything is under
+ * qmx_device.job_lock.
+ */
+struct qmx_ring {
+	/** @bo: the ring's BO, or NULL without a command queue (register path) */
+	struct qmx_gem_object *bo;
+	/** @fstats: what the ring's pinned pages are charged to */
+	struct qmx_file_stats *fstats;
+	/** @vaddr: kernel mapping of @bo */
+	void *vaddr;
+	/** @dev_addr: device address of @bo */
+	u64 dev_addr;
+	/** @size: entries, a power of two */
+	u32 size;
+	/** @tail: free-running count of descriptors written (CQ_TAIL) */
+	u32 tail;
+	/** @head: free-running count of completion records consumed */
+	u32 head;
+	/** @seq: last descriptor seq handed out (never 0) */
+	u32 seq;
+	/** @head_at_timeout: @head when the last timeout looked (progress) */
+	u32 head_at_timeout;
+	/** @slots: job and entry of each slot written and not yet consumed */
+	struct qmx_ring_slot *slots;
+	/** @active: jobs with entries not yet completed, in submission order */
+	struct list_head active;
+	/** @doorbells: CQ_TAIL writes, @irqs: interrupts that consumed records */
+	u64 doorbells;
+	u64 irqs;
+};
 
 /**
  * struct qmx_device - one qmx accelerator, whatever the transport
@@ -59,8 +96,12 @@ struct qmx_device {
 	struct mutex submit_lock;
 	/** @job_lock: owns @active_job, taken by IRQ thread and timeout */
 	struct mutex job_lock;
-	/** @active_job: the job on the device, or NULL */
+	/** @active_job: register path only: the job on the device, or NULL */
 	struct qmx_job *active_job;
+	/** @ring: the command queue (jobs run through it when ring.bo is set) */
+	struct qmx_ring ring;
+	/** @in_recovery: a timeout handler runs, the scheduler is stopped */
+	bool in_recovery;
 	/** @fence_lock: lock of the hardware fences */
 	spinlock_t fence_lock;
 	/** @fence_context: dma_fence context of the hardware fences */
@@ -129,5 +170,6 @@ int qmx_device_register(struct qmx_device *qdev);
 void qmx_device_unregister(struct qmx_device *qdev);
 
 extern unsigned int qmx_job_timeout_ms;
+extern unsigned int qmx_cq_entries;
 
 #endif /* __QMX_DRV_H__ */

@@ -85,6 +85,10 @@ static void qmx_job_release(struct kref *ref)
 	if (job->finished)
 		dma_fence_put(job->finished);
 	qmx_file_stats_put(job->fstats);
+	kvfree(job->bos);
+	kvfree(job->handles);
+	kvfree(job->pinned);
+	kvfree(job->entries);
 	kfree(job);
 }
 
@@ -93,19 +97,148 @@ static void qmx_job_put(struct qmx_job *job)
 	kref_put(&job->refcount, qmx_job_release);
 }
 
+static int qmx_status_errno(u32 status)
+{
+	switch (status) {
+	case DRM_QMX_JOB_HW_ERROR:
+		return -EIO;
+	case DRM_QMX_JOB_TIMEOUT:
+		return -ETIMEDOUT;
+	case DRM_QMX_JOB_CANCELED:
+		return -ECANCELED;
+	case DRM_QMX_JOB_DEVICE_LOST:
+		return -ENODEV;
+	}
+	return 0;
+}
+
 /*
- * Called with job_lock held once the device is done with the active job:
- * collect status and counters, account, and signal the hardware fence.
+ * Every entry ended: sum the entries into the job's stats (status of the
+ * first entry that did not end DONE), account, signal the hardware fence.
+ * Called with job_lock held.
  */
-static void qmx_job_complete(struct qmx_device *qdev, struct qmx_job *job,
-			     u32 status)
+void qmx_job_finish(struct qmx_device *qdev, struct qmx_job *job)
 {
 	struct drm_qmx_job_stats *st = &job->stats;
-	struct qmx_jobprog_counters after, d;
-	unsigned int i;
-	u64 energy;
+	const struct drm_qmx_job_stats *e;
+	struct dma_fence *finished = &job->base.s_fence->finished;
+	u32 status = DRM_QMX_JOB_DONE, i;
+	int err;
 
 	st->end_ns = ktime_get_ns();
+	for (i = 0; i < job->nr_entries; i++) {
+		e = &job->entries[i].stats;
+		if (status == DRM_QMX_JOB_DONE && e->status != DRM_QMX_JOB_DONE) {
+			status = e->status;
+			st->hw_error = e->hw_error;
+			st->error_addr = e->error_addr;
+		}
+		st->busy_cycles += e->busy_cycles;
+		st->stall_cycles += e->stall_cycles;
+		st->macs += e->macs;
+		st->sram_rd_bytes += e->sram_rd_bytes;
+		st->sram_wr_bytes += e->sram_wr_bytes;
+		st->ext_rd_bytes += e->ext_rd_bytes;
+		st->ext_wr_bytes += e->ext_wr_bytes;
+		st->energy_nj += e->energy_nj;
+	}
+	st->energy_modelled = qmx_hw_energy_modelled(qdev);
+	st->clock_khz = qdev->info.clock_khz;
+	st->status = status;
+
+	for (i = 0; i < job->nr_bos; i++)
+		qmx_gem_sync_for_cpu(qdev, to_qmx_bo(job->bos[i]));
+
+	if (status == DRM_QMX_JOB_DONE)
+		qdev->jobs_done++;
+	else
+		qdev->jobs_failed++;
+	atomic64_add(st->end_ns - st->start_ns, &job->fstats->busy_ns);
+	atomic64_add(st->busy_cycles, &job->fstats->cycles);
+	atomic64_add(job->nr_entries, &job->fstats->jobs);
+
+	err = qmx_status_errno(status);
+	if (err) {
+		dma_fence_set_error(job->done_fence, err);
+		/*
+		 * In a timeout the scheduler is stopped and the parent
+		 * callbacks are gone: carry the error to the finished fence
+		 * before its parent signals.
+		 */
+		if (qdev->in_recovery && !dma_fence_is_signaled(finished))
+			dma_fence_set_error(finished, err);
+	}
+	if (!list_empty(&job->ring_node))
+		list_del_init(&job->ring_node);
+	if (qdev->active_job == job)
+		qdev->active_job = NULL;
+	dma_fence_signal(job->done_fence);
+}
+
+/* Entry @index of @job ended with @status (counters already in its stats). */
+void qmx_job_entry_end(struct qmx_device *qdev, struct qmx_job *job,
+		       u32 index, u32 status)
+{
+	struct qmx_job_entry *e = &job->entries[index];
+	struct drm_qmx_job_stats *st = &e->stats;
+	struct qmx_jobprog_counters d = {
+		.busy_cycles = st->busy_cycles,
+		.stall_cycles = st->stall_cycles,
+		.macs = st->macs,
+		.sram_rd_bytes = st->sram_rd_bytes,
+		.sram_wr_bytes = st->sram_wr_bytes,
+		.ext_rd_bytes = st->ext_rd_bytes,
+		.ext_wr_bytes = st->ext_wr_bytes,
+	};
+	u64 energy;
+
+	if (e->done)
+		return;
+	st->submit_ns = job->stats.submit_ns;
+	st->end_ns = ktime_get_ns();
+	if (!st->start_ns)
+		st->start_ns = job->stats.start_ns ?: st->end_ns;
+	/* A device that stopped answering, not the job, is the cause. */
+	if (qmx_hw_lost(qdev) &&
+	    (status == DRM_QMX_JOB_DONE || status == DRM_QMX_JOB_TIMEOUT))
+		status = DRM_QMX_JOB_DEVICE_LOST;
+	st->status = status;
+	energy = qmx_hw_energy_fj(qdev, &d);
+	qdev->energy_fj += energy;
+	st->energy_nj = div_u64(energy, 1000000);
+	st->energy_modelled = qmx_hw_energy_modelled(qdev);
+	st->clock_khz = qdev->info.clock_khz;
+	e->done = true;
+	if (++job->nr_done == job->nr_entries)
+		qmx_job_finish(qdev, job);
+}
+
+/* End every entry of @job not ended yet with @status. */
+static void qmx_job_end_rest(struct qmx_device *qdev, struct qmx_job *job,
+			     u32 status)
+{
+	u32 i, n = job->nr_entries;
+
+	for (i = 0; i < n && job->nr_done < n; i++)
+		qmx_job_entry_end(qdev, job, i, status);
+}
+
+/* ------------------------------------------------- register path */
+
+static void qmx_job_reg_start(struct qmx_device *qdev, struct qmx_job *job);
+
+/*
+ * Register path (a device without a command queue), with job_lock held:
+ * the entry on the device ended; collect ERROR and the counters, then start
+ * the next entry unless the device is gone.
+ */
+static void qmx_job_reg_end(struct qmx_device *qdev, struct qmx_job *job,
+			    u32 status)
+{
+	u32 index = job->nr_written - 1;
+	struct drm_qmx_job_stats *st = &job->entries[index].stats;
+	struct qmx_jobprog_counters after, d;
+
 	if (status == DRM_QMX_JOB_DONE) {
 		st->hw_error = qmx_reg_read(qdev, ERROR);
 		if (st->hw_error == U32_MAX && !qmx_hw_check_alive(qdev)) {
@@ -114,8 +247,8 @@ static void qmx_job_complete(struct qmx_device *qdev, struct qmx_job *job,
 			status = DRM_QMX_JOB_HW_ERROR;
 			st->error_addr = qmx_reg_read(qdev, ERROR_ADDR_LO) |
 				(u64)qmx_reg_read(qdev, ERROR_ADDR_HI) << 32;
-			drm_dbg(&qdev->drm, "job %u: device error %s (%s) at 0x%llx\n",
-				job->id, qmx_jobprog_error_name(st->hw_error),
+			drm_dbg(&qdev->drm, "job %u entry %u: device error %s (%s) at 0x%llx\n",
+				job->id, index, qmx_jobprog_error_name(st->hw_error),
 				qmx_jobprog_error_text(st->hw_error),
 				st->error_addr);
 		}
@@ -140,7 +273,6 @@ static void qmx_job_complete(struct qmx_device *qdev, struct qmx_job *job,
 		qdev->counters = after;
 		qdev->counters_valid = !qmx_hw_lost(qdev);
 	}
-	energy = qmx_hw_energy_fj(qdev, &d);
 	st->busy_cycles = d.busy_cycles;
 	st->stall_cycles = d.stall_cycles;
 	st->macs = d.macs;
@@ -148,42 +280,55 @@ static void qmx_job_complete(struct qmx_device *qdev, struct qmx_job *job,
 	st->sram_wr_bytes = d.sram_wr_bytes;
 	st->ext_rd_bytes = d.ext_rd_bytes;
 	st->ext_wr_bytes = d.ext_wr_bytes;
-	st->energy_nj = div_u64(energy, 1000000);
-	st->energy_modelled = qmx_hw_energy_modelled(qdev);
-	st->clock_khz = qdev->info.clock_khz;
-	/* A device that stopped answering, not the job, is the cause. */
-	if (qmx_hw_lost(qdev) &&
-	    (status == DRM_QMX_JOB_DONE || status == DRM_QMX_JOB_TIMEOUT))
-		status = DRM_QMX_JOB_DEVICE_LOST;
-	st->status = status;
-
-	for (i = 0; i < job->nr_bos; i++)
-		qmx_gem_sync_for_cpu(qdev, to_qmx_bo(job->bos[i]));
-
-	qdev->energy_fj += energy;
-	if (status == DRM_QMX_JOB_DONE)
-		qdev->jobs_done++;
-	else
-		qdev->jobs_failed++;
-	atomic64_add(st->end_ns - st->start_ns, &job->fstats->busy_ns);
-	atomic64_add(d.busy_cycles, &job->fstats->cycles);
-	atomic64_inc(&job->fstats->jobs);
-
-	if (status == DRM_QMX_JOB_HW_ERROR)
-		dma_fence_set_error(job->done_fence, -EIO);
-	else if (status == DRM_QMX_JOB_TIMEOUT)
-		dma_fence_set_error(job->done_fence, -ETIMEDOUT);
-	else if (status == DRM_QMX_JOB_CANCELED)
-		dma_fence_set_error(job->done_fence, -ECANCELED);
-	else if (status == DRM_QMX_JOB_DEVICE_LOST)
-		dma_fence_set_error(job->done_fence, -ENODEV);
 	qdev->active_job = NULL;
-	dma_fence_signal(job->done_fence);
+	qmx_job_entry_end(qdev, job, index, status);
+	if (job->nr_done == job->nr_entries)
+		return;
+	if (status == DRM_QMX_JOB_DONE || status == DRM_QMX_JOB_HW_ERROR)
+		qmx_job_reg_start(qdev, job);
+	else
+		qmx_job_end_rest(qdev, job, status == DRM_QMX_JOB_DEVICE_LOST ?
+				 status : DRM_QMX_JOB_CANCELED);
 }
 
-/* Threaded interrupt handler body, shared by every transport. */
+/* Program and start the next entry (entries whose dependency failed end
+ * DEP_FAILED without running). */
+static void qmx_job_reg_start(struct qmx_device *qdev, struct qmx_job *job)
+{
+	struct qmx_job_entry *e;
+	u32 i;
+
+	while (job->nr_written < job->nr_entries) {
+		i = job->nr_written++;
+		e = &job->entries[i];
+		if (e->wait_for >= 0 &&
+		    job->entries[e->wait_for].stats.status != DRM_QMX_JOB_DONE) {
+			e->stats.hw_error = QMX_ERROR_DEP_FAILED;
+			qmx_job_entry_end(qdev, job, i, DRM_QMX_JOB_HW_ERROR);
+			continue;
+		}
+		if (!qdev->counters_valid)
+			qmx_hw_read_counters(qdev, &qdev->counters);
+		job->before = qdev->counters;
+		qmx_jobprog_write_gemm(&e->gemm, qmx_hw_jobprog_write32, qdev);
+		e->stats.start_ns = ktime_get_ns();
+		qdev->active_job = job;
+		qmx_jobprog_start(qmx_hw_jobprog_read32, qmx_hw_jobprog_write32,
+				  qdev, 1);
+		if (qmx_hw_lost(qdev))
+			qmx_job_reg_end(qdev, job, DRM_QMX_JOB_DEVICE_LOST);
+		return;
+	}
+}
+
+/*
+ * Threaded interrupt handler body, shared by every transport.  With the
+ * command queue: read ISR, acknowledge it, consume completion records from
+ * memory - two register accesses however many jobs ended.
+ */
 irqreturn_t qmx_job_irq(struct qmx_device *qdev)
 {
+	const u32 events = QMX_ISR_DONE | QMX_ISR_READY | QMX_ISR_CQ;
 	struct qmx_job *job;
 	u32 isr;
 
@@ -192,16 +337,25 @@ irqreturn_t qmx_job_irq(struct qmx_device *qdev)
 	isr = qmx_reg_read(qdev, ISR);
 	if (isr == U32_MAX)
 		qmx_hw_check_alive(qdev);
-	if (qmx_hw_lost(qdev) || !(isr & (QMX_ISR_DONE | QMX_ISR_READY))) {
+	if (qmx_hw_lost(qdev) || !(isr & events)) {
 		mutex_unlock(&qdev->job_lock);
 		return IRQ_NONE;
 	}
+	if (qdev->ring.bo) {
+		/* Acknowledge first: a record written after the scan raises
+		 * the interrupt again. */
+		qmx_reg_write(qdev, ISR, isr & events);
+		if (qmx_ring_reap(qdev))
+			qdev->ring.irqs++;
+		mutex_unlock(&qdev->job_lock);
+		return IRQ_HANDLED;
+	}
 	job = qdev->active_job;
 	if (job && qmx_jobprog_isr_done(isr)) {
-		qmx_job_complete(qdev, job, DRM_QMX_JOB_DONE);
+		qmx_job_reg_end(qdev, job, DRM_QMX_JOB_DONE);
 	} else {
 		/* A stale event (e.g. READY): acknowledge and ignore. */
-		qmx_reg_write(qdev, ISR, isr & (QMX_ISR_DONE | QMX_ISR_READY));
+		qmx_reg_write(qdev, ISR, isr & events);
 	}
 	mutex_unlock(&qdev->job_lock);
 	return IRQ_HANDLED;
@@ -236,19 +390,58 @@ static struct dma_fence *qmx_job_run(struct drm_sched_job *sched_job)
 	for (i = 0; i < job->nr_bos; i++)
 		qmx_gem_sync_for_device(qdev, to_qmx_bo(job->bos[i]));
 
-	if (!qdev->counters_valid)
-		qmx_hw_read_counters(qdev, &qdev->counters);
-	job->before = qdev->counters;
-	qmx_jobprog_write_gemm(&job->gemm, qmx_hw_jobprog_write32, qdev);
 	job->stats.start_ns = ktime_get_ns();
-	qdev->active_job = job;
-	qmx_jobprog_start(qmx_hw_jobprog_read32, qmx_hw_jobprog_write32, qdev,
-			  1);
-	if (qmx_hw_lost(qdev))
-		qmx_job_complete(qdev, job, DRM_QMX_JOB_DEVICE_LOST);
+	if (qdev->ring.bo)
+		qmx_ring_push(qdev, job);
+	else
+		qmx_job_reg_start(qdev, job);
+	if (qmx_hw_lost(qdev) && job->nr_done < job->nr_entries) {
+		if (qdev->ring.bo)
+			list_del_init(&job->ring_node);
+		qmx_job_end_rest(qdev, job, DRM_QMX_JOB_DEVICE_LOST);
+	}
 	mutex_unlock(&qdev->job_lock);
 
 	return fence;
+}
+
+/*
+ * Command queue: @job (the oldest on the device) overran the timeout.
+ * Records written but not seen (a lost interrupt) or any completion since
+ * the last look mean progress, not a hang.  Otherwise SOFT_RESET stops
+ * the queue; the entry it was on ends TIMEOUT, every entry behind it
+ * CANCELED (none is re-run), and the queue restarts empty.
+ */
+static void qmx_ring_timedout(struct qmx_device *qdev, struct qmx_job *job)
+{
+	struct qmx_ring *r = &qdev->ring;
+	int ret;
+
+	if (list_empty(&job->ring_node))
+		return;
+	if (qmx_ring_reap(qdev)) {
+		drm_warn(&qdev->drm, "job %u: completions found at the timeout, their interrupt was lost\n",
+			 job->id);
+		qdev->missed_irqs++;
+		r->head_at_timeout = r->head;
+		return;
+	}
+	if (r->head != r->head_at_timeout) {
+		drm_dbg(&qdev->drm, "job %u: still running, %u entries done since the last timeout\n",
+			job->id, r->head - r->head_at_timeout);
+		r->head_at_timeout = r->head;
+		return;
+	}
+	drm_warn(&qdev->drm, "job %u: no completion for %u ms, resetting the device\n",
+		 job->id, qmx_job_timeout_ms);
+	qdev->jobs_timedout++;
+	qdev->resets++;
+	ret = qmx_hw_reset(qdev);
+	qmx_ring_fail_all(qdev, DRM_QMX_JOB_TIMEOUT, DRM_QMX_JOB_CANCELED);
+	if (!ret)
+		ret = qmx_ring_hw_start(qdev);
+	if (ret)
+		drm_err(&qdev->drm, "device reset failed: %d\n", ret);
 }
 
 /*
@@ -259,19 +452,21 @@ static enum drm_gpu_sched_stat qmx_job_timedout(struct drm_sched_job *sched_job)
 {
 	struct qmx_job *job = to_qmx_job(sched_job);
 	struct qmx_device *qdev = job->qdev;
-	struct dma_fence *finished = &sched_job->s_fence->finished;
 	int ret;
 
 	drm_sched_stop(&qdev->sched, sched_job);
 
 	mutex_lock(&qdev->job_lock);
-	if (qdev->active_job == job) {
+	qdev->in_recovery = true;
+	if (qdev->ring.bo) {
+		qmx_ring_timedout(qdev, job);
+	} else if (qdev->active_job == job) {
 		if (qmx_jobprog_isr_done(qmx_reg_read(qdev, ISR)) &&
 		    !qmx_hw_lost(qdev)) {
 			drm_warn(&qdev->drm, "job %u: done, but its interrupt was lost\n",
 				 job->id);
 			qdev->missed_irqs++;
-			qmx_job_complete(qdev, job, DRM_QMX_JOB_DONE);
+			qmx_job_reg_end(qdev, job, DRM_QMX_JOB_DONE);
 		} else {
 			drm_warn(&qdev->drm, "job %u: timed out after %u ms, resetting the device\n",
 				 job->id, qmx_job_timeout_ms);
@@ -280,13 +475,10 @@ static enum drm_gpu_sched_stat qmx_job_timedout(struct drm_sched_job *sched_job)
 			ret = qmx_hw_reset(qdev);
 			if (ret)
 				drm_err(&qdev->drm, "device reset failed: %d\n", ret);
-			qmx_job_complete(qdev, job, DRM_QMX_JOB_TIMEOUT);
+			qmx_job_reg_end(qdev, job, DRM_QMX_JOB_TIMEOUT);
 		}
 	}
-	/* The parent callback is gone: carry the error to the finished fence. */
-	if (job->done_fence && job->done_fence->error &&
-	    !dma_fence_is_signaled(finished))
-		dma_fence_set_error(finished, job->done_fence->error);
+	qdev->in_recovery = false;
 	mutex_unlock(&qdev->job_lock);
 
 #ifdef QMX_HAVE_SCHED_START_ERRNO
@@ -324,19 +516,17 @@ static void qmx_job_sched_fini(struct drm_device *drm, void *data)
 	drm_sched_fini(&qdev->sched);
 }
 
+/*
+ * Jobs (batches) the scheduler hands to the device at once: one through
+ * registers; with the command queue enough that the ring does not run dry
+ * between them (entries past its free space wait on the host).
+ */
+#define QMX_RING_JOBS_INFLIGHT 16
+
 int qmx_job_init(struct qmx_device *qdev)
 {
 	long timeout = msecs_to_jiffies(qmx_job_timeout_ms);
-#ifdef QMX_HAVE_SCHED_INIT_ARGS
-	const struct drm_sched_init_args args = {
-		.ops = &qmx_sched_ops,
-		.credit_limit = 1,
-		.hang_limit = 0,
-		.timeout = timeout,
-		.name = "qmx",
-		.dev = qdev->drm.dev,
-	};
-#endif
+	u32 limit;
 	int ret;
 
 	spin_lock_init(&qdev->fence_lock);
@@ -346,14 +536,31 @@ int qmx_job_init(struct qmx_device *qdev)
 	qmx_gem_pin_limits_init(qdev);
 	qdev->fence_context = dma_fence_context_alloc(1);
 
+	ret = qmx_ring_init(qdev);
+	if (ret)
+		return ret;
+	limit = qdev->ring.bo ? QMX_RING_JOBS_INFLIGHT : 1;
+
+	{
 #ifdef QMX_HAVE_SCHED_INIT_ARGS
-	ret = drm_sched_init(&qdev->sched, &args);
+		const struct drm_sched_init_args args = {
+			.ops = &qmx_sched_ops,
+			.credit_limit = limit,
+			.hang_limit = 0,
+			.timeout = timeout,
+			.name = "qmx",
+			.dev = qdev->drm.dev,
+		};
+
+		ret = drm_sched_init(&qdev->sched, &args);
 #else
-	ret = drm_sched_init(&qdev->sched, &qmx_sched_ops, 1, 0, timeout,
-			     NULL, NULL, "qmx", qdev->drm.dev);
+		ret = drm_sched_init(&qdev->sched, &qmx_sched_ops, limit, 0,
+				     timeout, NULL, NULL, "qmx", qdev->drm.dev);
 #endif
+	}
 	if (ret) {
 		drm_err(&qdev->drm, "scheduler init failed: %d\n", ret);
+		qmx_ring_fini(qdev);
 		return ret;
 	}
 	/* Open files keep entities on it after unbind: fini at release. */
@@ -363,8 +570,8 @@ int qmx_job_init(struct qmx_device *qdev)
 /*
  * The device is going away (unbind), and its ioctls will fail with -ENODEV
  * once it is unplugged: end every job first, so that waiters (WAIT, syncobjs,
- * sync_files) learn how their jobs ended.  The job on the device is stopped
- * with SOFT_RESET (no DMA into its BOs after they are released) and ends as
+ * sync_files) learn how their jobs ended.  The jobs on the device are stopped
+ * with SOFT_RESET (no DMA into their BOs after they are released) and end as
  * DEVICE_LOST; queued jobs then fail the same way in qmx_job_run().  Jobs
  * still waiting on another device's fence end when it signals.  Called
  * before drm_dev_unplug(); the scheduler lives until the last file closes.
@@ -376,11 +583,19 @@ void qmx_job_fini(struct qmx_device *qdev)
 
 	atomic_set(&qdev->going_away, 1);
 	mutex_lock(&qdev->job_lock);
-	job = qdev->active_job;
-	if (job) {
+	if (qdev->ring.bo) {
 		if (!qmx_hw_lost(qdev))
 			qmx_hw_reset(qdev);
-		qmx_job_complete(qdev, job, DRM_QMX_JOB_DEVICE_LOST);
+		qmx_ring_fail_all(qdev, DRM_QMX_JOB_DEVICE_LOST,
+				  DRM_QMX_JOB_DEVICE_LOST);
+	} else {
+		job = qdev->active_job;
+		if (job) {
+			if (!qmx_hw_lost(qdev))
+				qmx_hw_reset(qdev);
+			qdev->active_job = NULL;
+			qmx_job_end_rest(qdev, job, DRM_QMX_JOB_DEVICE_LOST);
+		}
 	}
 	mutex_unlock(&qdev->job_lock);
 
@@ -389,6 +604,8 @@ void qmx_job_fini(struct qmx_device *qdev)
 		drm_info(&qdev->drm, "unbind: %d job(s) still wait for other fences; they end with -ENODEV\n",
 			 atomic_read(&qdev->jobs_inflight));
 	atomic_set(&qdev->hw_lost, 1);
+	/* Jobs that run from now on are refused: the ring is free to go. */
+	qmx_ring_fini(qdev);
 }
 
 int qmx_job_open(struct qmx_file_priv *fpriv)
@@ -578,7 +795,8 @@ static int qmx_job_add_operand(struct qmx_job *job, struct drm_file *file,
 			       u64 *dev_addr)
 {
 	struct qmx_device *qdev = job->qdev;
-	struct drm_gem_object *obj;
+	struct drm_gem_object *obj = NULL;
+	unsigned int i;
 	u64 end, base;
 	int ret;
 
@@ -586,28 +804,42 @@ static int qmx_job_add_operand(struct qmx_job *job, struct drm_file *file,
 		drm_dbg(&qdev->drm, "submit: %s.pad must be 0\n", name);
 		return -EINVAL;
 	}
-	obj = drm_gem_object_lookup(file, op->handle);
-	if (!obj) {
-		drm_dbg(&qdev->drm, "submit: %s.handle %u not found\n", name,
-			op->handle);
-		return -ENOENT;
+	/* A BO several entries (or operands) name is looked up and pinned once. */
+	for (i = 0; i < job->nr_bos; i++) {
+		if (job->handles[i] == op->handle) {
+			obj = job->bos[i];
+			break;
+		}
 	}
-	/* The job owns the reference from here on, even on error. */
-	job->bos[job->nr_bos++] = obj;
+	if (!obj) {
+		obj = drm_gem_object_lookup(file, op->handle);
+		if (!obj) {
+			drm_dbg(&qdev->drm, "submit: %s.handle %u not found\n",
+				name, op->handle);
+			return -ENOENT;
+		}
+		/* The job owns the reference from here on, even on error. */
+		i = job->nr_bos++;
+		job->bos[i] = obj;
+		job->handles[i] = op->handle;
+	}
 
 	if (check_add_overflow(op->offset, extent, &end) || end > obj->size) {
 		drm_dbg(&qdev->drm, "submit: %s: offset %llu + extent %llu exceeds BO size %zu\n",
 			name, op->offset, extent, obj->size);
 		return -EINVAL;
 	}
-	ret = qmx_gem_pin(qdev, to_qmx_bo(obj), job->fstats, &base);
-	if (ret) {
-		drm_dbg(&qdev->drm, "submit: %s: pinning and mapping the BO for the device failed: %d\n",
-			name, ret);
-		return ret;
+	if (!job->pinned[i]) {
+		ret = qmx_gem_pin(qdev, to_qmx_bo(obj), job->fstats, &base);
+		if (ret) {
+			drm_dbg(&qdev->drm, "submit: %s: pinning and mapping the BO for the device failed: %d\n",
+				name, ret);
+			return ret;
+		}
+		job->pinned[i] = true;
 	}
-	job->pinned[job->nr_bos - 1] = true;
-	*dev_addr = base + op->offset;
+	/* Pinned by this job: the address is stable until it ends. */
+	*dev_addr = to_qmx_bo(obj)->dev_addr + op->offset;
 	return 0;
 }
 
@@ -623,10 +855,9 @@ static int qmx_job_unused_operand(struct qmx_device *qdev, const char *name,
 }
 
 static int qmx_job_prepare(struct qmx_job *job, struct drm_file *file,
-			   const struct drm_qmx_gemm *g)
+			   const struct drm_qmx_gemm *g, struct qmx_jobprog_gemm *p)
 {
 	struct qmx_device *qdev = job->qdev;
-	struct qmx_jobprog_gemm *p = &job->gemm;
 	bool int8 = g->out_type == DRM_QMX_OUT_INT8;
 	bool per_channel = int8 && g->quant_mode == DRM_QMX_QUANT_PER_CHANNEL;
 	struct qmx_extent_gemm shape;
@@ -737,53 +968,88 @@ static int qmx_job_make_room(struct qmx_file_priv *fpriv)
 	return -EBUSY;
 }
 
-int qmx_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
-{
-	struct qmx_device *qdev = to_qmx_device(dev);
-	struct qmx_file_priv *fpriv = file->driver_priv;
-	struct drm_qmx_submit *args = data;
-	struct drm_syncobj *out_sync = NULL;
-	struct dma_fence_chain *out_chain = NULL;
-	struct dma_fence *in_fence;
-	struct drm_qmx_gemm g;
-	struct qmx_job *job;
-	u32 id;
-	int ret;
+/* What both SUBMIT ioctls queue: entries come from @next, one per call. */
+struct qmx_submit_args {
+	u32 count;
+	u32 in_sync, out_sync;
+	u64 in_sync_point, out_sync_point;
+	/* Copy entry @i from userspace (validated by the caller after). */
+	int (*next)(struct drm_device *dev, const void *data, u32 i,
+		    struct drm_qmx_batch_entry *entry);
+	const void *data;
+};
 
-	if (args->flags || args->reserved) {
-		drm_dbg(dev, "submit: flags and reserved must be 0\n");
-		return -EINVAL;
-	}
-	if (args->gemm_struct_size < sizeof(g)) {
-		drm_dbg(dev, "submit: gemm_struct_size %u < %zu\n",
-			args->gemm_struct_size, sizeof(g));
-		return -EINVAL;
-	}
-	ret = copy_struct_from_user(&g, sizeof(g),
-				    u64_to_user_ptr(args->gemm_ptr),
-				    args->gemm_struct_size);
-	if (ret == -E2BIG) {
-		drm_dbg(dev, "submit: gemm has non-zero bytes past the known %zu\n",
-			sizeof(g));
-		return -EINVAL;
-	}
-	if (ret)
-		return ret;
-	if (qmx_job_refused(qdev))
-		return -ENODEV;
+static struct qmx_job *qmx_job_alloc(struct qmx_device *qdev,
+				     struct qmx_file_priv *fpriv, u32 count)
+{
+	struct qmx_job *job;
 
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
 	if (!job)
-		return -ENOMEM;
+		return NULL;
 	kref_init(&job->refcount);
+	INIT_LIST_HEAD(&job->ring_node);
 	job->qdev = qdev;
 	job->fstats = fpriv->fstats;
 	kref_get(&job->fstats->refcount);
 	job->stats.submit_ns = ktime_get_ns();
+	job->bos = kvcalloc(count * QMX_JOB_MAX_BOS, sizeof(*job->bos),
+			    GFP_KERNEL);
+	job->handles = kvcalloc(count * QMX_JOB_MAX_BOS, sizeof(*job->handles),
+				GFP_KERNEL);
+	job->pinned = kvcalloc(count * QMX_JOB_MAX_BOS, sizeof(*job->pinned),
+			       GFP_KERNEL);
+	job->entries = kvcalloc(count, sizeof(*job->entries), GFP_KERNEL);
+	if (!job->bos || !job->handles || !job->pinned || !job->entries) {
+		qmx_job_put(job);
+		return NULL;
+	}
+	job->nr_entries = count;
+	return job;
+}
 
-	ret = qmx_job_prepare(job, file, &g);
-	if (ret)
-		goto err_put_job;
+static int qmx_job_queue(struct drm_device *dev, struct drm_file *file,
+			 const struct qmx_submit_args *args, u64 *job_id)
+{
+	struct qmx_device *qdev = to_qmx_device(dev);
+	struct qmx_file_priv *fpriv = file->driver_priv;
+	struct drm_syncobj *out_sync = NULL;
+	struct dma_fence_chain *out_chain = NULL;
+	struct drm_qmx_batch_entry entry;
+	struct dma_fence *in_fence;
+	struct qmx_job *job;
+	u32 id, i;
+	int ret;
+
+	if (qmx_job_refused(qdev))
+		return -ENODEV;
+	job = qmx_job_alloc(qdev, fpriv, args->count);
+	if (!job)
+		return -ENOMEM;
+
+	for (i = 0; i < args->count; i++) {
+		ret = args->next(dev, args->data, i, &entry);
+		if (!ret && entry.flags) {
+			drm_dbg(dev, "submit: flags 0x%x must be 0\n", entry.flags);
+			ret = -EINVAL;
+		}
+		if (!ret && entry.wait_for != DRM_QMX_NO_WAIT &&
+		    (entry.wait_for < 0 || (u32)entry.wait_for >= i)) {
+			drm_dbg(dev, "submit: wait_for (%d) is not -1 or an earlier entry's index in [0, %u)\n",
+				entry.wait_for, i);
+			ret = -EINVAL;
+		}
+		if (!ret)
+			ret = qmx_job_prepare(job, file, &entry.gemm,
+					      &job->entries[i].gemm);
+		if (ret) {
+			if (args->count > 1)
+				drm_dbg(dev, "submit_batch: the error above is entry %u of %u\n",
+					i, args->count);
+			goto err_put_job;
+		}
+		job->entries[i].wait_for = entry.wait_for;
+	}
 
 	if ((args->in_sync_point && !args->in_sync) ||
 	    (args->out_sync_point && !args->out_sync)) {
@@ -866,7 +1132,7 @@ int qmx_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
 	fpriv->last_finished = dma_fence_get(job->finished);
 	mutex_unlock(&fpriv->jobs_lock);
 
-	args->job_id = id;
+	*job_id = id;
 	if (out_sync)
 		drm_syncobj_put(out_sync);
 	qmx_job_put(job);
@@ -883,6 +1149,98 @@ err_put_syncobj:
 err_put_job:
 	qmx_job_put(job);
 	return ret;
+}
+
+/* Copy a user struct of @size bytes (an older, shorter one zero-extended). */
+static int qmx_copy_in(struct drm_device *dev, const char *what, void *dst,
+		       size_t dst_size, u64 uptr, u32 size)
+{
+	int ret;
+
+	if (size < dst_size) {
+		drm_dbg(dev, "submit: %s_struct_size %u < %zu\n", what, size,
+			dst_size);
+		return -EINVAL;
+	}
+	ret = copy_struct_from_user(dst, dst_size, u64_to_user_ptr(uptr), size);
+	if (ret == -E2BIG) {
+		drm_dbg(dev, "submit: %s has non-zero bytes past the known %zu\n",
+			what, dst_size);
+		return -EINVAL;
+	}
+	return ret;
+}
+
+static int qmx_submit_next(struct drm_device *dev, const void *data, u32 i,
+			   struct drm_qmx_batch_entry *entry)
+{
+	const struct drm_qmx_submit *args = data;
+
+	memset(entry, 0, sizeof(*entry));
+	entry->wait_for = DRM_QMX_NO_WAIT;
+	return qmx_copy_in(dev, "gemm", &entry->gemm, sizeof(entry->gemm),
+			   args->gemm_ptr, args->gemm_struct_size);
+}
+
+int qmx_ioctl_submit(struct drm_device *dev, void *data, struct drm_file *file)
+{
+	struct drm_qmx_submit *args = data;
+	struct qmx_submit_args q = {
+		.count = 1,
+		.in_sync = args->in_sync,
+		.out_sync = args->out_sync,
+		.in_sync_point = args->in_sync_point,
+		.out_sync_point = args->out_sync_point,
+		.next = qmx_submit_next,
+		.data = args,
+	};
+
+	if (args->flags || args->reserved) {
+		drm_dbg(dev, "submit: flags and reserved must be 0\n");
+		return -EINVAL;
+	}
+	return qmx_job_queue(dev, file, &q, &args->job_id);
+}
+
+static int qmx_batch_next(struct drm_device *dev, const void *data, u32 i,
+			  struct drm_qmx_batch_entry *entry)
+{
+	const struct drm_qmx_submit_batch *args = data;
+
+	return qmx_copy_in(dev, "entry", entry, sizeof(*entry),
+			   args->entries_ptr + (u64)i * args->entry_struct_size,
+			   args->entry_struct_size);
+}
+
+int qmx_ioctl_submit_batch(struct drm_device *dev, void *data,
+			   struct drm_file *file)
+{
+	struct drm_qmx_submit_batch *args = data;
+	struct qmx_submit_args q = {
+		.count = args->count,
+		.in_sync = args->in_sync,
+		.out_sync = args->out_sync,
+		.in_sync_point = args->in_sync_point,
+		.out_sync_point = args->out_sync_point,
+		.next = qmx_batch_next,
+		.data = args,
+	};
+
+	if (args->flags || args->pad) {
+		drm_dbg(dev, "submit_batch: flags and pad must be 0\n");
+		return -EINVAL;
+	}
+	if (!args->count || args->count > DRM_QMX_BATCH_MAX_ENTRIES) {
+		drm_dbg(dev, "submit_batch: count (%u) not in [1, %u]\n",
+			args->count, DRM_QMX_BATCH_MAX_ENTRIES);
+		return -EINVAL;
+	}
+	if (args->entry_struct_size > PAGE_SIZE) {
+		drm_dbg(dev, "submit_batch: entry_struct_size %u > %lu\n",
+			args->entry_struct_size, PAGE_SIZE);
+		return -EINVAL;
+	}
+	return qmx_job_queue(dev, file, &q, &args->job_id);
 }
 
 /* ------------------------------------------------------------- WAIT */
@@ -910,18 +1268,32 @@ static int qmx_wait_fence(struct dma_fence *fence, struct drm_qmx_wait *args)
 	return ret < 0 ? ret : 0;
 }
 
-static int qmx_copy_stats(struct drm_qmx_wait *args,
+static int qmx_copy_stats(void __user *uptr, u32 size,
 			  const struct drm_qmx_job_stats *st)
 {
-	void __user *uptr = u64_to_user_ptr(args->stats_ptr);
-	size_t n = min_t(size_t, args->stats_struct_size, sizeof(*st));
+	size_t n = min_t(size_t, size, sizeof(*st));
 
 	if (copy_to_user(uptr, st, n))
 		return -EFAULT;
-	if (args->stats_struct_size > n &&
-	    clear_user(uptr + n, args->stats_struct_size - n))
+	if (size > n && clear_user(uptr + n, size - n))
 		return -EFAULT;
 	return 0;
+}
+
+/* Stats as WAIT reports them: final once the job finished, else PENDING. */
+static void qmx_stats_view(const struct qmx_job *job,
+			   const struct drm_qmx_job_stats *src, bool done,
+			   struct drm_qmx_job_stats *out)
+{
+	if (done) {
+		*out = *src;
+		if (out->status == DRM_QMX_JOB_PENDING)
+			out->status = DRM_QMX_JOB_CANCELED;
+	} else {
+		memset(out, 0, sizeof(*out));
+		out->submit_ns = job->stats.submit_ns;
+		out->status = DRM_QMX_JOB_PENDING;
+	}
 }
 
 int qmx_ioctl_wait(struct drm_device *dev, void *data, struct drm_file *file)
@@ -931,11 +1303,18 @@ int qmx_ioctl_wait(struct drm_device *dev, void *data, struct drm_file *file)
 	struct drm_qmx_job_stats stats;
 	struct dma_fence *fence;
 	struct qmx_job *job;
+	bool done;
+	u32 i;
 	int ret, cret;
 
-	if (args->pad || (args->flags & ~DRM_QMX_WAIT_SYNCOBJ)) {
-		drm_dbg(dev, "wait: pad must be 0, flags 0x%x unknown\n",
+	if (args->pad || args->pad2 || (args->flags & ~DRM_QMX_WAIT_SYNCOBJ)) {
+		drm_dbg(dev, "wait: pad and pad2 must be 0, flags 0x%x unknown\n",
 			args->flags);
+		return -EINVAL;
+	}
+	if (!args->entries_ptr != !args->entries_count ||
+	    (args->entries_ptr && !args->stats_struct_size)) {
+		drm_dbg(dev, "wait: entries_ptr and entries_count go together, and need stats_struct_size\n");
 		return -EINVAL;
 	}
 	if (args->timeout_ns < 0) {
@@ -954,7 +1333,7 @@ int qmx_ioctl_wait(struct drm_device *dev, void *data, struct drm_file *file)
 	}
 
 	if (args->flags & DRM_QMX_WAIT_SYNCOBJ) {
-		if (args->job_id || args->stats_ptr) {
+		if (args->job_id || args->stats_ptr || args->entries_ptr) {
 			drm_dbg(dev, "wait: syncobj waits take no job_id or stats\n");
 			return -EINVAL;
 		}
@@ -988,20 +1367,31 @@ int qmx_ioctl_wait(struct drm_device *dev, void *data, struct drm_file *file)
 		return -ENOENT;
 	}
 
+	if (args->entries_count > job->nr_entries) {
+		drm_dbg(dev, "wait: entries_count %u > the job's %u entries\n",
+			args->entries_count, job->nr_entries);
+		qmx_job_put(job);
+		return -EINVAL;
+	}
 	ret = qmx_wait_fence(job->finished, args);
+	done = dma_fence_is_signaled(job->finished);
 	if (args->stats_ptr) {
-		if (dma_fence_is_signaled(job->finished)) {
-			stats = job->stats;
-			if (stats.status == DRM_QMX_JOB_PENDING)
-				stats.status = DRM_QMX_JOB_CANCELED;
-		} else {
-			memset(&stats, 0, sizeof(stats));
-			stats.submit_ns = job->stats.submit_ns;
-			stats.status = DRM_QMX_JOB_PENDING;
-		}
-		cret = qmx_copy_stats(args, &stats);
+		qmx_stats_view(job, &job->stats, done, &stats);
+		cret = qmx_copy_stats(u64_to_user_ptr(args->stats_ptr),
+				      args->stats_struct_size, &stats);
 		if (cret && (!ret || ret == -ETIME))
 			ret = cret;
+	}
+	for (i = 0; i < args->entries_count; i++) {
+		qmx_stats_view(job, &job->entries[i].stats, done, &stats);
+		cret = qmx_copy_stats(u64_to_user_ptr(args->entries_ptr) +
+				      (u64)i * args->stats_struct_size,
+				      args->stats_struct_size, &stats);
+		if (cret) {
+			if (!ret || ret == -ETIME)
+				ret = cret;
+			break;
+		}
 	}
 	qmx_job_put(job);
 	return ret;

@@ -27,12 +27,14 @@ extern "C" {
 #define DRM_QMX_BO_MMAP_OFFSET		0x02
 #define DRM_QMX_SUBMIT			0x03
 #define DRM_QMX_WAIT			0x04
+#define DRM_QMX_SUBMIT_BATCH		0x05
 
 #define DRM_IOCTL_QMX_GET_PARAM		DRM_IOWR(DRM_COMMAND_BASE + DRM_QMX_GET_PARAM, struct drm_qmx_get_param)
 #define DRM_IOCTL_QMX_BO_CREATE		DRM_IOWR(DRM_COMMAND_BASE + DRM_QMX_BO_CREATE, struct drm_qmx_bo_create)
 #define DRM_IOCTL_QMX_BO_MMAP_OFFSET	DRM_IOWR(DRM_COMMAND_BASE + DRM_QMX_BO_MMAP_OFFSET, struct drm_qmx_bo_mmap_offset)
 #define DRM_IOCTL_QMX_SUBMIT		DRM_IOWR(DRM_COMMAND_BASE + DRM_QMX_SUBMIT, struct drm_qmx_submit)
 #define DRM_IOCTL_QMX_WAIT		DRM_IOWR(DRM_COMMAND_BASE + DRM_QMX_WAIT, struct drm_qmx_wait)
+#define DRM_IOCTL_QMX_SUBMIT_BATCH	DRM_IOWR(DRM_COMMAND_BASE + DRM_QMX_SUBMIT_BATCH, struct drm_qmx_submit_batch)
 
 /**
  * enum drm_qmx_param - what DRM_IOCTL_QMX_GET_PARAM reads
@@ -256,6 +258,68 @@ struct drm_qmx_submit {
 	__u64 out_sync_point;
 };
 
+/* Most entries of one DRM_IOCTL_QMX_SUBMIT_BATCH. */
+#define DRM_QMX_BATCH_MAX_ENTRIES	4096
+/* drm_qmx_batch_entry.wait_for: no dependency. */
+#define DRM_QMX_NO_WAIT			(-1)
+
+/**
+ * struct drm_qmx_batch_entry - one GEMM of a batch
+ */
+struct drm_qmx_batch_entry {
+	/** @gemm: Input, the GEMM, checked as for DRM_IOCTL_QMX_SUBMIT. */
+	struct drm_qmx_gemm gemm;
+	/**
+	 * @wait_for: Input, index of an earlier entry of the same batch this
+	 * one runs after (its output feeds this one), or DRM_QMX_NO_WAIT.  If
+	 * that entry fails, this one is not run and ends HW_ERROR with
+	 * hw_error QMX_ERROR_DEP_FAILED.
+	 */
+	__s32 wait_for;
+	/** @flags: Input, must be zero. */
+	__u32 flags;
+};
+
+/**
+ * struct drm_qmx_submit_batch - queue a batch of GEMMs as one job
+ *
+ * The entries run in index order on the device's command queue, back to
+ * back with no host involvement between them (one doorbell for the batch,
+ * one interrupt when the queue drains).  The batch is one job: one id for
+ * DRM_IOCTL_QMX_WAIT (which also returns each entry's stats through
+ * &drm_qmx_wait.entries_ptr) and one fence for @out_sync.  Ownership,
+ * pinning, syncobjs and errors are as for DRM_IOCTL_QMX_SUBMIT; an entry
+ * that fails the checks fails the whole ioctl with nothing queued (the
+ * kernel log names the entry index and the field with drm.debug=0x2).
+ *
+ * After a device hang (timeout and reset), the entry that hung ends
+ * TIMEOUT and every entry behind it on the queue - of this batch and of
+ * later batches - ends CANCELED without being run; none is re-run, the
+ * caller decides what to resubmit.
+ */
+struct drm_qmx_submit_batch {
+	/** @entries_ptr: Input, user pointer to @count entries. */
+	__u64 entries_ptr;
+	/** @entry_struct_size: Input, sizeof(struct drm_qmx_batch_entry) as built (the array stride). */
+	__u32 entry_struct_size;
+	/** @count: Input, entries, 1 .. DRM_QMX_BATCH_MAX_ENTRIES. */
+	__u32 count;
+	/** @in_sync: Input, syncobj to wait on before running, or 0. */
+	__u32 in_sync;
+	/** @out_sync: Input, syncobj to signal when every entry ended, or 0. */
+	__u32 out_sync;
+	/** @in_sync_point: Input, timeline point of @in_sync, or 0 (binary). */
+	__u64 in_sync_point;
+	/** @out_sync_point: Input, timeline point of @out_sync, or 0 (binary). */
+	__u64 out_sync_point;
+	/** @flags: Input, must be zero. */
+	__u32 flags;
+	/** @pad: Input, must be zero. */
+	__u32 pad;
+	/** @job_id: Output, id of the batch for DRM_IOCTL_QMX_WAIT (never 0). */
+	__u64 job_id;
+};
+
 /**
  * enum drm_qmx_job_status - how a job ended
  *
@@ -263,7 +327,8 @@ struct drm_qmx_submit {
  * @DRM_QMX_JOB_DONE: finished, results valid
  * @DRM_QMX_JOB_HW_ERROR: the device reported an error, see @hw_error
  * @DRM_QMX_JOB_TIMEOUT: the job exceeded the timeout; the device was reset
- * @DRM_QMX_JOB_CANCELED: not run (a dependency failed, or its fd closed)
+ * @DRM_QMX_JOB_CANCELED: not run: a dependency failed, its fd closed, or it
+ *	was queued behind a job that hung (the device was reset; not re-run)
  * @DRM_QMX_JOB_DEVICE_LOST: ended because the device went away (unbound,
  *	removed, or stopped answering); fence error -ENODEV.  On unbind every
  *	job of the device ends so before its ioctls start failing with -ENODEV
@@ -348,6 +413,19 @@ struct drm_qmx_wait {
 	__u32 stats_struct_size;
 	/** @pad: Input, must be zero. */
 	__u32 pad;
+	/**
+	 * @entries_ptr: Input, user pointer to @entries_count struct
+	 * drm_qmx_job_stats of stride @stats_struct_size (which must be set),
+	 * filled with each entry's stats of a batch (a single SUBMIT is a
+	 * batch of one); or 0.  @stats_ptr then gets the whole job: the status
+	 * and hw_error of its first entry that did not end DONE, counters and
+	 * energy summed.
+	 */
+	__u64 entries_ptr;
+	/** @entries_count: Input, entries at @entries_ptr, at most the job's entries. */
+	__u32 entries_count;
+	/** @pad2: Input, must be zero. */
+	__u32 pad2;
 };
 
 #if defined(__cplusplus)
