@@ -27,6 +27,7 @@
 #include "energy_internal.h"
 #include "qmx_accel.h"
 #include "qmx_backend.h"
+#include "qmx_batch.h"
 #include "qmx_jobprog.h"
 
 #define KMOD_DRI_DIR "/dev/dri"
@@ -379,13 +380,13 @@ static void kmod_operand(struct drm_qmx_operand *o, const qmx_ref *r, uint64_t n
 	o->offset = r->offset;
 }
 
-static int kmod_gemm_submit(qmx_device *dev, qmx_job *job)
+/* A validated descriptor as the kernel's struct (operands by handle + offset). */
+static void kmod_gemm_fill(const qmx_gemm_desc *d, struct drm_qmx_gemm *g)
 {
-	struct kmod_device *kd = dev->priv;
-	const qmx_gemm_desc *d = &job->desc;
 	const qmx_gemm_params *p = &d->params;
 	struct qmx_gemm_extents e;
-	struct drm_qmx_gemm g = {
+
+	*g = (struct drm_qmx_gemm){
 		.m = (uint64_t)p->m, .n = (uint64_t)p->n, .k = (uint64_t)p->k,
 		.lda = (uint64_t)p->lda, .ldb = (uint64_t)p->ldb, .ldc = (uint64_t)p->ldc,
 		.a_zero_point = p->a_zero_point, .b_zero_point = p->b_zero_point,
@@ -394,20 +395,40 @@ static int kmod_gemm_submit(qmx_device *dev, qmx_job *job)
 		.multiplier = p->multiplier, .shift = p->shift,
 		.qmin = p->qmin, .qmax = p->qmax, .has_bias = (uint32_t)p->has_bias,
 	};
+	qmx_gemm_extents(p, &e);
+	kmod_operand(&g->a, &d->a, e.a);
+	kmod_operand(&g->b, &d->b, e.b);
+	kmod_operand(&g->c, &d->c, e.c);
+	kmod_operand(&g->bias, &d->bias, e.bias);
+	kmod_operand(&g->multipliers, &d->multipliers, e.multipliers);
+	kmod_operand(&g->shifts, &d->shifts, e.shifts);
+}
+
+/* A failed SUBMIT or SUBMIT_BATCH (errno `err`) as a message. */
+static int kmod_submit_error(struct kmod_device *kd, const char *what, int err)
+{
+	if (err == ENODEV)
+		return qmx_fail(QMX_ENODEV,
+				"kmod: %s on %s: device removed or lost (unbound, or stopped answering); bind it again",
+				what, kd->path);
+	if (err == ENOSPC)
+		return qmx_fail(QMX_EBUSY,
+				"kmod: %s on %s: the job's buffers would pass qmx.ko's pinned-memory limit (/sys/module/qmx/parameters/pin_limit_mb, file_pin_limit_mb); wait for earlier jobs or use smaller buffers",
+				what, kd->path);
+	return qmx_fail(kmod_errno(err), "kmod: %s on %s: %s", what, kd->path, strerror(err));
+}
+
+static int kmod_gemm_submit(qmx_device *dev, qmx_job *job)
+{
+	struct kmod_device *kd = dev->priv;
+	struct drm_qmx_gemm g;
 	struct drm_qmx_submit s = {
 		.gemm_ptr = (uint64_t)(uintptr_t)&g,
 		.gemm_struct_size = sizeof(g),
 	};
 	struct kmod_job *kj;
 
-	qmx_gemm_extents(p, &e);
-	kmod_operand(&g.a, &d->a, e.a);
-	kmod_operand(&g.b, &d->b, e.b);
-	kmod_operand(&g.c, &d->c, e.c);
-	kmod_operand(&g.bias, &d->bias, e.bias);
-	kmod_operand(&g.multipliers, &d->multipliers, e.multipliers);
-	kmod_operand(&g.shifts, &d->shifts, e.shifts);
-
+	kmod_gemm_fill(&job->desc, &g);
 	kj = calloc(1, sizeof(*kj));
 	if (!kj)
 		return qmx_fail(QMX_ENOMEM, "kmod: out of memory");
@@ -415,20 +436,53 @@ static int kmod_gemm_submit(qmx_device *dev, qmx_job *job)
 		int err = errno;
 
 		free(kj);
-		if (err == ENODEV)
-			return qmx_fail(QMX_ENODEV,
-					"kmod: SUBMIT on %s: device removed or lost (unbound, or stopped answering); bind it again",
-					kd->path);
-		if (err == ENOSPC)
-			return qmx_fail(QMX_EBUSY,
-					"kmod: SUBMIT on %s: the job's buffers would pass qmx.ko's pinned-memory limit (/sys/module/qmx/parameters/pin_limit_mb, file_pin_limit_mb); wait for earlier jobs or use smaller buffers",
-					kd->path);
-		return qmx_fail(kmod_errno(err), "kmod: SUBMIT on %s: %s", kd->path,
-				strerror(err));
+		return kmod_submit_error(kd, "SUBMIT", err);
 	}
 	kj->id = s.job_id;
 	job->priv = kj;
 	return 0;
+}
+
+/* How the kernel says `what` ("job 7", "batch 7 entry 3") ended, as the
+ * job's status. */
+static int kmod_job_status(struct kmod_device *kd, qmx_job *job, const char *what,
+			   const struct drm_qmx_job_stats *st)
+{
+	const struct qmx_jobprog_counters d = {
+		.busy_cycles = st->busy_cycles,
+		.stall_cycles = st->stall_cycles,
+		.macs = st->macs,
+		.sram_rd_bytes = st->sram_rd_bytes,
+		.sram_wr_bytes = st->sram_wr_bytes,
+		.ext_rd_bytes = st->ext_rd_bytes,
+		.ext_wr_bytes = st->ext_wr_bytes,
+	};
+
+	switch (st->status) {
+	case DRM_QMX_JOB_DONE:
+		return qmx_job_device_result(job, &d, st->clock_khz, 0, 0);
+	case DRM_QMX_JOB_HW_ERROR: {
+		/* The device's code and address become the job's message. */
+		int status = qmx_job_device_result(job, &d, st->clock_khz,
+						   st->hw_error ? st->hw_error : UINT32_MAX,
+						   st->error_addr);
+		char msg[sizeof(job->status_msg)];
+
+		snprintf(msg, sizeof(msg), "%s", qmx_last_error());
+		return qmx_fail(status, "%s: %s", what, msg);
+	}
+	case DRM_QMX_JOB_TIMEOUT:
+		return qmx_fail(QMX_EIO, "kmod: %s timed out (the device hung on it); the device was reset",
+				what);
+	case DRM_QMX_JOB_CANCELED:
+		return qmx_fail(QMX_EIO, "kmod: %s was canceled, not run (its file closed, a dependency failed, or it was queued behind a job that hung and the device was reset); resubmit it",
+				what);
+	case DRM_QMX_JOB_DEVICE_LOST:
+		return qmx_fail(QMX_ENODEV,
+				"kmod: device removed or lost: %s was unbound or stopped answering with %s queued or running; its result is lost",
+				kd->path, what);
+	}
+	return qmx_fail(QMX_EIO, "kmod: WAIT returned %s with status %u", what, st->status);
 }
 
 static int kmod_job_wait(qmx_device *dev, qmx_job *job, int64_t deadline_ns)
@@ -441,7 +495,6 @@ static int kmod_job_wait(qmx_device *dev, qmx_job *job, int64_t deadline_ns)
 		.stats_ptr = (uint64_t)(uintptr_t)&st,
 		.stats_struct_size = sizeof(st),
 	};
-	int status;
 
 	w.timeout_ns = deadline_ns < 0 ? INT64_MAX
 				       : deadline_ns - (int64_t)qmx_now_ns();
@@ -466,43 +519,10 @@ static int kmod_job_wait(qmx_device *dev, qmx_job *job, int64_t deadline_ns)
 				(unsigned long long)kj->id, strerror(err));
 	}
 
-	const struct qmx_jobprog_counters d = {
-		.busy_cycles = st.busy_cycles,
-		.stall_cycles = st.stall_cycles,
-		.macs = st.macs,
-		.sram_rd_bytes = st.sram_rd_bytes,
-		.sram_wr_bytes = st.sram_wr_bytes,
-		.ext_rd_bytes = st.ext_rd_bytes,
-		.ext_wr_bytes = st.ext_wr_bytes,
-	};
-	switch (st.status) {
-	case DRM_QMX_JOB_DONE:
-		status = qmx_job_device_result(job, &d, st.clock_khz, 0, 0);
-		break;
-	case DRM_QMX_JOB_HW_ERROR:
-		/* The device's code and address become the job's message. */
-		status = qmx_job_device_result(job, &d, st.clock_khz,
-					       st.hw_error ? st.hw_error : UINT32_MAX,
-					       st.error_addr);
-		break;
-	case DRM_QMX_JOB_TIMEOUT:
-		status = qmx_fail(QMX_EIO, "kmod: job %llu timed out; the device was reset",
-				  (unsigned long long)kj->id);
-		break;
-	case DRM_QMX_JOB_CANCELED:
-		status = qmx_fail(QMX_EIO, "kmod: job %llu was canceled (device lost, or a dependency failed)",
-				  (unsigned long long)kj->id);
-		break;
-	case DRM_QMX_JOB_DEVICE_LOST:
-		status = qmx_fail(QMX_ENODEV,
-				  "kmod: device removed or lost: %s was unbound or stopped answering with job %llu queued or running; its result is lost",
-				  kd->path, (unsigned long long)kj->id);
-		break;
-	default:
-		return qmx_fail(QMX_EIO, "kmod: WAIT returned job %llu with status %u",
-				(unsigned long long)kj->id, st.status);
-	}
-	qmx_job_complete(job, status);
+	char what[48];
+
+	snprintf(what, sizeof(what), "job %llu", (unsigned long long)kj->id);
+	qmx_job_complete(job, kmod_job_status(kd, job, what, &st));
 	return 0;
 }
 
@@ -511,6 +531,111 @@ static void kmod_job_release(qmx_device *dev, qmx_job *job)
 	(void)dev;
 	free(job->priv);
 	job->priv = NULL;
+}
+
+/* ------------------------------------------------------------ batches */
+
+/*
+ * A batch is one SUBMIT_BATCH: its entries go to the device's command queue
+ * as descriptors behind one doorbell, dependencies by index; one WAIT
+ * returns every entry's stats.
+ */
+static int kmod_batch_submit(qmx_device *dev, qmx_batch *b)
+{
+	struct kmod_device *kd = dev->priv;
+	struct drm_qmx_batch_entry *ents;
+	struct drm_qmx_submit_batch s = {
+		.entry_struct_size = sizeof(*ents),
+		.count = b->count,
+	};
+	struct kmod_job *kj;
+
+	if (b->count > DRM_QMX_BATCH_MAX_ENTRIES)
+		return qmx_fail(QMX_EINVAL, "kmod: batch of %u entries > qmx.ko's limit of %u",
+				b->count, DRM_QMX_BATCH_MAX_ENTRIES);
+	ents = calloc(b->count, sizeof(*ents));
+	kj = calloc(1, sizeof(*kj));
+	if (!ents || !kj) {
+		free(ents);
+		free(kj);
+		return qmx_fail(QMX_ENOMEM, "kmod: out of memory for a batch of %u", b->count);
+	}
+	for (uint32_t i = 0; i < b->count; i++) {
+		kmod_gemm_fill(&b->entries[i].job.desc, &ents[i].gemm);
+		ents[i].wait_for = b->entries[i].wait_for < 0 ? DRM_QMX_NO_WAIT
+							      : b->entries[i].wait_for;
+	}
+	s.entries_ptr = (uint64_t)(uintptr_t)ents;
+	if (drmIoctl(kd->fd, DRM_IOCTL_QMX_SUBMIT_BATCH, &s)) {
+		int err = errno;
+
+		free(ents);
+		free(kj);
+		return kmod_submit_error(kd, "SUBMIT_BATCH", err);
+	}
+	free(ents);
+	kj->id = s.job_id;
+	b->priv = kj;
+	return 0;
+}
+
+static int kmod_batch_wait(qmx_device *dev, qmx_batch *b, int64_t deadline_ns)
+{
+	struct kmod_device *kd = dev->priv;
+	struct kmod_job *kj = b->priv;
+	struct drm_qmx_job_stats *st;
+	struct drm_qmx_wait w = {
+		.stats_struct_size = sizeof(*st),
+	};
+
+	if (!kj)
+		return 0;
+	st = calloc(b->count, sizeof(*st));
+	if (!st)
+		return qmx_fail(QMX_ENOMEM, "kmod: out of memory waiting for a batch of %u",
+				b->count);
+	w.job_id = kj->id;
+	w.entries_ptr = (uint64_t)(uintptr_t)st;
+	w.entries_count = b->count;
+	w.timeout_ns = deadline_ns < 0 ? INT64_MAX : deadline_ns - (int64_t)qmx_now_ns();
+	if (w.timeout_ns < 0)
+		w.timeout_ns = 0;
+	if (drmIoctl(kd->fd, DRM_IOCTL_QMX_WAIT, &w)) {
+		int err = errno;
+
+		free(st);
+		if (err == ETIME || err == ETIMEDOUT)
+			return QMX_ETIMEDOUT;
+		if (err != ENODEV)
+			return qmx_fail(kmod_errno(err), "kmod: WAIT for batch %llu: %s",
+					(unsigned long long)kj->id, strerror(err));
+		/* The driver ended the batch before the device went; how
+		 * cannot be fetched any more. */
+		for (uint32_t i = 0; i < b->count; i++) {
+			qmx_fail(QMX_ENODEV,
+				 "kmod: device removed or lost: %s was unbound or stopped answering before batch %llu was reported; its result is lost",
+				 kd->path, (unsigned long long)kj->id);
+			qmx_job_complete(&b->entries[i].job, QMX_ENODEV);
+		}
+	} else {
+		for (uint32_t i = 0; i < b->count; i++) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "batch %llu entry %u",
+				 (unsigned long long)kj->id, i);
+			if (st[i].status == DRM_QMX_JOB_HW_ERROR &&
+			    st[i].hw_error == QMX_ERROR_DEP_FAILED)
+				qmx_batch_entry_skip(b, i);
+			else
+				qmx_job_complete(&b->entries[i].job,
+						 kmod_job_status(kd, &b->entries[i].job, what,
+								 &st[i]));
+		}
+		free(st);
+	}
+	free(kj);
+	b->priv = NULL;
+	return 0;
 }
 
 const struct qmx_backend_ops qmx_backend_kmod_ops = {
@@ -524,4 +649,6 @@ const struct qmx_backend_ops qmx_backend_kmod_ops = {
 	.gemm_submit = kmod_gemm_submit,
 	.job_wait = kmod_job_wait,
 	.job_release = kmod_job_release,
+	.batch_submit = kmod_batch_submit,
+	.batch_wait = kmod_batch_wait,
 };
