@@ -159,6 +159,22 @@ QMX_API int qmx_batch_submit(qmx_batch *b)
 				"qmx_batch_submit: the batch is in flight (wait for it first)");
 	if (!b->count)
 		return qmx_fail(QMX_EINVAL, "qmx_batch_submit: the batch is empty");
+	/* Host-visible per-channel values may have changed since they were
+	 * added (a new training step): checked again, before anything runs. */
+	for (uint32_t i = 0; i < b->count; i++) {
+		const qmx_gemm_desc *d = &b->entries[i].job.desc;
+		const qmx_gemm_params *p = &d->params;
+		if (p->out_type != QMX_OUT_INT8 || p->quant_mode != QMX_QUANT_PER_CHANNEL ||
+		    !d->multipliers.buffer->host || !d->shifts.buffer->host)
+			continue;
+		char who[48];
+		qmx_gemm_host_operands ops;
+		snprintf(who, sizeof(who), "qmx_batch_submit: entry %u", i);
+		qmx_desc_host_operands(d, &ops);
+		int err = qmx_gemm_host_operands_check(who, p, &ops);
+		if (err)
+			return err;
+	}
 	batch_reset(b);
 	qmx_device *dev = b->dev;
 	b->submit_ns = qmx_now_ns();
