@@ -53,4 +53,11 @@ void qmx_batch_entry_skip(qmx_batch *b, uint32_t i);
  * of the backend's wait (message on this thread). */
 int qmx_job_wait_deadline(qmx_job *job, int64_t deadline_ns);
 
+/* Core helpers shared by jobs and batches (runtime/src/job.c). */
+/* qmx_gemm_submit()'s checks of `d` against `dev`; `who` prefixes the message. */
+int qmx_gemm_desc_check(const char *who, qmx_device *dev, const qmx_gemm_desc *d);
+/* Initialise job->lock and job->cond (CLOCK_MONOTONIC). */
+void qmx_job_sync_init(qmx_job *job);
+bool qmx_job_done(qmx_job *job);
+
 #endif /* QMX_BATCH_H */

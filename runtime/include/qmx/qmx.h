@@ -268,6 +268,11 @@ QMX_API int qmx_job_wait(qmx_job *job, int64_t timeout_ns);
 QMX_API int qmx_job_get_stats(const qmx_job *job, qmx_job_stats *stats);
 /* Waits for an unfinished job before freeing it. */
 QMX_API void qmx_job_del(qmx_job *job);
+/* Add the statistics of one part (a tile, a batch entry) to `sum`: counters,
+ * times and energies add up, threads is the largest, flags combine;
+ * energy_source is the part's when `first`, else becomes modelled (or none)
+ * as soon as one part is. */
+QMX_API void qmx_job_stats_add(qmx_job_stats *sum, const qmx_job_stats *st, int first);
 
 /*
  * Synchronous convenience: C = A * B on host pointers.  Copies operands into
