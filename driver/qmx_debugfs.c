@@ -116,4 +116,7 @@ void qmx_debugfs_init(struct drm_minor *minor)
 			    &qmx_regs_fops);
 	debugfs_create_file("queue", 0444, minor->debugfs_root, qdev,
 			    &qmx_queue_fops);
+	/* Tests only: corrupt one descriptor (struct qmx_ring). */
+	debugfs_create_u32("cq_inject_bad_desc", 0600, minor->debugfs_root,
+			   &qdev->ring.inject_bad_desc);
 }

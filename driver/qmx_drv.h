@@ -51,6 +51,12 @@ struct qmx_ring {
 	struct qmx_ring_slot *slots;
 	/** @active: jobs with entries not yet completed, in submission order */
 	struct list_head active;
+	/**
+	 * @inject_bad_desc: fault injection (debugfs cq_inject_bad_desc): N > 0
+	 * makes the next descriptor written for entry N - 1 of a job invalid
+	 * (opcode 0xff), once, so tests see the device's BAD_DESC path
+	 */
+	u32 inject_bad_desc;
 	/** @doorbells: CQ_TAIL writes, @irqs: interrupts that consumed records */
 	u64 doorbells;
 	u64 irqs;

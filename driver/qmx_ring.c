@@ -134,6 +134,10 @@ static void qmx_ring_write_desc(struct qmx_ring *r, struct qmx_job *job, u32 i,
 	d->mult = g->multiplier;
 	d->shift = g->shift;
 	d->flags = qmx_jobprog_flags(g);
+	if (unlikely(READ_ONCE(r->inject_bad_desc) == i + 1)) {
+		WRITE_ONCE(r->inject_bad_desc, 0);
+		d->header |= 0xffu << QMX_CQD_HEADER_OPCODE_SHIFT;
+	}
 
 	r->slots[slot].job = job;
 	r->slots[slot].entry = i;

@@ -337,8 +337,20 @@ if [ "$MODE" = bench ]; then
 			END { printf "kmod/sim: round trip x%.1f, jobs/s x%.3f, device cycles %s vs %s\n",
 				v[1, "rt_median_us"] / v[2, "rt_median_us"],
 				v[1, "jobs_per_s_serial"] / v[2, "jobs_per_s_serial"],
-				v[1, "device_cycles"], v[2, "device_cycles"] }'
+				v[1, "device_cycles"], v[2, "device_cycles"]
+			      if (v[2, "batch_gemm_us"] > 0)
+				printf "kmod/sim: per GEMM in batches of %s x%.1f (%s us vs %s us)\n",
+					v[1, "batch"], v[1, "batch_gemm_us"] / v[2, "batch_gemm_us"],
+					v[1, "batch_gemm_us"], v[2, "batch_gemm_us"] }'
 	fi
+	# Register accesses (qmx-simd counts them): the figure that carries to
+	# a PCIe card, where each MMIO read is about a microsecond.
+	grep -E '^mmio ' "$CONSOLE" || true
+	echo "$guest" | awk '{ for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
+		END { if (v["mmio_per_job"] != "")
+			printf "register accesses: %s per single job (target <= 4), %s per GEMM in batches of %s (target <= 0.5)\n",
+				v["mmio_per_job"], v["mmio_per_gemm_batch"], v["batch"]
+		      else print "register accesses: not reported (qmx-simd stats unreadable)" }'
 	echo "$guest" | sed 's/^bench /guest: /' >"$WORK/bench.txt"
 	echo "$host" | sed 's/^bench /host:  /' >>"$WORK/bench.txt"
 fi

@@ -45,8 +45,12 @@ for m in $(cat /lib/modules/load-order); do
 done
 # The backend's errors say what is missing: first the module, then a device.
 step nodev-unloaded 30 /bin/qmx_ktest nodev "not loaded"
-# Memory limits small enough for qmx_ktest pinlimit (and the fuzzer) to reach.
-insmod /lib/modules/qmx.ko job_timeout_ms=3000 pin_limit_mb=96 file_pin_limit_mb=64 file_bo_limit_mb=192 ||
+# Memory limits small enough for qmx_ktest pinlimit (and the fuzzer) to reach;
+# a 16-entry command queue so that a few small batches lap it and fill it
+# (the benchmark keeps the default ring).
+CQ=cq_entries=16
+[ "$MODE" = bench ] && CQ=
+insmod /lib/modules/qmx.ko job_timeout_ms=3000 pin_limit_mb=96 file_pin_limit_mb=64 file_bo_limit_mb=192 $CQ ||
 	{ echo "insmod qmx.ko failed"; FAILED=$((FAILED + 1)); bye; }
 step nodev-unbound 30 /bin/qmx_ktest nodev "no device is bound"
 
@@ -83,21 +87,25 @@ fi
 echo "qmx bound to $BDF: $(node) ($(ls /dev/dri /dev/accel 2>/dev/null | tr '\n' ' '))"
 
 if [ "$MODE" = bench ]; then
-	step bench 300 /bin/qmx_bench_kmod --device kmod
+	step bench 300 /bin/qmx_bench_kmod --device kmod --mmio-tty /dev/ttyS1
 else
 	step gemm 120 /bin/qmx_ktest gemm --seed "$SEED"
 	step badinput 120 /bin/qmx_ktest badinput
 	step uapi 120 /bin/qmx_uapi_test
+	step cq-ring 180 /bin/qmx_ktest ring --seed "$SEED"
+	step cq-badbatch 120 /bin/qmx_ktest badbatch --seed "$SEED"
 	step fuzz "$FUZZ_SECS" /bin/qmx_ktest fuzz --count "$FUZZ" --seed "$SEED"
 	# After the fuzzer: the device must still be exact.
 	step conformance 300 /bin/qmx_conformance --device kmod --quick --seed "$SEED"
 	step multiproc 180 /bin/qmx_ktest multiproc --seed "$SEED"
 	step kill 180 /bin/qmx_ktest kill
+	step cq-killbatch 180 /bin/qmx_ktest killbatch --seed "$SEED"
 	step closeloop 180 /bin/qmx_ktest closeloop
 	step closeloop-reader 180 /bin/qmx_ktest closeloop --reader
 	step pinlimit 180 /bin/qmx_ktest pinlimit
 	step fault-hang 120 /bin/qmx_ktest fault hang --seed "$SEED"
 	step fault-axi 120 /bin/qmx_ktest fault axi --seed "$SEED"
+	step cq-hangbatch 120 /bin/qmx_ktest hangbatch --seed "$SEED"
 	step unbind 120 /bin/qmx_ktest unbind "$BDF" --seed "$SEED"
 	# Last: the host kills qmx-simd, then restarts it behind a new device.
 	step lost 240 /bin/qmx_ktest lost "$BDF" --seed "$SEED"

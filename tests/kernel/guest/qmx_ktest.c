@@ -33,6 +33,18 @@
  *                               hot-plugged one, bind that, and run bit-exact GEMMs
  *   qmx_ktest fault hang|axi    inject through qmx-simd's control port (ttyS1),
  *                               the job fails, the next one is bit-exact
+ *   qmx_ktest ring              batches through the command queue: the ring laps
+ *                               (wrap-around), two batches of 2.5 rings at once
+ *                               (back-pressure, nothing lost); all bit-exact
+ *   qmx_ktest badbatch          a descriptor the device refuses mid-batch: the ones
+ *                               before and the independent one after are exact, it
+ *                               fails BAD_DESC naming its entry, its dependants are
+ *                               not run (C untouched); the queue goes on
+ *   qmx_ktest hangbatch         a hang injected mid-batch: timeout, reset; the hung
+ *                               entry "timed out", the ones behind "canceled" and not
+ *                               re-run; the next batch bit-exact
+ *   qmx_ktest killbatch         a process killed with a batch in flight frees every
+ *                               BO; the next process's batch is bit-exact
  *   qmx_ktest exit CODE         leave QEMU through isa-debug-exit
  *
  * Exit status 0 = pass; every failure prints "FAIL: <why>".
@@ -40,6 +52,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
@@ -253,6 +266,126 @@ static void expect(const char *what, int got, int want1, int want2)
 		     want2 != want1 ? strerror(-want2) : "");
 }
 
+static int submit_batch(int fd, struct drm_qmx_batch_entry *e, uint32_t count,
+			uint32_t entry_size, uint32_t flags, uint64_t *job)
+{
+	struct drm_qmx_submit_batch s = {
+		.entries_ptr = (uint64_t)(uintptr_t)e,
+		.entry_struct_size = entry_size,
+		.count = count,
+		.flags = flags,
+	};
+
+	if (drmIoctl(fd, DRM_IOCTL_QMX_SUBMIT_BATCH, &s))
+		return -errno;
+	if (job)
+		*job = s.job_id;
+	return 0;
+}
+
+/* SUBMIT_BATCH: a bad field in any entry refuses the whole batch, and
+ * C (written 0x5a beforehand) shows that nothing ran; then a good batch
+ * reports every entry through WAIT. */
+static void badinput_batch(int fd, const struct kt_bo *a, const struct kt_bo *b,
+			   const struct kt_bo *c)
+{
+	enum { N = 4 };
+	struct drm_qmx_batch_entry e[N];
+	struct drm_qmx_job_stats st[N], all;
+	struct drm_qmx_bo_mmap_offset mo = { .handle = c->handle };
+	uint64_t job = 0;
+	uint8_t *cm = MAP_FAILED;
+
+	if (!drmIoctl(fd, DRM_IOCTL_QMX_BO_MMAP_OFFSET, &mo))
+		cm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)mo.offset);
+	if (cm == MAP_FAILED) {
+		fail("mapping C: %s", strerror(errno));
+		return;
+	}
+	memset(cm, 0x5a, 4096);
+	/* Four 4x4x4 GEMMs into C at 0, 64, 128, 192; entry i waits for i-1. */
+#define KT_BATCH_RESET()						\
+	do {								\
+		for (int i = 0; i < N; i++) {				\
+			memset(&e[i], 0, sizeof(e[i]));			\
+			good_gemm(&e[i].gemm, a, b, c);			\
+			e[i].gemm.c.offset = (uint64_t)i * 64;		\
+			e[i].wait_for = i ? i - 1 : DRM_QMX_NO_WAIT;	\
+		}							\
+	} while (0)
+	KT_BATCH_RESET();
+	e[2].gemm.m = 0;
+	expect("batch: entry 2 with m = 0", submit_batch(fd, e, N, sizeof(e[0]), 0, NULL),
+	       -EINVAL, -EINVAL);
+	KT_BATCH_RESET();
+	e[3].gemm.c.offset = 4096 - 32;
+	expect("batch: entry 3 beyond its BO", submit_batch(fd, e, N, sizeof(e[0]), 0, NULL),
+	       -EINVAL, -EINVAL);
+	KT_BATCH_RESET();
+	e[1].wait_for = 1;
+	expect("batch: entry 1 waits for itself", submit_batch(fd, e, N, sizeof(e[0]), 0, NULL),
+	       -EINVAL, -EINVAL);
+	KT_BATCH_RESET();
+	e[2].wait_for = -2;
+	expect("batch: wait_for -2", submit_batch(fd, e, N, sizeof(e[0]), 0, NULL), -EINVAL,
+	       -EINVAL);
+	KT_BATCH_RESET();
+	e[1].flags = 1;
+	expect("batch: entry flags != 0", submit_batch(fd, e, N, sizeof(e[0]), 0, NULL),
+	       -EINVAL, -EINVAL);
+	KT_BATCH_RESET();
+	e[3].gemm.b.handle = 0xdead;
+	expect("batch: entry 3 unknown handle", submit_batch(fd, e, N, sizeof(e[0]), 0, NULL),
+	       -ENOENT, -ENOENT);
+	KT_BATCH_RESET();
+	expect("batch: count 0", submit_batch(fd, e, 0, sizeof(e[0]), 0, NULL), -EINVAL,
+	       -EINVAL);
+	expect("batch: count 4097", submit_batch(fd, e, DRM_QMX_BATCH_MAX_ENTRIES + 1,
+						 sizeof(e[0]), 0, NULL), -EINVAL, -EINVAL);
+	expect("batch: flags != 0", submit_batch(fd, e, N, sizeof(e[0]), 1, NULL), -EINVAL,
+	       -EINVAL);
+	expect("batch: entry_struct_size too small", submit_batch(fd, e, N, 8, 0, NULL),
+	       -EINVAL, -EINVAL);
+	for (int i = 0; i < 4096; i++) {
+		if (cm[i] != 0x5a) {
+			fail("a refused batch wrote C (byte %d = 0x%02x)", i, cm[i]);
+			break;
+		}
+	}
+
+	KT_BATCH_RESET();
+#undef KT_BATCH_RESET
+	expect("batch: 4 valid chained entries", submit_batch(fd, e, N, sizeof(e[0]), 0, &job),
+	       0, 0);
+	if (job) {
+		struct drm_qmx_wait w = { .job_id = job, .timeout_ns = 60000000000ll,
+					  .stats_ptr = (uintptr_t)&all,
+					  .stats_struct_size = sizeof(all),
+					  .entries_ptr = (uintptr_t)st, .entries_count = N };
+		int r = drmIoctl(fd, DRM_IOCTL_QMX_WAIT, &w) ? -errno : 0;
+
+		expect("WAIT for the batch with entry stats", r, 0, 0);
+		uint64_t macs = 0;
+
+		for (int i = 0; !r && i < N; i++) {
+			if (st[i].status != DRM_QMX_JOB_DONE || !st[i].macs)
+				fail("batch entry %d: status %u, %llu MACs (want DONE, > 0)", i,
+				     st[i].status, (unsigned long long)st[i].macs);
+			macs += st[i].macs;
+		}
+		if (!r && (all.status != DRM_QMX_JOB_DONE || all.macs != macs))
+			fail("batch: status %u, %llu MACs (want DONE, the entries' %llu)",
+			     all.status, (unsigned long long)all.macs, (unsigned long long)macs);
+		w.entries_count = N + 1;
+		expect("WAIT entries_count past the batch",
+		       drmIoctl(fd, DRM_IOCTL_QMX_WAIT, &w) ? -errno : 0, -EINVAL, -EINVAL);
+		w.entries_count = 0;
+		expect("WAIT entries_ptr without entries_count",
+		       drmIoctl(fd, DRM_IOCTL_QMX_WAIT, &w) ? -errno : 0, -EINVAL, -EINVAL);
+	}
+	munmap(cm, 4096);
+}
+
 static int cmd_badinput(void)
 {
 	struct kt_bo a, b, c;
@@ -366,6 +499,7 @@ static int cmd_badinput(void)
 			fail("WAIT with stats_struct_size 4096: byte 4095 = 0x%02x (want 0), 4096 = 0x%02x (want 0xa5)",
 			     room[4095], room[4096]);
 	}
+	badinput_batch(fd, &a, &b, &c);
 	close(fd);
 	return failures != 0;
 }
@@ -1419,6 +1553,519 @@ out:
 	return failures != 0;
 }
 
+/* ------------------------------------------------------------ command queue */
+
+/*
+ * Batches through the command queue (qmx.ko loaded with cq_entries=16 so
+ * that a few small batches lap the ring).  Every entry has buffers of its
+ * own and is checked bit-exact against the reference.
+ */
+struct kt_entry {
+	qmx_problem pb;
+	qmx_buffer *buf[6]; /* a, b, c, bias, multipliers, shifts */
+	qmx_gemm_desc d;
+};
+
+#define KT_C_FILL 0x5a
+
+static int kt_entry_init(qmx_device *dev, struct kt_entry *e, qmx_rng *rng, int64_t m,
+			 int64_t n, int64_t k)
+{
+	qmx_gemm_params p;
+	const void *src[6];
+	size_t size[6];
+	qmx_ref *ref[6];
+	bool per_channel;
+
+	memset(e, 0, sizeof(*e));
+	qmx_gemm_params_init(&p, m, n, k);
+	qmx_problem_random_quant(&p, rng);
+	if (qmx_problem_init(&e->pb, &p, rng, QMX_FILL_RANDOM) ||
+	    qmx_problem_compute_reference(&e->pb)) {
+		fail("problem %lldx%lldx%lld: out of memory", (long long)m, (long long)n,
+		     (long long)k);
+		return -1;
+	}
+	per_channel = p.out_type == QMX_OUT_INT8 && p.quant_mode == QMX_QUANT_PER_CHANNEL;
+	e->d.params = p;
+	src[0] = e->pb.a, size[0] = (size_t)((p.m - 1) * p.lda + p.k), ref[0] = &e->d.a;
+	src[1] = e->pb.b, size[1] = (size_t)((p.k - 1) * p.ldb + p.n), ref[1] = &e->d.b;
+	src[2] = NULL, size[2] = e->pb.c_bytes, ref[2] = &e->d.c;
+	src[3] = e->pb.bias, size[3] = p.has_bias ? (size_t)p.n * 4 : 0, ref[3] = &e->d.bias;
+	src[4] = e->pb.multipliers, size[4] = per_channel ? (size_t)p.n * 4 : 0;
+	ref[4] = &e->d.multipliers;
+	src[5] = e->pb.shifts, size[5] = per_channel ? (size_t)p.n * 4 : 0, ref[5] = &e->d.shifts;
+	for (int i = 0; i < 6; i++) {
+		void *host;
+
+		if (!size[i])
+			continue;
+		if (qmx_buffer_new(dev, size[i], 0, &e->buf[i]) ||
+		    qmx_buffer_map(e->buf[i], &host)) {
+			fail("buffer of %zu bytes: %s", size[i], qmx_last_error());
+			return -1;
+		}
+		if (src[i])
+			memcpy(host, src[i], size[i]);
+		else
+			memset(host, KT_C_FILL, size[i]);
+		qmx_buffer_sync(e->buf[i], QMX_SYNC_TO_DEVICE, 0, size[i]);
+		*ref[i] = (qmx_ref){ e->buf[i], 0 };
+	}
+	return 0;
+}
+
+/* C of the entry: bit-exact (ran) or still all KT_C_FILL (not run). */
+static bool kt_entry_check(struct kt_entry *e, bool ran, const char *what)
+{
+	char msg[160];
+	uint8_t *c;
+
+	qmx_buffer_map(e->buf[2], (void **)&c);
+	qmx_buffer_sync(e->buf[2], QMX_SYNC_FROM_DEVICE, 0, e->pb.c_bytes);
+	if (!ran) {
+		for (size_t i = 0; i < e->pb.c_bytes; i++) {
+			if (c[i] != KT_C_FILL) {
+				fail("%s: not run, yet its C byte %zu was written", what, i);
+				return false;
+			}
+		}
+		return true;
+	}
+	memcpy(e->pb.c, c, e->pb.c_bytes);
+	if (!qmx_problem_matches(&e->pb, msg, sizeof(msg))) {
+		fail("%s: not bit-exact: %s", what, msg);
+		return false;
+	}
+	return true;
+}
+
+static void kt_entry_free(struct kt_entry *e)
+{
+	for (int i = 0; i < 6; i++)
+		if (e->buf[i])
+			qmx_buffer_del(e->buf[i]);
+	qmx_problem_free(&e->pb);
+	memset(e, 0, sizeof(*e));
+}
+
+/*
+ * A batch of `count` random small GEMMs (entry i waits for entry i - 1 when
+ * `chain`), submitted, waited, every entry checked.  Several may be in
+ * flight at once (`nbatch`), to fill the ring from more than one job.
+ */
+static int kt_batches(qmx_device *dev, qmx_rng *rng, int nbatch, int count, bool chain,
+		      const char *what)
+{
+	struct kt_entry *e = calloc((size_t)(nbatch * count), sizeof(*e));
+	qmx_batch **b = calloc((size_t)nbatch, sizeof(*b));
+	int err = 0;
+
+	if (!e || !b) {
+		fail("%s: out of memory", what);
+		free(e);
+		free(b);
+		return 1;
+	}
+	for (int j = 0; j < nbatch && !err; j++) {
+		if (qmx_batch_create(dev, &b[j])) {
+			fail("%s: batch: %s", what, qmx_last_error());
+			err = 1;
+			break;
+		}
+		for (int i = 0; i < count && !err; i++) {
+			struct kt_entry *x = &e[j * count + i];
+
+			err = kt_entry_init(dev, x, rng, qmx_rng_range(rng, 1, 12),
+					    qmx_rng_range(rng, 1, 12), qmx_rng_range(rng, 1, 24));
+			if (!err && qmx_batch_add_gemm(b[j], &x->d, chain && i ? i - 1 : -1, NULL)) {
+				fail("%s: add entry %d: %s", what, i, qmx_last_error());
+				err = 1;
+			}
+		}
+	}
+	for (int j = 0; j < nbatch && !err; j++) {
+		if (qmx_batch_submit(b[j])) {
+			fail("%s: submit batch %d: %s", what, j, qmx_last_error());
+			err = 1;
+		}
+	}
+	for (int j = 0; j < nbatch && !err; j++) {
+		int ret = qmx_batch_wait(b[j], 120000);
+
+		if (ret) {
+			fail("%s: batch %d of %d entries: %s", what, j, count, qmx_last_error());
+			err = 1;
+			continue;
+		}
+		for (int i = 0; i < count; i++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%s: batch %d entry %d", what, j, i);
+			if (!kt_entry_check(&e[j * count + i], true, name))
+				err = 1;
+		}
+	}
+	for (int j = 0; j < nbatch; j++)
+		qmx_batch_destroy(b[j]);
+	for (int i = 0; i < nbatch * count; i++)
+		kt_entry_free(&e[i]);
+	free(e);
+	free(b);
+	if (!err)
+		printf("ok: %s: %d batch(es) of %d entries%s, every entry bit-exact\n", what,
+		       nbatch, count, chain ? " (chained)" : "");
+	return err;
+}
+
+static long read_long_file(const char *path)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			v = strtol(buf, NULL, 0);
+		fclose(f);
+	}
+	return v;
+}
+
+/* The device's debugfs file `name` (one device in the guest). */
+static int kt_debugfs(const char *name, char *path, size_t len)
+{
+	char pattern[128];
+	glob_t gl;
+	int ret = -1;
+
+	snprintf(pattern, sizeof(pattern), "/sys/kernel/debug/dri/*/%s", name);
+	if (!glob(pattern, 0, NULL, &gl)) {
+		snprintf(path, len, "%s", gl.gl_pathv[0]);
+		ret = 0;
+		globfree(&gl);
+	}
+	return ret;
+}
+
+/* "tail T head H" of debugfs queue: descriptors written and consumed. */
+static int kt_ring_counts(uint32_t *tail, uint32_t *head)
+{
+	char path[256], line[256];
+	FILE *f;
+	int ret = -1;
+
+	if (kt_debugfs("queue", path, sizeof(path)) || !(f = fopen(path, "r")))
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *t = strstr(line, "tail ");
+
+		if (t && sscanf(t, "tail %" SCNu32 " head %" SCNu32, tail, head) == 2)
+			ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
+static int cmd_ring(void)
+{
+	long size = read_long_file("/sys/module/qmx/parameters/cq_entries");
+	qmx_rng rng = { seed };
+	qmx_device *dev;
+	uint32_t tail0 = 0, head0 = 0, tail = 0, head = 0;
+
+	if (size < 2) {
+		fail("cq_entries is %ld: the guest loads qmx.ko with a small ring", size);
+		return 1;
+	}
+	if (qmx_device_open("kmod", &dev)) {
+		fail("open kmod: %s", qmx_last_error());
+		return 1;
+	}
+	if (kt_ring_counts(&tail0, &head0))
+		fail("debugfs queue has no command-queue line (is the queue on?)");
+	/* Wrap-around: four batches, each near the ring's size, one after
+	 * the other (the ring laps about four times), chained or not. */
+	for (int lap = 0; lap < 4 && !failures; lap++)
+		kt_batches(dev, &rng, 1, (int)size - 3, lap & 1, "wrap-around");
+	/* Full ring: two batches of 2.5 rings each in flight at once; the
+	 * driver writes what fits and refills as records come back. */
+	if (!failures)
+		kt_batches(dev, &rng, 2, (int)(size * 5 / 2) + 1, false, "full ring");
+	if (!failures && !kt_ring_counts(&tail, &head)) {
+		printf("ring: %ld entries, %u descriptors written, %u consumed since the start of the step\n",
+		       size, tail - tail0, head - head0);
+		if (tail != head)
+			fail("ring idle with %u descriptors not consumed", tail - head);
+		if (tail - tail0 < (uint32_t)(4 * (size - 3) + 2 * (size * 5 / 2 + 1)))
+			fail("ring: %u descriptors written, fewer than the entries run",
+			     tail - tail0);
+	}
+	qmx_device_del(dev);
+	return failures != 0;
+}
+
+/*
+ * A descriptor the device refuses in the middle of a batch (the driver's
+ * debugfs fault injection corrupts entry 2's opcode): entries before it and
+ * the independent one after it are bit-exact, it fails BAD_DESC naming
+ * entry 2, the two that wait for it (directly or not) are not run and their
+ * C is untouched.
+ */
+static int cmd_badbatch(void)
+{
+	const int32_t wait_for[6] = { -1, 0, -1, -1, 2, 4 };
+	const int want[6] = { 0, 0, QMX_EDEVICE, 0, QMX_EDEPENDENCY, QMX_EDEPENDENCY };
+	struct kt_entry e[6];
+	qmx_rng rng = { seed };
+	qmx_device *dev;
+	qmx_batch *b;
+	char path[256], name[64];
+	FILE *f;
+	int ret;
+
+	if (kt_debugfs("cq_inject_bad_desc", path, sizeof(path))) {
+		fail("no debugfs cq_inject_bad_desc");
+		return 1;
+	}
+	if (qmx_device_open("kmod", &dev) || qmx_batch_create(dev, &b)) {
+		fail("open kmod: %s", qmx_last_error());
+		return 1;
+	}
+	for (int i = 0; i < 6; i++) {
+		if (kt_entry_init(dev, &e[i], &rng, 7 + i, 5 + i, 9 + i) ||
+		    qmx_batch_add_gemm(b, &e[i].d, wait_for[i], NULL)) {
+			fail("entry %d: %s", i, qmx_last_error());
+			return 1;
+		}
+	}
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "3\n") < 0 || fclose(f)) {
+		fail("arming %s failed", path);
+		return 1;
+	}
+	if (qmx_batch_submit(b)) {
+		fail("submit: %s", qmx_last_error());
+		return 1;
+	}
+	ret = qmx_batch_wait(b, 120000);
+	printf("batch with entry 2 corrupted: %s (%s)\n", qmx_error_name(ret), qmx_last_error());
+	if (ret != QMX_EDEVICE)
+		fail("batch wait: %s, expected QMX_EDEVICE", qmx_error_name(ret));
+	for (int i = 0; i < 6; i++) {
+		int st = 1;
+		const char *msg;
+
+		qmx_batch_entry_status(b, (uint32_t)i, &st, NULL);
+		msg = qmx_batch_entry_message(b, (uint32_t)i);
+		printf("entry %d: %s %s\n", i, qmx_error_name(st), msg);
+		snprintf(name, sizeof(name), "entry %d", i);
+		if (st != want[i])
+			fail("entry %d: %s, expected %s", i, qmx_error_name(st),
+			     qmx_error_name(want[i]));
+		else if (i == 2 && (!strstr(msg, "BAD_DESC") || !strstr(msg, "entry 2")))
+			fail("entry 2: the message does not name BAD_DESC and entry 2: %s", msg);
+		else if (want[i] == QMX_EDEPENDENCY && !strstr(msg, "entry"))
+			fail("entry %d: the message does not name the entry it waited for: %s", i,
+			     msg);
+		kt_entry_check(&e[i], want[i] == 0, name);
+	}
+	qmx_batch_destroy(b);
+	for (int i = 0; i < 6; i++)
+		kt_entry_free(&e[i]);
+	/* The queue goes on: the next batch is exact. */
+	kt_batches(dev, &rng, 1, 5, true, "after the bad descriptor");
+	qmx_device_del(dev);
+	return failures != 0;
+}
+
+/*
+ * An injected hang in the middle of a batch: entry 0 is long, the hang is
+ * armed once the batch is on the ring, so it lands on an entry after the
+ * first ones.  The driver's timeout resets the device: the entry that hung
+ * ends "timed out", every one behind it "canceled" (not re-run), the ones
+ * before are bit-exact; the next batch is bit-exact.
+ */
+static int cmd_hangbatch(void)
+{
+	enum { N = 6 };
+	struct kt_entry e[N];
+	qmx_rng rng = { seed };
+	qmx_device *dev;
+	qmx_batch *b;
+	qmx_device_info info;
+	uint32_t tail, head;
+	int hung = -1, ret;
+	uint64_t t0;
+	char name[64];
+
+	if (qmx_device_open("kmod", &dev) || qmx_device_query(dev, &info) ||
+	    qmx_batch_create(dev, &b)) {
+		fail("open kmod: %s", qmx_last_error());
+		return 1;
+	}
+	for (int i = 0; i < N; i++) {
+		int64_t k = i ? 8 : (info.max_dim < 1024 ? (int64_t)info.max_dim : 1024);
+
+		if (kt_entry_init(dev, &e[i], &rng, i ? 8 : 64, i ? 8 : 64, k) ||
+		    qmx_batch_add_gemm(b, &e[i].d, -1, NULL)) {
+			fail("entry %d: %s", i, qmx_last_error());
+			return 1;
+		}
+	}
+	if (qmx_batch_submit(b)) {
+		fail("submit: %s", qmx_last_error());
+		return 1;
+	}
+	/* Arm once the descriptors are on the ring (bounded wait). */
+	t0 = now_ms();
+	while (!kt_ring_counts(&tail, &head) && tail == head && now_ms() - t0 < 10000)
+		usleep(1000);
+	if (arm_fault("hang"))
+		return 1;
+	t0 = now_ms();
+	ret = qmx_batch_wait(b, 120000);
+	printf("batch with a hang injected: %s after %llu ms (%s)\n", qmx_error_name(ret),
+	       (unsigned long long)(now_ms() - t0), qmx_last_error());
+	if (!ret)
+		fail("the batch with a hang injected succeeded");
+	for (int i = 0; i < N; i++) {
+		int st = 1;
+		const char *msg;
+
+		qmx_batch_entry_status(b, (uint32_t)i, &st, NULL);
+		msg = qmx_batch_entry_message(b, (uint32_t)i);
+		printf("entry %d: %s %s\n", i, qmx_error_name(st), msg);
+		snprintf(name, sizeof(name), "entry %d", i);
+		if (hung < 0 && st) {
+			hung = i;
+			if (st != QMX_EIO || !strstr(msg, "timed out"))
+				fail("entry %d, the first that failed, is not the hung one: %s %s",
+				     i, qmx_error_name(st), msg);
+		} else if (hung < 0) {
+			kt_entry_check(&e[i], true, name);
+		} else if (st != QMX_EIO || !strstr(msg, "canceled")) {
+			fail("entry %d, behind the hung entry %d: %s %s, expected canceled", i,
+			     hung, qmx_error_name(st), msg);
+		} else {
+			/* Not re-run: its C is as it was. */
+			kt_entry_check(&e[i], false, name);
+		}
+	}
+	printf("the hang landed on entry %d of %d%s\n", hung, N,
+	       hung == 0 ? " (entry 0 was not running yet when the fault was armed)" : "");
+	qmx_batch_destroy(b);
+	for (int i = 0; i < N; i++)
+		kt_entry_free(&e[i]);
+	/* After the reset the queue runs again, bit-exact. */
+	kt_batches(dev, &rng, 1, 6, true, "after the reset");
+	qmx_device_del(dev);
+	return failures != 0;
+}
+
+/*
+ * A process killed with a batch in flight: every BO comes back (Shmem),
+ * and the next process runs batches on the same ring, bit-exact.
+ */
+static void killbatch_child(void)
+{
+	enum { N = 24 };
+	qmx_device *dev;
+	qmx_buffer *buf[3];
+	qmx_batch *b;
+	qmx_gemm_desc d;
+	qmx_device_info info;
+	int64_t k;
+
+	if (qmx_device_open("kmod", &dev) || qmx_device_query(dev, &info) ||
+	    qmx_batch_create(dev, &b)) {
+		printf("child: open kmod: %s\n", qmx_last_error());
+		_exit(10);
+	}
+	k = info.max_dim < 512 ? (int64_t)info.max_dim : 512;
+	for (int i = 0; i < 3; i++) {
+		void *p;
+
+		if (qmx_buffer_new(dev, (size_t)64 * k * 4 * N, 0, &buf[i]) ||
+		    qmx_buffer_map(buf[i], &p)) {
+			printf("child: buffer: %s\n", qmx_last_error());
+			_exit(11);
+		}
+		memset(p, i + 1, (size_t)64 * k * 4 * N);
+	}
+	memset(&d, 0, sizeof(d));
+	qmx_gemm_params_init(&d.params, 64, 64, k);
+	d.a = (qmx_ref){ buf[0], 0 };
+	d.b = (qmx_ref){ buf[1], 0 };
+	for (int j = 0; j < N; j++) {
+		d.c = (qmx_ref){ buf[2], (uint64_t)j * 64 * 64 * 4 };
+		if (qmx_batch_add_gemm(b, &d, j ? j - 1 : -1, NULL)) {
+			printf("child: add: %s\n", qmx_last_error());
+			_exit(12);
+		}
+	}
+	if (qmx_batch_submit(b)) {
+		printf("child: submit: %s\n", qmx_last_error());
+		_exit(13);
+	}
+	printf("child: a batch of %d GEMMs in flight, killing myself\n", N);
+	fflush(stdout);
+	raise(SIGKILL);
+	_exit(14);
+}
+
+static int cmd_killbatch(void)
+{
+	long base = meminfo_kb("Shmem"), now = -1;
+	qmx_rng rng = { seed };
+	qmx_device *dev;
+	int status = 0;
+	uint64_t t0;
+	pid_t pid;
+
+	if (base < 0) {
+		fail("no Shmem in /proc/meminfo");
+		return 1;
+	}
+	pid = fork();
+	if (pid == 0)
+		killbatch_child();
+	t0 = now_ms();
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (now_ms() - t0 > 60000) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			fail("child did not finish in 60 s");
+			return 1;
+		}
+		usleep(20000);
+	}
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
+		fail("child did not die by SIGKILL (status 0x%x)", status);
+		return 1;
+	}
+	t0 = now_ms();
+	while (now_ms() - t0 < 90000) {
+		now = meminfo_kb("Shmem");
+		if (now >= 0 && now <= base + 1024)
+			break;
+		usleep(100000);
+	}
+	printf("Shmem before %ld kB, after %ld kB (%llu ms)\n", base, now,
+	       (unsigned long long)(now_ms() - t0));
+	if (now > base + 1024)
+		fail("%ld kB of shmem still held after the process was killed (BOs leaked)",
+		     now - base);
+	/* The next process finds the ring usable. */
+	if (qmx_device_open("kmod", &dev)) {
+		fail("open kmod: %s", qmx_last_error());
+		return 1;
+	}
+	kt_batches(dev, &rng, 1, 8, true, "after the killed batch");
+	qmx_device_del(dev);
+	return failures != 0;
+}
+
 /* ------------------------------------------------------------ exit */
 
 static int cmd_exit(int code)
@@ -1474,6 +2121,14 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "multiproc"))
 		return cmd_multiproc();
+	if (!strcmp(cmd, "ring"))
+		return cmd_ring();
+	if (!strcmp(cmd, "badbatch"))
+		return cmd_badbatch();
+	if (!strcmp(cmd, "hangbatch"))
+		return cmd_hangbatch();
+	if (!strcmp(cmd, "killbatch"))
+		return cmd_killbatch();
 	if (!strcmp(cmd, "pinlimit"))
 		return cmd_pinlimit();
 	if (!strcmp(cmd, "lost") && argc > 2)
@@ -1483,7 +2138,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "exit") && argc > 2)
 		return cmd_exit(atoi(argv[2]));
 	fprintf(stderr, "usage: qmx_ktest nodev WHY|gemm|badinput|kill|"
-			"closeloop [--reader] [--iterations N]|fuzz [--count N]|multiproc|pinlimit|unbind BDF|lost BDF|fault hang|axi|exit CODE "
+			"closeloop [--reader] [--iterations N]|fuzz [--count N]|multiproc|pinlimit|unbind BDF|lost BDF|fault hang|axi|"
+			"ring|badbatch|hangbatch|killbatch|exit CODE "
 			"[--seed S]\n");
 	return 2;
 }
