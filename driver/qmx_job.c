@@ -1312,17 +1312,16 @@ int qmx_ioctl_wait(struct drm_device *dev, void *data, struct drm_file *file)
 			args->flags);
 		return -EINVAL;
 	}
-	if (!args->entries_ptr != !args->entries_count ||
-	    (args->entries_ptr && !args->stats_struct_size)) {
-		drm_dbg(dev, "wait: entries_ptr and entries_count go together, and need stats_struct_size\n");
+	if (!args->entries_ptr != !args->entries_count) {
+		drm_dbg(dev, "wait: entries_ptr and entries_count go together\n");
 		return -EINVAL;
 	}
 	if (args->timeout_ns < 0) {
 		drm_dbg(dev, "wait: timeout_ns (%lld) < 0\n", args->timeout_ns);
 		return -EINVAL;
 	}
-	if (!args->stats_ptr != !args->stats_struct_size) {
-		drm_dbg(dev, "wait: stats_ptr and stats_struct_size go together\n");
+	if (!(args->stats_ptr || args->entries_ptr) != !args->stats_struct_size) {
+		drm_dbg(dev, "wait: stats_struct_size goes with stats_ptr or entries_ptr\n");
 		return -EINVAL;
 	}
 	/* Growth room for the struct, not a licence to clear user memory. */
