@@ -860,6 +860,36 @@ static void fuzz_one(struct fuzz_state *st)
 	}
 	case 3:
 	case 4:
+		if (fuzz_pick(st, 3) == 0) {
+			/* A batch of 1..8 entries, dependencies mostly valid. */
+			struct drm_qmx_batch_entry e[8];
+			struct drm_qmx_submit_batch sb = { .entries_ptr = (uintptr_t)e,
+							   .entry_struct_size = sizeof(e[0]),
+							   .count = 1 + (uint32_t)fuzz_pick(st, 8) };
+
+			for (uint32_t i = 0; i < sb.count; i++) {
+				fuzz_gemm(st, &e[i].gemm);
+				e[i].flags = fuzz_pick(st, 32) ? 0 : (uint32_t)fuzz_value(st);
+				e[i].wait_for = fuzz_pick(st, 2) || !i ? DRM_QMX_NO_WAIT :
+						fuzz_pick(st, 8) ? (int32_t)fuzz_pick(st, i) :
+						(int32_t)fuzz_value(st);
+			}
+			switch (fuzz_pick(st, 10)) {
+			case 0: sb.entry_struct_size = (uint32_t)fuzz_value(st); break;
+			case 1: sb.count = (uint32_t)fuzz_value(st); break;
+			case 2: sb.flags = (uint32_t)fuzz_value(st); break;
+			case 3: sb.pad = (uint32_t)fuzz_value(st); break;
+			case 4: sb.out_sync = st->syncobj[fuzz_pick(st, 4)]; break;
+			case 5: sb.entries_ptr = fuzz_value(st); break;
+			default: break;
+			}
+			if (!fuzz_ioctl(st, DRM_IOCTL_QMX_SUBMIT_BATCH, &sb)) {
+				st->job[fuzz_pick(st, FUZZ_JOBS)] = sb.job_id;
+				st->submitted++;
+			}
+			break;
+		}
+		/* fall through */
 	case 5: {
 		struct drm_qmx_gemm g;
 		struct drm_qmx_submit s = { .gemm_ptr = (uintptr_t)&g, .gemm_struct_size = sizeof(g) };
@@ -896,6 +926,8 @@ static void fuzz_one(struct fuzz_state *st)
 		case 3: w.stats_ptr = fuzz_value(st); break;
 		case 4: w.pad = (uint32_t)fuzz_value(st); break;
 		case 5: w.timeout_ns = -(int64_t)fuzz_pick(st, 1000); break;
+		case 6: w.entries_ptr = (uintptr_t)(stats + 64);
+			w.entries_count = (uint32_t)fuzz_pick(st, 9); break;
 		default: break;
 		}
 		fuzz_ioctl(st, DRM_IOCTL_QMX_WAIT, &w);
