@@ -190,6 +190,8 @@ QMX_API int qmx_batch_submit(qmx_batch *b)
 	b->submitted = true;
 	b->next = 0;
 	if (dev->ops->batch_submit) {
+		for (uint32_t i = 0; i < b->count; i++)
+			qmx_account_job_begin(dev, &b->entries[i].job);
 		int err = dev->ops->batch_submit(dev, b);
 		if (err) {
 			batch_reset(b);
@@ -208,6 +210,25 @@ static int wait_timed_out(int64_t timeout_ms)
 			(long long)timeout_ms);
 }
 
+/* A native batch driven on this thread: on a simulated device that host
+ * time is the simulator's, not the system's (docs/energy.md), and is added
+ * to the last entry's sim_wall_ns and sim_cpu_ns. */
+static int native_wait(qmx_batch *b, int64_t deadline)
+{
+	qmx_device *dev = b->dev;
+	bool sim = (dev->info.features & QMX_FEATURE_SIMULATED) != 0;
+	uint64_t w0 = sim ? qmx_now_ns() : 0, c0 = sim ? qmx_thread_cpu_ns() : 0;
+	int err = dev->ops->batch_wait(dev, b, deadline);
+	if (sim) {
+		qmx_job *last = &b->entries[b->count - 1].job;
+		pthread_mutex_lock(&last->lock);
+		last->stats.sim_wall_ns += qmx_now_ns() - w0;
+		last->stats.sim_cpu_ns += qmx_thread_cpu_ns() - c0;
+		pthread_mutex_unlock(&last->lock);
+	}
+	return err;
+}
+
 QMX_API int qmx_batch_wait(qmx_batch *b, int64_t timeout_ms)
 {
 	if (!b)
@@ -222,7 +243,7 @@ QMX_API int qmx_batch_wait(qmx_batch *b, int64_t timeout_ms)
 		if (!dev->ops->batch_submit)
 			err = loop_advance(b, true, deadline);
 		else if (dev->ops->batch_wait)
-			err = dev->ops->batch_wait(dev, b, deadline);
+			err = native_wait(b, deadline);
 		for (uint32_t i = 0; i < b->count && !err; i++) {
 			qmx_job *job = &b->entries[i].job;
 			err = qmx_job_wait_deadline(job, deadline);
