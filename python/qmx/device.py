@@ -473,6 +473,18 @@ class Batch(Closing):
                 buf._jobs.add(self._flight)
         return int(index.value)
 
+    def _add_desc(self, d: GemmDesc, wait_for: int,
+                  buffers: list[Buffer]) -> int:
+        """Append a descriptor built by the caller (no Python-side checks;
+        the library validates it)."""
+        index = ctypes.c_uint32()
+        check(lib().qmx_batch_add_gemm(self.handle, ctypes.byref(d), wait_for,
+                                       ctypes.byref(index)))
+        for buf in buffers:
+            self._keep.append(buf)
+            buf._jobs.add(self._flight)
+        return int(index.value)
+
     def submit(self) -> None:
         """Start every entry; the buffers must not be freed until
         :meth:`wait` returned."""
