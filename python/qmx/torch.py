@@ -51,51 +51,78 @@ def _check_tensor(name: str, t: torch.Tensor) -> None:
                          "(CPU) memory; move it with .cpu()")
 
 
-def _desc(a: Buffer, b: Buffer, c: Buffer, m: int, n: int, k: int,
-          a_zero_point: int, b_zero_point: int) -> GemmDesc:
-    """An int32-output GEMM on packed row-major device buffers."""
+def _desc(a: Buffer, b: Buffer, c: Buffer, m: int, n: int, k: int
+          ) -> GemmDesc:
+    """An int32-output GEMM on packed row-major device buffers, zero points
+    0 (the host folds them in: see _StepGemms)."""
     d = GemmDesc()
     lib().qmx_gemm_params_init(ctypes.byref(d.params), m, n, k)
-    d.params.a_zero_point = a_zero_point
-    d.params.b_zero_point = b_zero_point
     d.a.buffer, d.b.buffer, d.c.buffer = a.handle, b.handle, c.handle
     return d
 
 
+def _zero_point_fix(acc: np.ndarray, a: np.ndarray, b: np.ndarray, za: int,
+                    zb: int) -> np.ndarray:
+    """sum_k (a - za)(b - zb) from acc = sum_k a * b (int32, exact while
+    no sum wraps, as here: K <= the device's max_k)."""
+    out = acc.astype(np.int64)
+    if za:
+        out -= za * b.sum(0, dtype=np.int64)[None, :]
+    if zb:
+        out -= zb * a.sum(1, dtype=np.int64)[:, None]
+    if za and zb:
+        out += a.shape[1] * za * zb
+    return out
+
+
 class _StepGemms:
     """One layer's GEMMs of a training step on a device, for inputs of
-    ``m`` rows: device buffers reused every step, one qmx batch for the
-    forward and one for the backward."""
+    ``m`` rows: device buffers and qmx batches built once and submitted
+    again every step (the forward GEMM; the backward's grad_input and
+    grad_weight GEMMs, independent, in one batch).  The descriptors are
+    the same every step because zero points, which change with the data,
+    are folded in on the host: sum (a - za)(b - zb) = sum a*b - za colsum(b)
+    - zb rowsum(a) + K za zb."""
 
     def __init__(self, device: Device, m: int, k: int, n: int) -> None:
         self.device = device
         self.m, self.k, self.n = m, k, n
         buf = device.buffer
-        # forward: acc (M x N) = (xq - za) x wq
+        # forward: acc (M x N) = xq x wq
         self.xq, self.wq, self.acc = buf(m * k), buf(k * n), buf(m * n * 4)
-        # grad_input: gx (M x K) = q(g * s_w) x (wq^T - zb)
+        # grad_input: gx (M x K) = q(g * s_w) x wq^T
         self.gs, self.wqt, self.gx = buf(m * n), buf(n * k), buf(m * k * 4)
-        # grad_weight: gw (N x K) = q(g^T) x (xq - za)
+        # grad_weight: gw (N x K) = q(g^T) x xq
         self.gt, self.xqb, self.gw = buf(n * m), buf(m * k), buf(n * k * 4)
         self.v = {name: getattr(self, name).array(
             np.int32 if name in ("acc", "gx", "gw") else np.int8)
             for name in ("xq", "wq", "acc", "gs", "wqt", "gx", "gt", "xqb",
                          "gw")}
+        fwd = [(self.xq, self.wq, self.acc, m, n, k)]
+        gx = (self.gs, self.wqt, self.gx, m, k, n)
+        gw = (self.gt, self.xqb, self.gw, n, k, m)
+        self.batches = {"fwd": self._batch(fwd),
+                        (True, True): self._batch([gx, gw]),
+                        (True, False): self._batch([gx]),
+                        (False, True): self._batch([gw])}
 
-    def _run(self, entries: list[tuple[GemmDesc, list[Buffer]]],
-             timeout_s: Optional[float]) -> list[dict[str, Any]]:
-        for _, bufs in entries:
-            for b in bufs[:2]:
-                b.sync(SYNC_TO_DEVICE)
-        with Batch(self.device) as batch:
-            for d, bufs in entries:
-                batch._add_desc(d, -1, bufs)
-            batch.submit()
-            batch.wait(timeout_s)
-            stats = [batch.stats(i) for i in range(len(entries))]
-        for _, bufs in entries:
-            bufs[2].sync(SYNC_FROM_DEVICE)
-        return stats
+    def _batch(self, gemms: list[tuple[Any, ...]]) -> tuple[Batch, list]:
+        batch = Batch(self.device)
+        for a, b, c, m, n, k in gemms:
+            batch._add_desc(_desc(a, b, c, m, n, k), -1, [a, b, c])
+        return batch, gemms
+
+    def _run(self, key: Any, layer: "QLinear") -> None:
+        batch, gemms = self.batches[key]
+        for a, b, _, _, _, _ in gemms:
+            a.sync(SYNC_TO_DEVICE)
+            b.sync(SYNC_TO_DEVICE)
+        batch.submit()
+        batch.wait(layer.timeout_s)
+        for i, (_, _, c, _, _, _) in enumerate(gemms):
+            c.sync(SYNC_FROM_DEVICE)
+            layer._account(batch.stats(i))
+        layer.batches += 1
 
     def forward(self, layer: "QLinear", x2: np.ndarray, w_t: np.ndarray,
                 bias: Optional[np.ndarray]) -> tuple[np.ndarray, Any]:
@@ -103,26 +130,24 @@ class _StepGemms:
         m, k, n, v = self.m, self.k, self.n, self.v
         qa = choose_qparams(x2, layer.input_scheme)
         quantize(x2, qa, out=v["xq"])
+        wq = v["wq"].reshape(k, n)
         if layer.per_channel:
             qps = choose_qparams_per_channel(w_t, 1, layer.weight_scheme)
-            v["wq"].reshape(k, n)[...] = quantize_per_channel(w_t, qps, 1)
+            wq[...] = quantize_per_channel(w_t, qps, 1)
             zb = 0
         else:
             qps = [choose_qparams(w_t, layer.weight_scheme)]
             quantize(w_t, qps[0], out=v["wq"])
             zb = qps[0].zero_point
         w_scale = np.array([q.scale for q in qps], dtype=np.float64)
-        d = _desc(self.xq, self.wq, self.acc, m, n, k, qa.zero_point, zb)
-        for st in self._run([(d, [self.xq, self.wq, self.acc])],
-                            layer.timeout_s):
-            layer._account(st)
-        layer.batches += 1
+        self._run("fwd", layer)
+        xq = v["xq"].reshape(m, k).copy()
+        acc = _zero_point_fix(v["acc"].reshape(m, n), xq, wq, qa.zero_point, zb)
         s = np.float64(qa.scale) * w_scale
-        out = (s * v["acc"].reshape(m, n).astype(np.float64)).astype(np.float32)
+        out = (s * acc.astype(np.float64)).astype(np.float32)
         if bias is not None:
             out += bias
-        saved = (v["xq"].copy(), qa, v["wq"].reshape(k, n).copy(), zb,
-                 w_scale.astype(np.float32))
+        saved = (xq, qa, wq.copy(), zb, w_scale.astype(np.float32))
         return out, saved
 
     def backward(self, layer: "QLinear", g: np.ndarray, saved: Any,
@@ -130,37 +155,36 @@ class _StepGemms:
                  ) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         """grad_input (M x K) and grad_weight (N x K), one batch."""
         m, k, n, v = self.m, self.k, self.n, self.v
+        if not (need_x or need_w):
+            return None, None
         xq, qa, wq, zb, w_scale = saved
-        entries = []
         if need_x:
             gs = np.ascontiguousarray(g * w_scale[None, :], dtype=np.float32)
             qg1 = choose_qparams(gs, "symmetric")
             quantize(gs, qg1, out=v["gs"])
             v["wqt"].reshape(n, k)[...] = wq.T
-            entries.append((_desc(self.gs, self.wqt, self.gx, m, k, n, 0, zb),
-                            [self.gs, self.wqt, self.gx]))
         if need_w:
             gt = np.ascontiguousarray(g.T)
             qg2 = choose_qparams(gt, "symmetric")
             quantize(gt, qg2, out=v["gt"])
-            v["xqb"][...] = xq
-            entries.append((_desc(self.gt, self.xqb, self.gw, n, k, m, 0,
-                                  qa.zero_point),
-                            [self.gt, self.xqb, self.gw]))
-        if not entries:
-            return None, None
-        for st in self._run(entries, layer.timeout_s):
-            layer._account(st)
-        layer.batches += 1
+            v["xqb"][...] = xq.ravel()
+        self._run((need_x, need_w), layer)
         grad_x = grad_w = None
         if need_x:
-            grad_x = (np.float64(qg1.scale) * v["gx"].reshape(m, k)
-                      .astype(np.float64)).astype(np.float32)
+            acc = _zero_point_fix(v["gx"].reshape(m, k), v["gs"].reshape(m, n),
+                                  v["wqt"].reshape(n, k), 0, zb)
+            grad_x = (np.float64(qg1.scale) * acc).astype(np.float32)
         if need_w:
-            grad_w = (np.float64(qg2.scale) * np.float64(qa.scale)
-                      * v["gw"].reshape(n, k).astype(np.float64)
+            acc = _zero_point_fix(v["gw"].reshape(n, k), v["gt"].reshape(n, m),
+                                  xq, 0, qa.zero_point)
+            grad_w = (np.float64(qg2.scale) * np.float64(qa.scale) * acc
                       ).astype(np.float32)
         return grad_x, grad_w
+
+    def close(self) -> None:
+        """Free the batches (their buffers go with this object)."""
+        for batch, _ in self.batches.values():
+            batch.close()
 
 
 class QLinearFunction(torch.autograd.Function):
@@ -291,6 +315,7 @@ class QLinear(nn.Module):
         self._steps: dict[int, _StepGemms] = {}
         self.device_ns = 0
         self.sim_wall_ns = 0  # host time spent simulating a simulated device
+        self.sim_cpu_ns = 0   # host CPU time of it
         self.energy_j = 0.0
         self._plan: Optional[QGemm] = None
         self.pack_weights = pack_weights
@@ -333,6 +358,8 @@ class QLinear(nn.Module):
         step = self._steps.get(rows)
         if step is None:
             if len(self._steps) >= 4:  # a few row counts (the last batch)
+                for old in self._steps.values():
+                    old.close()
                 self._steps.clear()
             step = _StepGemms(self.qmx_device, rows, self.in_features,
                               self.out_features)
@@ -389,6 +416,7 @@ class QLinear(nn.Module):
         self.jobs += 1
         self.device_ns += int(stats["device_ns"])
         self.sim_wall_ns += int(stats["sim_wall_ns"])
+        self.sim_cpu_ns += int(stats["sim_cpu_ns"])
         self.energy_j += float(stats["energy_j"])
         for m in self.meters:
             m.add_job(stats)

@@ -122,12 +122,44 @@ static void loop_start(qmx_batch *b, struct qmx_batch_entry *e)
 		qmx_job_complete(&e->job, err);
 }
 
+/* Host-memory backends with a synchronous host path (cpu): the loop runs
+ * each entry on this thread, no worker thread per job.  The entry is then
+ * complete (its accounting done by gemm_host). */
+static bool loop_on_host(const qmx_device *dev)
+{
+	return dev->ops->gemm_host && !dev->ops->buffer_alloc;
+}
+
+static void host_run(qmx_batch *b, struct qmx_batch_entry *e)
+{
+	qmx_gemm_host_operands ops;
+	qmx_job_stats st;
+	qmx_job *job = &e->job;
+
+	memset(&st, 0, sizeof(st));
+	qmx_desc_host_operands(&job->desc, &ops);
+	int err = b->dev->ops->gemm_host(b->dev, &job->desc.params, &ops, &st);
+	if (err) {
+		qmx_job_complete(job, err);
+		return;
+	}
+	if (!st.macs)
+		st.macs = (uint64_t)job->desc.params.m * (uint64_t)job->desc.params.n *
+			  (uint64_t)job->desc.params.k;
+	pthread_mutex_lock(&job->lock);
+	job->stats = st;
+	job->done = true;
+	pthread_mutex_unlock(&job->lock);
+}
+
 /* Loop default: start entries in order.  An entry whose wait_for entry has
  * not finished stops the loop, or (may_wait) is waited for until deadline.
  * 0 when every entry was started, else QMX_ETIMEDOUT or the backend's wait
  * error. */
 static int loop_advance(qmx_batch *b, bool may_wait, int64_t deadline)
 {
+	if (loop_on_host(b->dev))
+		may_wait = true; /* every entry before is done already */
 	while (b->next < b->count) {
 		struct qmx_batch_entry *e = &b->entries[b->next];
 		if (e->wait_for >= 0) {
@@ -144,7 +176,10 @@ static int loop_advance(qmx_batch *b, bool may_wait, int64_t deadline)
 				continue;
 			}
 		}
-		loop_start(b, e);
+		if (loop_on_host(b->dev))
+			host_run(b, e);
+		else
+			loop_start(b, e);
 		b->next++;
 	}
 	return 0;
