@@ -74,6 +74,8 @@ QMX_API int qmx_batch_add_gemm(qmx_batch *b, const qmx_gemm_desc *desc, int32_t 
 	int err = qmx_gemm_desc_check("qmx_batch_add_gemm", b->dev, desc);
 	if (err)
 		return err;
+	/* The previous run's outcome goes, before its locks could move. */
+	batch_reset(b);
 	if (b->count == b->cap) {
 		uint32_t cap = b->cap ? b->cap * 2 : 16;
 		if (cap > QMX_BATCH_MAX_ENTRIES)
@@ -84,8 +86,6 @@ QMX_API int qmx_batch_add_gemm(qmx_batch *b, const qmx_gemm_desc *desc, int32_t 
 		b->entries = n;
 		b->cap = cap;
 	}
-	/* The previous run's outcome goes: its locks must not move. */
-	batch_reset(b);
 	struct qmx_batch_entry *e = &b->entries[b->count];
 	memset(e, 0, sizeof(*e));
 	e->job.desc = *desc;
