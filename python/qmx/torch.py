@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._lib import GemmDesc, lib
+from ._lib import GemmDesc, QParamsC, check, lib
 from .device import SYNC_FROM_DEVICE, SYNC_TO_DEVICE, Batch, Buffer, Device, Weights
 from .meter import Meter
 from .quant import (QGemm, choose_qparams, choose_qparams_per_channel,
@@ -59,6 +59,28 @@ def _desc(a: Buffer, b: Buffer, c: Buffer, m: int, n: int, k: int
     lib().qmx_gemm_params_init(ctypes.byref(d.params), m, n, k)
     d.a.buffer, d.b.buffer, d.c.buffer = a.handle, b.handle, c.handle
     return d
+
+
+def _quantize_columns(w_t: np.ndarray, scheme: str, out: np.ndarray
+                      ) -> np.ndarray:
+    """Quantize K x N ``w_t`` per column into ``out`` (int8, K x N) as
+    choose_qparams_per_channel + quantize_per_channel do, without a Python
+    object per channel; returns the scales (float64, N)."""
+    if scheme != "symmetric":  # as the plan: per-channel B is symmetric
+        raise ValueError(f"weight_scheme: {scheme!r}, per-channel weights "
+                         "need 'symmetric'")
+    k, n = w_t.shape
+    qps = (QParamsC * n)()
+    code = 1
+    f32 = ctypes.POINTER(ctypes.c_float)
+    x = w_t.ctypes.data_as(f32)
+    check(lib().qmx_qparams_choose_per_channel(x, k, n, n, 1, code, qps))
+    check(lib().qmx_quantize_per_channel(
+        x, k, n, n, 1, qps, out.ctypes.data_as(ctypes.POINTER(ctypes.c_int8)),
+        n))
+    view = np.frombuffer(qps, dtype=np.dtype([("scale", np.float32),
+                                              ("zero_point", np.int32)]))
+    return view["scale"].astype(np.float64)
 
 
 def _zero_point_fix(acc: np.ndarray, a: np.ndarray, b: np.ndarray, za: int,
@@ -132,14 +154,12 @@ class _StepGemms:
         quantize(x2, qa, out=v["xq"])
         wq = v["wq"].reshape(k, n)
         if layer.per_channel:
-            qps = choose_qparams_per_channel(w_t, 1, layer.weight_scheme)
-            wq[...] = quantize_per_channel(w_t, qps, 1)
+            w_scale = _quantize_columns(w_t, layer.weight_scheme, wq)
             zb = 0
         else:
-            qps = [choose_qparams(w_t, layer.weight_scheme)]
-            quantize(w_t, qps[0], out=v["wq"])
-            zb = qps[0].zero_point
-        w_scale = np.array([q.scale for q in qps], dtype=np.float64)
+            qp = choose_qparams(w_t, layer.weight_scheme)
+            quantize(w_t, qp, out=v["wq"])
+            w_scale, zb = np.array([qp.scale], dtype=np.float64), qp.zero_point
         self._run("fwd", layer)
         xq = v["xq"].reshape(m, k).copy()
         acc = _zero_point_fix(v["acc"].reshape(m, n), xq, wq, qa.zero_point, zb)

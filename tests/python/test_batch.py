@@ -132,3 +132,11 @@ def test_qlinear_batch(device: qmx.Device, per_channel: bool) -> None:
     assert np.all(err_w <= bound_w[None, :] + 1e-4), err_w.max()
     assert err_w.max() > 0  # the gradient really was quantized
     assert torch.allclose(batched.bias.grad, plain.bias.grad)
+
+
+def test_qlinear_batch_refuses_asymmetric_per_channel(device: qmx.Device
+                                                      ) -> None:
+    q = qtorch.QLinear(8, 4, device=device, batch=True,
+                       weight_scheme="asymmetric")
+    with pytest.raises(ValueError, match=r"per-channel weights need"):
+        q(torch.zeros(2, 8, requires_grad=True))
