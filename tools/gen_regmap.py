@@ -125,6 +125,7 @@ def verilog_layouts(cq, layouts):
         return []
     out = ["// Command-queue descriptor / completion record byte offsets",
            f"`define QMX_CQ_ENTRY_BYTES {cq['entry_bytes']}",
+           f"`define QMX_CQ_SIZE_MIN {cq['size_min']}",
            f"`define QMX_CQ_SIZE_MAX {cq['size_max']}"]
     for prefix, fields in layouts.items():
         for f in fields:

@@ -74,6 +74,8 @@ QMX_API int qmx_batch_add_gemm(qmx_batch *b, const qmx_gemm_desc *desc, int32_t 
 	int err = qmx_gemm_desc_check("qmx_batch_add_gemm", b->dev, desc);
 	if (err)
 		return err;
+	/* The previous run's outcome goes, before its locks could move. */
+	batch_reset(b);
 	if (b->count == b->cap) {
 		uint32_t cap = b->cap ? b->cap * 2 : 16;
 		if (cap > QMX_BATCH_MAX_ENTRIES)
@@ -84,8 +86,6 @@ QMX_API int qmx_batch_add_gemm(qmx_batch *b, const qmx_gemm_desc *desc, int32_t 
 		b->entries = n;
 		b->cap = cap;
 	}
-	/* The previous run's outcome goes: its locks must not move. */
-	batch_reset(b);
 	struct qmx_batch_entry *e = &b->entries[b->count];
 	memset(e, 0, sizeof(*e));
 	e->job.desc = *desc;
@@ -122,12 +122,44 @@ static void loop_start(qmx_batch *b, struct qmx_batch_entry *e)
 		qmx_job_complete(&e->job, err);
 }
 
+/* Host-memory backends with a synchronous host path (cpu): the loop runs
+ * each entry on this thread, no worker thread per job.  The entry is then
+ * complete (its accounting done by gemm_host). */
+static bool loop_on_host(const qmx_device *dev)
+{
+	return dev->ops->gemm_host && !dev->ops->buffer_alloc;
+}
+
+static void host_run(qmx_batch *b, struct qmx_batch_entry *e)
+{
+	qmx_gemm_host_operands ops;
+	qmx_job_stats st;
+	qmx_job *job = &e->job;
+
+	memset(&st, 0, sizeof(st));
+	qmx_desc_host_operands(&job->desc, &ops);
+	int err = b->dev->ops->gemm_host(b->dev, &job->desc.params, &ops, &st);
+	if (err) {
+		qmx_job_complete(job, err);
+		return;
+	}
+	if (!st.macs)
+		st.macs = (uint64_t)job->desc.params.m * (uint64_t)job->desc.params.n *
+			  (uint64_t)job->desc.params.k;
+	pthread_mutex_lock(&job->lock);
+	job->stats = st;
+	job->done = true;
+	pthread_mutex_unlock(&job->lock);
+}
+
 /* Loop default: start entries in order.  An entry whose wait_for entry has
  * not finished stops the loop, or (may_wait) is waited for until deadline.
  * 0 when every entry was started, else QMX_ETIMEDOUT or the backend's wait
  * error. */
 static int loop_advance(qmx_batch *b, bool may_wait, int64_t deadline)
 {
+	if (loop_on_host(b->dev))
+		may_wait = true; /* every entry before is done already */
 	while (b->next < b->count) {
 		struct qmx_batch_entry *e = &b->entries[b->next];
 		if (e->wait_for >= 0) {
@@ -144,7 +176,10 @@ static int loop_advance(qmx_batch *b, bool may_wait, int64_t deadline)
 				continue;
 			}
 		}
-		loop_start(b, e);
+		if (loop_on_host(b->dev))
+			host_run(b, e);
+		else
+			loop_start(b, e);
 		b->next++;
 	}
 	return 0;
@@ -190,6 +225,8 @@ QMX_API int qmx_batch_submit(qmx_batch *b)
 	b->submitted = true;
 	b->next = 0;
 	if (dev->ops->batch_submit) {
+		for (uint32_t i = 0; i < b->count; i++)
+			qmx_account_job_begin(dev, &b->entries[i].job);
 		int err = dev->ops->batch_submit(dev, b);
 		if (err) {
 			batch_reset(b);
@@ -208,6 +245,25 @@ static int wait_timed_out(int64_t timeout_ms)
 			(long long)timeout_ms);
 }
 
+/* A native batch driven on this thread: on a simulated device that host
+ * time is the simulator's, not the system's (docs/energy.md), and is added
+ * to the last entry's sim_wall_ns and sim_cpu_ns. */
+static int native_wait(qmx_batch *b, int64_t deadline)
+{
+	qmx_device *dev = b->dev;
+	bool sim = (dev->info.features & QMX_FEATURE_SIMULATED) != 0;
+	uint64_t w0 = sim ? qmx_now_ns() : 0, c0 = sim ? qmx_thread_cpu_ns() : 0;
+	int err = dev->ops->batch_wait(dev, b, deadline);
+	if (sim) {
+		qmx_job *last = &b->entries[b->count - 1].job;
+		pthread_mutex_lock(&last->lock);
+		last->stats.sim_wall_ns += qmx_now_ns() - w0;
+		last->stats.sim_cpu_ns += qmx_thread_cpu_ns() - c0;
+		pthread_mutex_unlock(&last->lock);
+	}
+	return err;
+}
+
 QMX_API int qmx_batch_wait(qmx_batch *b, int64_t timeout_ms)
 {
 	if (!b)
@@ -222,7 +278,7 @@ QMX_API int qmx_batch_wait(qmx_batch *b, int64_t timeout_ms)
 		if (!dev->ops->batch_submit)
 			err = loop_advance(b, true, deadline);
 		else if (dev->ops->batch_wait)
-			err = dev->ops->batch_wait(dev, b, deadline);
+			err = native_wait(b, deadline);
 		for (uint32_t i = 0; i < b->count && !err; i++) {
 			qmx_job *job = &b->entries[i].job;
 			err = qmx_job_wait_deadline(job, deadline);

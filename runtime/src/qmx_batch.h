@@ -11,6 +11,11 @@
  * failed with qmx_batch_entry_skip().  qmx_batch_wait() then waits on the
  * entries' jobs (through the batch_wait op when the backend has one).
  *
+ * Before batch_submit the core samples each entry's accounting
+ * (qmx_account_job_begin: stats.flags); the host time a batch_wait op spends
+ * on a simulated device is added to the last entry's sim_wall_ns and
+ * sim_cpu_ns (the simulator's time, not the system's).
+ *
  * The default (NULL batch_submit) starts entries in index order through
  * gemm_submit: qmx_batch_submit() starts them up to the first whose
  * wait_for entry has not finished, qmx_batch_wait() waits for that one and

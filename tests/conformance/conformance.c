@@ -842,6 +842,15 @@ static void test_batch_wait_timeout(void **state)
 	int err = qmx_batch_wait(batch, 0);
 	assert_true(err == 0 || err == QMX_ETIMEDOUT);
 	assert_int_equal(qmx_batch_wait(batch, 600LL * 1000), 0);
+	/* Entries added after a run: the batch runs again, longer. */
+	uint32_t at;
+	assert_int_equal(qmx_batch_add_gemm(batch, &d, 1, &at), 0);
+	assert_int_equal(at, 2);
+	assert_int_equal(qmx_batch_submit(batch), 0);
+	assert_int_equal(qmx_batch_wait(batch, 600LL * 1000), 0);
+	int st = 1;
+	assert_int_equal(qmx_batch_entry_status(batch, 2, &st, NULL), 0);
+	assert_int_equal(st, 0);
 	dev_read(c, pb.c, pb.c_bytes);
 	assert_int_equal(qmx_problem_compute_reference(&pb), 0);
 	char msg[160];
