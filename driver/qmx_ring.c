@@ -43,12 +43,6 @@ static struct qmx_cq_cpl *qmx_ring_cpl(struct qmx_ring *r, u32 slot)
 	       slot;
 }
 
-static void qmx_ring_write64(struct qmx_device *qdev, u32 lo, u64 v)
-{
-	qmx_hw_write32(qdev, lo, lower_32_bits(v));
-	qmx_hw_write32(qdev, lo + 4, upper_32_bits(v));
-}
-
 /*
  * (Re)start the queue on an idle device (after probe or SOFT_RESET, which
  * sets HEAD and TAIL to 0): empty rings, bases, size, enable, interrupt.
@@ -67,19 +61,17 @@ int qmx_ring_hw_start(struct qmx_device *qdev)
 	qmx_gem_sync_for_device(qdev, r->bo);
 
 	qmx_reg_write(qdev, CQ_CTRL, 0);
-	qmx_ring_write64(qdev, QMX_REG_CQ_BASE_LO, r->dev_addr);
-	qmx_ring_write64(qdev, QMX_REG_CQ_CPL_BASE_LO,
-			 r->dev_addr + (u64)r->size * QMX_CQ_ENTRY_BYTES);
-	qmx_reg_write(qdev, CQ_SIZE, r->size);
-	qmx_reg_write(qdev, CQ_TAIL, 0);
+	qmx_jobprog_clear_isr(qmx_hw_jobprog_read32, qmx_hw_jobprog_write32,
+			      qdev, QMX_ISR_DONE | QMX_ISR_READY | QMX_ISR_CQ);
 	/*
 	 * One interrupt when the queue drains, or every half ring so that a
 	 * batch larger than the free space is refilled before the engine
 	 * runs dry.
 	 */
-	qmx_reg_write(qdev, CQ_CTRL, QMX_CQ_CTRL_ENABLE |
-		      coalesce << QMX_CQ_CTRL_COALESCE_SHIFT);
-	status = qmx_reg_read(qdev, CQ_STATUS);
+	status = qmx_jobprog_cq_enable(qmx_hw_jobprog_read32,
+				       qmx_hw_jobprog_write32, qdev, r->dev_addr,
+				       r->dev_addr + (u64)r->size * QMX_CQ_ENTRY_BYTES,
+				       r->size, coalesce, 1);
 	if (qmx_hw_lost(qdev))
 		return -ENODEV;
 	if (status & QMX_CQ_STATUS_BAD_CONFIG) {
@@ -87,11 +79,7 @@ int qmx_ring_hw_start(struct qmx_device *qdev)
 			r->size, r->dev_addr, status);
 		return -EIO;
 	}
-	qmx_jobprog_clear_isr(qmx_hw_jobprog_read32, qmx_hw_jobprog_write32,
-			      qdev, QMX_ISR_DONE | QMX_ISR_READY | QMX_ISR_CQ);
-	qmx_reg_write(qdev, IER, QMX_IER_CQ);
-	qmx_reg_write(qdev, GIE, QMX_GIE_ENABLE);
-	return qmx_hw_lost(qdev) ? -ENODEV : 0;
+	return 0;
 }
 
 /* Descriptor of entry @i of @job into the next slot. */
@@ -101,39 +89,14 @@ static void qmx_ring_write_desc(struct qmx_ring *r, struct qmx_job *job, u32 i,
 	u32 slot = r->tail & (r->size - 1);
 	struct qmx_cq_desc *d = qmx_ring_desc(r, slot);
 	struct qmx_job_entry *e = &job->entries[i];
-	const struct qmx_jobprog_gemm *g = &e->gemm;
 
 	if (!++r->seq)
 		r->seq = 1;
 	e->seq = r->seq;
 
-	memset(d, 0, sizeof(*d));
-	d->header = QMX_CQD_HEADER_VERSION_1 << QMX_CQD_HEADER_VERSION_SHIFT |
-		    QMX_CQD_HEADER_OPCODE_GEMM << QMX_CQD_HEADER_OPCODE_SHIFT;
-	d->seq = e->seq;
-	d->wait_seq = wait_seq;
-	/* The same fields, and the same unused-operand zeros, as the
-	 * register path's qmx_jobprog_write_gemm(). */
-	d->a_addr = g->a_addr;
-	d->b_addr = g->b_addr;
-	d->c_addr = g->c_addr;
-	d->bias_addr = g->has_bias ? g->bias_addr : 0;
-	d->mult_addr = g->per_channel ? g->mult_addr : 0;
-	d->shift_addr = g->per_channel ? g->shift_addr : 0;
-	d->m = g->m;
-	d->n = g->n;
-	d->k = g->k;
-	d->lda = g->lda;
-	d->ldb = g->ldb;
-	d->ldc = g->ldc;
-	d->a_zp = g->a_zero_point;
-	d->b_zp = g->b_zero_point;
-	d->c_zp = g->c_zero_point;
-	d->qmin = g->qmin;
-	d->qmax = g->qmax;
-	d->mult = g->multiplier;
-	d->shift = g->shift;
-	d->flags = qmx_jobprog_flags(g);
+	/* The one mapping of a GEMM to a descriptor (hw/include), as the
+	 * in-process sim backend writes it. */
+	qmx_jobprog_cq_desc(&e->gemm, e->seq, wait_seq, d);
 	if (unlikely(READ_ONCE(r->inject_bad_desc) == i + 1)) {
 		WRITE_ONCE(r->inject_bad_desc, 0);
 		d->header |= 0xffu << QMX_CQD_HEADER_OPCODE_SHIFT;
@@ -203,6 +166,7 @@ void qmx_ring_push(struct qmx_device *qdev, struct qmx_job *job)
 bool qmx_ring_reap(struct qmx_device *qdev)
 {
 	struct qmx_ring *r = &qdev->ring;
+	struct qmx_jobprog_counters d;
 	struct drm_qmx_job_stats *st;
 	struct qmx_job_entry *e;
 	struct qmx_cq_cpl *c;
@@ -223,22 +187,22 @@ bool qmx_ring_reap(struct qmx_device *qdev)
 		index = r->slots[slot].entry;
 		e = &job->entries[index];
 		st = &e->stats;
-		err = (status & QMX_CQC_STATUS_ERROR_MASK) >>
-		      QMX_CQC_STATUS_ERROR_SHIFT;
+		err = qmx_jobprog_cq_error(c);
 		if (c->seq != e->seq) {
 			drm_err(&qdev->drm, "command queue slot %u: record of seq %u, descriptor seq %u; entry %u of job %u failed\n",
 				slot, c->seq, e->seq, index, job->id);
 			err = err ?: QMX_ERROR_BAD_DESC;
 		}
+		qmx_jobprog_cq_counters(c, &d);
 		st->hw_error = err;
 		st->error_addr = err ? c->error_addr : 0;
-		st->busy_cycles = c->busy_cycles;
-		st->stall_cycles = c->stall_cycles;
-		st->macs = c->macs;
-		st->sram_rd_bytes = c->sram_rd_bytes;
-		st->sram_wr_bytes = c->sram_wr_bytes;
-		st->ext_rd_bytes = c->ext_rd_bytes;
-		st->ext_wr_bytes = c->ext_wr_bytes;
+		st->busy_cycles = d.busy_cycles;
+		st->stall_cycles = d.stall_cycles;
+		st->macs = d.macs;
+		st->sram_rd_bytes = d.sram_rd_bytes;
+		st->sram_wr_bytes = d.sram_wr_bytes;
+		st->ext_rd_bytes = d.ext_rd_bytes;
+		st->ext_wr_bytes = d.ext_wr_bytes;
 		if (err)
 			drm_dbg(&qdev->drm, "job %u entry %u: device error %s (%s) at 0x%llx\n",
 				job->id, index, qmx_jobprog_error_name(err),

@@ -42,7 +42,7 @@ static uint64_t now_ns(void)
 /*
  * qmx-simd's count of register accesses (the mailbox's reads and writes),
  * asked over its control line; -1 when it cannot be read.  The reply is
- * "ok ops N ... [regs N]": "regs" counts register reads and writes only,
+ * "ok ops N ... [reg_ops N]": "reg_ops" counts register reads and writes only,
  * "ops" every mailbox operation (TLB flushes of the cosim page table too).
  */
 static int64_t simd_regs(const char *tty, const char **key)
@@ -77,8 +77,8 @@ static int64_t simd_regs(const char *tty, const char **key)
 		buf[len] = '\0';
 	}
 	close(fd);
-	if ((at = strstr(buf, " regs ")))
-		*key = "regs";
+	if ((at = strstr(buf, " reg_ops ")))
+		*key = "reg_ops";
 	else if ((at = strstr(buf, " ops ")))
 		*key = "ops";
 	else
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 	const char *uri = "kmod";
 	int64_t m = 8, n = 8, k = 8;
 	int iters = 200, depth = 8, batch = 64;
-	const char *tty = NULL, *key = "regs";
+	const char *tty = NULL, *key = "reg_ops";
 	int64_t regs0, regs1, regs2, single = -1, batched = -1;
 	double batch_gemm_us = 0;
 	int rounds;
