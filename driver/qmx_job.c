@@ -406,60 +406,87 @@ static struct dma_fence *qmx_job_run(struct drm_sched_job *sched_job)
 }
 
 /*
- * Command queue: @job (the oldest on the device) overran the timeout.
- * Records written but not seen (a lost interrupt) or any completion since
- * the last look mean progress, not a hang.  Otherwise SOFT_RESET stops
- * the queue; the entry it was on ends TIMEOUT, every entry behind it
- * CANCELED (none is re-run), and the queue restarts empty.
+ * Command queue: @job (the oldest on the device) overran the timeout.  True
+ * if the queue is hung: no completion record arrived since the last look.
+ * Records in memory whose interrupt has not come yet (coalesced, or lost)
+ * are consumed here, and count as progress.
  */
-static void qmx_ring_timedout(struct qmx_device *qdev, struct qmx_job *job)
+static bool qmx_ring_hung(struct qmx_device *qdev, struct qmx_job *job)
 {
 	struct qmx_ring *r = &qdev->ring;
-	int ret;
 
 	if (list_empty(&job->ring_node))
-		return;
-	if (qmx_ring_reap(qdev)) {
-		drm_warn(&qdev->drm, "job %u: completions found at the timeout, their interrupt was lost\n",
-			 job->id);
-		qdev->missed_irqs++;
-		r->head_at_timeout = r->head;
-		return;
-	}
-	if (r->head != r->head_at_timeout) {
-		drm_dbg(&qdev->drm, "job %u: still running, %u entries done since the last timeout\n",
+		return false;
+	if (qmx_ring_reap(qdev) || r->head != r->head_at_timeout) {
+		drm_dbg(&qdev->drm, "job %u: still running, %u entries done since the last look\n",
 			job->id, r->head - r->head_at_timeout);
 		r->head_at_timeout = r->head;
-		return;
+		return false;
 	}
-	drm_warn(&qdev->drm, "job %u: no completion for %u ms, resetting the device\n",
-		 job->id, qmx_job_timeout_ms);
-	qdev->jobs_timedout++;
-	qdev->resets++;
-	ret = qmx_hw_reset(qdev);
-	qmx_ring_fail_all(qdev, DRM_QMX_JOB_TIMEOUT, DRM_QMX_JOB_CANCELED);
-	if (!ret)
-		ret = qmx_ring_hw_start(qdev);
-	if (ret)
-		drm_err(&qdev->drm, "device reset failed: %d\n", ret);
+	return true;
 }
 
 /*
- * The job overran the timeout: stop the scheduler, abort the job with
- * SOFT_RESET (or finish it if only its interrupt got lost), restart.
+ * Not a hang: the job stays on the device.  drm_sched took it off its
+ * pending list for the handler; before DRM_GPU_SCHED_STAT_NO_HANG (6.17)
+ * the driver puts it back itself, as etnaviv and v3d do, and the scheduler
+ * re-arms the timeout.
+ */
+static enum drm_gpu_sched_stat qmx_job_not_hung(struct drm_sched_job *sched_job)
+{
+#ifdef QMX_HAVE_SCHED_STAT_NO_HANG
+	return DRM_GPU_SCHED_STAT_NO_HANG;
+#else
+	struct drm_gpu_scheduler *sched = sched_job->sched;
+
+	spin_lock(&sched->job_list_lock);
+	list_add(&sched_job->list, &sched->pending_list);
+	spin_unlock(&sched->job_list_lock);
+	return DRM_GPU_SCHED_STAT_NOMINAL;
+#endif
+}
+
+/*
+ * The job overran the timeout.  Command queue: unless the queue still makes
+ * progress, stop the scheduler, SOFT_RESET the device (which stops the
+ * queue), end the entry it was on TIMEOUT and every entry behind it - of
+ * every job on the ring - CANCELED (none is re-run), restart the queue
+ * empty and the scheduler (which then retires every job it had on the
+ * device: all ended).  Register path: abort the job with SOFT_RESET, or
+ * finish it if only its interrupt got lost.
  */
 static enum drm_gpu_sched_stat qmx_job_timedout(struct drm_sched_job *sched_job)
 {
 	struct qmx_job *job = to_qmx_job(sched_job);
 	struct qmx_device *qdev = job->qdev;
+	bool hung;
 	int ret;
+
+	if (qdev->ring.bo) {
+		mutex_lock(&qdev->job_lock);
+		hung = qmx_ring_hung(qdev, job);
+		mutex_unlock(&qdev->job_lock);
+		if (!hung)
+			return qmx_job_not_hung(sched_job);
+	}
 
 	drm_sched_stop(&qdev->sched, sched_job);
 
 	mutex_lock(&qdev->job_lock);
 	qdev->in_recovery = true;
 	if (qdev->ring.bo) {
-		qmx_ring_timedout(qdev, job);
+		drm_warn(&qdev->drm, "job %u: no completion for %u ms, resetting the device\n",
+			 job->id, qmx_job_timeout_ms);
+		qdev->jobs_timedout++;
+		qdev->resets++;
+		ret = qmx_hw_reset(qdev);
+		/* Records written before the reset still count. */
+		qmx_ring_reap(qdev);
+		qmx_ring_fail_all(qdev, DRM_QMX_JOB_TIMEOUT, DRM_QMX_JOB_CANCELED);
+		if (!ret)
+			ret = qmx_ring_hw_start(qdev);
+		if (ret)
+			drm_err(&qdev->drm, "device reset failed: %d\n", ret);
 	} else if (qdev->active_job == job) {
 		if (qmx_jobprog_isr_done(qmx_reg_read(qdev, ISR)) &&
 		    !qmx_hw_lost(qdev)) {

@@ -33,6 +33,8 @@ if grep -q 'void drm_sched_start(struct drm_gpu_scheduler \*sched, int' "$inc/dr
 else
 	echo "/* QMX_HAVE_SCHED_START_ERRNO not available */"
 fi
+# DRM_GPU_SCHED_STAT_NO_HANG (6.17): a timeout that is not a hang keeps the job
+have QMX_HAVE_SCHED_STAT_NO_HANG 'DRM_GPU_SCHED_STAT_NO_HANG' drm/gpu_scheduler.h
 have QMX_HAVE_DRM_SHOW_FDINFO 'void drm_show_fdinfo\(' drm/drm_file.h
 have QMX_HAVE_COMPUTE_ACCEL 'DRIVER_COMPUTE_ACCEL' drm/drm_drv.h
 have QMX_HAVE_SCHED_ADD_SYNCOBJ_DEP 'drm_sched_job_add_syncobj_dependency' drm/gpu_scheduler.h
