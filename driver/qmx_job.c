@@ -482,7 +482,13 @@ static enum drm_gpu_sched_stat qmx_job_timedout(struct drm_sched_job *sched_job)
 		ret = qmx_hw_reset(qdev);
 		/* Records written before the reset still count. */
 		qmx_ring_reap(qdev);
-		qmx_ring_fail_all(qdev, DRM_QMX_JOB_TIMEOUT, DRM_QMX_JOB_CANCELED);
+		/* A device that stopped answering, not the job, is the cause. */
+		if (qmx_hw_lost(qdev))
+			qmx_ring_fail_all(qdev, DRM_QMX_JOB_DEVICE_LOST,
+					  DRM_QMX_JOB_DEVICE_LOST);
+		else
+			qmx_ring_fail_all(qdev, DRM_QMX_JOB_TIMEOUT,
+					  DRM_QMX_JOB_CANCELED);
 		if (!ret)
 			ret = qmx_ring_hw_start(qdev);
 		if (ret)

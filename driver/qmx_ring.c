@@ -241,11 +241,9 @@ void qmx_ring_fail_all(struct qmx_device *qdev, u32 hung_status,
 		for (i = 0; i < n; i++) {
 			if (job->entries[i].done)
 				continue;
-			if (hung)
-				drm_warn(&qdev->drm, "job %u: entry %u hung; %s every entry behind it\n",
-					 job->id, i,
-					 rest_status == DRM_QMX_JOB_CANCELED ?
-					 "canceling (not re-run)" : "failing");
+			if (hung && rest_status == DRM_QMX_JOB_CANCELED)
+				drm_warn(&qdev->drm, "job %u: entry %u hung; canceling (not re-run) every entry behind it\n",
+					 job->id, i);
 			/* The last entry ended frees the job from the list. */
 			qmx_job_entry_end(qdev, job, i,
 					  hung ? hung_status : rest_status);

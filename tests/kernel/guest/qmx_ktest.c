@@ -1911,22 +1911,41 @@ static int cmd_badbatch(void)
 	return failures != 0;
 }
 
+/* A register as debugfs regs shows it (-1: not found). */
+static int64_t kt_reg(const char *name)
+{
+	char path[256], line[256], reg[64];
+	unsigned long long v;
+	unsigned int off;
+	int64_t ret = -1;
+	FILE *f;
+
+	if (kt_debugfs("regs", path, sizeof(path)) || !(f = fopen(path, "r")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "0x%x %63s 0x%llx", &off, reg, &v) == 3 && !strcmp(reg, name))
+			ret = (int64_t)v;
+	fclose(f);
+	return ret;
+}
+
 /*
- * An injected hang in the middle of a batch: entry 0 is long, the hang is
- * armed once the batch is on the ring, so it lands on an entry after the
- * first ones.  The driver's timeout resets the device: the entry that hung
- * ends "timed out", every one behind it "canceled" (not re-run), the ones
- * before are bit-exact; the next batch is bit-exact.
+ * An injected hang in the middle of a batch: entries 0 and 1 are small,
+ * entry 2 long; the hang (qmx-simd stops answering memory) is armed once
+ * the engine completed two entries (CQ_HEAD), so it lands on entry 2 (or a
+ * later one on a fast host).  The driver's timeout resets the device: the
+ * entry that hung ends "timed out", every one behind it "canceled" (not
+ * re-run), the ones before are bit-exact; the next batch is bit-exact.
  */
 static int cmd_hangbatch(void)
 {
-	enum { N = 6 };
+	enum { N = 6, LONG = 2 };
 	struct kt_entry e[N];
 	qmx_rng rng = { seed };
 	qmx_device *dev;
 	qmx_batch *b;
 	qmx_device_info info;
-	uint32_t tail, head;
+	int64_t head0, done;
 	int hung = -1, ret;
 	uint64_t t0;
 	char name[64];
@@ -1937,22 +1956,30 @@ static int cmd_hangbatch(void)
 		return 1;
 	}
 	for (int i = 0; i < N; i++) {
-		int64_t k = i ? 8 : (info.max_dim < 1024 ? (int64_t)info.max_dim : 1024);
+		int64_t k = i != LONG ? 8 : (info.max_dim < 2048 ? (int64_t)info.max_dim : 2048);
+		int64_t mn = i != LONG ? 8 : 64;
 
-		if (kt_entry_init(dev, &e[i], &rng, i ? 8 : 64, i ? 8 : 64, k) ||
+		if (kt_entry_init(dev, &e[i], &rng, mn, mn, k) ||
 		    qmx_batch_add_gemm(b, &e[i].d, -1, NULL)) {
 			fail("entry %d: %s", i, qmx_last_error());
 			return 1;
 		}
 	}
+	head0 = kt_reg("CQ_HEAD");
+	if (head0 < 0) {
+		fail("debugfs regs has no CQ_HEAD");
+		return 1;
+	}
 	if (qmx_batch_submit(b)) {
 		fail("submit: %s", qmx_last_error());
 		return 1;
 	}
-	/* Arm once the descriptors are on the ring (bounded wait). */
+	/* Arm once the engine completed the entries before the long one
+	 * (bounded wait). */
 	t0 = now_ms();
-	while (!kt_ring_counts(&tail, &head) && tail == head && now_ms() - t0 < 10000)
+	while ((done = kt_reg("CQ_HEAD")) >= 0 && done - head0 < LONG && now_ms() - t0 < 10000)
 		usleep(1000);
+	printf("CQ_HEAD %lld -> %lld before arming the hang\n", (long long)head0, (long long)done);
 	if (arm_fault("hang"))
 		return 1;
 	t0 = now_ms();
@@ -1984,8 +2011,10 @@ static int cmd_hangbatch(void)
 			kt_entry_check(&e[i], false, name);
 		}
 	}
-	printf("the hang landed on entry %d of %d%s\n", hung, N,
-	       hung == 0 ? " (entry 0 was not running yet when the fault was armed)" : "");
+	printf("the hang landed on entry %d of %d\n", hung, N);
+	if (hung < LONG)
+		fail("the hang landed on entry %d, before the long entry %d it was armed for",
+		     hung, LONG);
 	qmx_batch_destroy(b);
 	for (int i = 0; i < N; i++)
 		kt_entry_free(&e[i]);
