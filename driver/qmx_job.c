@@ -175,6 +175,19 @@ void qmx_job_finish(struct qmx_device *qdev, struct qmx_job *job)
 	dma_fence_signal(job->done_fence);
 }
 
+/* An entry's counter deltas into its stats. */
+void qmx_job_stats_set_counters(struct drm_qmx_job_stats *st,
+				const struct qmx_jobprog_counters *d)
+{
+	st->busy_cycles = d->busy_cycles;
+	st->stall_cycles = d->stall_cycles;
+	st->macs = d->macs;
+	st->sram_rd_bytes = d->sram_rd_bytes;
+	st->sram_wr_bytes = d->sram_wr_bytes;
+	st->ext_rd_bytes = d->ext_rd_bytes;
+	st->ext_wr_bytes = d->ext_wr_bytes;
+}
+
 /* Entry @index of @job ended with @status (counters already in its stats). */
 void qmx_job_entry_end(struct qmx_device *qdev, struct qmx_job *job,
 		       u32 index, u32 status)
@@ -273,13 +286,7 @@ static void qmx_job_reg_end(struct qmx_device *qdev, struct qmx_job *job,
 		qdev->counters = after;
 		qdev->counters_valid = !qmx_hw_lost(qdev);
 	}
-	st->busy_cycles = d.busy_cycles;
-	st->stall_cycles = d.stall_cycles;
-	st->macs = d.macs;
-	st->sram_rd_bytes = d.sram_rd_bytes;
-	st->sram_wr_bytes = d.sram_wr_bytes;
-	st->ext_rd_bytes = d.ext_rd_bytes;
-	st->ext_wr_bytes = d.ext_wr_bytes;
+	qmx_job_stats_set_counters(st, &d);
 	qdev->active_job = NULL;
 	qmx_job_entry_end(qdev, job, index, status);
 	if (job->nr_done == job->nr_entries)

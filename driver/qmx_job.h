@@ -100,6 +100,8 @@ struct qmx_job {
 void qmx_job_entry_end(struct qmx_device *qdev, struct qmx_job *job,
 		       u32 index, u32 status);
 void qmx_job_finish(struct qmx_device *qdev, struct qmx_job *job);
+void qmx_job_stats_set_counters(struct drm_qmx_job_stats *st,
+				const struct qmx_jobprog_counters *d);
 
 /* The command queue (qmx_ring.c); all under qmx_device.job_lock. */
 int qmx_ring_init(struct qmx_device *qdev);

@@ -196,13 +196,7 @@ bool qmx_ring_reap(struct qmx_device *qdev)
 		qmx_jobprog_cq_counters(c, &d);
 		st->hw_error = err;
 		st->error_addr = err ? c->error_addr : 0;
-		st->busy_cycles = d.busy_cycles;
-		st->stall_cycles = d.stall_cycles;
-		st->macs = d.macs;
-		st->sram_rd_bytes = d.sram_rd_bytes;
-		st->sram_wr_bytes = d.sram_wr_bytes;
-		st->ext_rd_bytes = d.ext_rd_bytes;
-		st->ext_wr_bytes = d.ext_wr_bytes;
+		qmx_job_stats_set_counters(st, &d);
 		if (err)
 			drm_dbg(&qdev->drm, "job %u entry %u: device error %s (%s) at 0x%llx\n",
 				job->id, index, qmx_jobprog_error_name(err),

@@ -569,7 +569,11 @@ static void kill_child(void)
 	_exit(13);
 }
 
-static int cmd_kill(void)
+/*
+ * Fork `child` (it dies by SIGKILL with work in flight), wait for it, then
+ * for every page of its BOs to come back (Shmem); bounded waits.
+ */
+static int run_killed_child(void (*child)(void))
 {
 	long base = meminfo_kb("Shmem"), now = -1;
 	int status = 0;
@@ -582,7 +586,7 @@ static int cmd_kill(void)
 	}
 	pid = fork();
 	if (pid == 0)
-		kill_child();
+		child();
 	/* Bounded wait for the child. */
 	t0 = now_ms();
 	while (waitpid(pid, &status, WNOHANG) == 0) {
@@ -613,6 +617,11 @@ static int cmd_kill(void)
 		fail("%ld kB of shmem still held after the process was killed (BOs leaked)",
 		     now - base);
 	return failures != 0;
+}
+
+static int cmd_kill(void)
+{
+	return run_killed_child(kill_child);
 }
 
 /* ------------------------------------------------------------ close with a job in flight */
@@ -2077,46 +2086,11 @@ static void killbatch_child(void)
 
 static int cmd_killbatch(void)
 {
-	long base = meminfo_kb("Shmem"), now = -1;
 	qmx_rng rng = { seed };
 	qmx_device *dev;
-	int status = 0;
-	uint64_t t0;
-	pid_t pid;
 
-	if (base < 0) {
-		fail("no Shmem in /proc/meminfo");
+	if (run_killed_child(killbatch_child))
 		return 1;
-	}
-	pid = fork();
-	if (pid == 0)
-		killbatch_child();
-	t0 = now_ms();
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (now_ms() - t0 > 60000) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			fail("child did not finish in 60 s");
-			return 1;
-		}
-		usleep(20000);
-	}
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
-		fail("child did not die by SIGKILL (status 0x%x)", status);
-		return 1;
-	}
-	t0 = now_ms();
-	while (now_ms() - t0 < 90000) {
-		now = meminfo_kb("Shmem");
-		if (now >= 0 && now <= base + 1024)
-			break;
-		usleep(100000);
-	}
-	printf("Shmem before %ld kB, after %ld kB (%llu ms)\n", base, now,
-	       (unsigned long long)(now_ms() - t0));
-	if (now > base + 1024)
-		fail("%ld kB of shmem still held after the process was killed (BOs leaked)",
-		     now - base);
 	/* The next process finds the ring usable. */
 	if (qmx_device_open("kmod", &dev)) {
 		fail("open kmod: %s", qmx_last_error());
