@@ -322,7 +322,16 @@ err_free:
 	r->fstats = NULL;
 	kvfree(r->slots);
 	r->slots = NULL;
-	return ret;
+	/*
+	 * E.g. a PCI card without an IOMMU, where the ring's pages are not
+	 * one range in the device's address space: the device still works,
+	 * one register-programmed job at a time.
+	 */
+	drm_warn(&qdev->drm, "command queue unavailable (%d): jobs go through registers\n",
+		 ret);
+	if (!qmx_hw_lost(qdev))
+		qmx_hw_reset(qdev);
+	return qmx_hw_lost(qdev) ? -ENODEV : 0;
 }
 
 /* The device no longer runs anything (qmx_job_fini()): free the ring. */
