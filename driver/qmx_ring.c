@@ -188,7 +188,9 @@ bool qmx_ring_reap(struct qmx_device *qdev)
 		e = &job->entries[index];
 		st = &e->stats;
 		err = qmx_jobprog_cq_error(c);
-		if (c->seq != e->seq) {
+		/* A descriptor the engine could not read gets seq 0 and its
+		 * fetch error; any other mismatch is the engine's bug. */
+		if (c->seq != e->seq && (c->seq || !err)) {
 			drm_err(&qdev->drm, "command queue slot %u: record of seq %u, descriptor seq %u; entry %u of job %u failed\n",
 				slot, c->seq, e->seq, index, job->id);
 			err = err ?: QMX_ERROR_BAD_DESC;
