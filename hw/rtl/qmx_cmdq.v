@@ -382,29 +382,26 @@ module qmx_cmdq #(
             state_q <= S_B;
         end
         S_B: if (m_axi_bvalid) begin
-          state_q <= S_IDLE;
-          begin
-            head_o     <= head_o + 32'd1;
-            done_seq_o <= rec_seq;
-            if (fetch_err_q) begin
-              // which seq failed is unknown: every later wait fails
+          state_q    <= S_IDLE;
+          head_o     <= head_o + 32'd1;
+          done_seq_o <= rec_seq;
+          if (fetch_err_q) begin
+            // which seq failed is unknown: every later wait fails
+            fail_ovf_q <= 1'b1;
+          end else if (err_q != 8'd0) begin
+            fail_seq_q[fail_idx_q] <= seq;
+            fail_v_q[fail_idx_q]   <= 1'b1;
+            fail_idx_q             <= fail_idx_q + 1'b1;
+            if (fail_v_q[fail_idx_q])
               fail_ovf_q <= 1'b1;
-            end else if (err_q != 8'd0) begin
-              fail_seq_q[fail_idx_q] <= seq;
-              fail_v_q[fail_idx_q]   <= 1'b1;
-              fail_idx_q             <= fail_idx_q + 1'b1;
-              if (fail_v_q[fail_idx_q])
-                fail_ovf_q <= 1'b1;
-            end
-            if (coal_n >= coalesce_i || drained) begin
-              irq_o  <= 1'b1;
-              coal_q <= 8'd0;
-            end else begin
-              coal_q <= coal_n;
-            end
+          end
+          if (coal_n >= coalesce_i || drained) begin
+            irq_o  <= 1'b1;
+            coal_q <= 8'd0;
+          end else begin
+            coal_q <= coal_n;
           end
         end
-        default: state_q <= S_IDLE;
       endcase
     end
   end
