@@ -64,6 +64,31 @@ def check_layout(key, fields, size):
     return fields
 
 
+def c_fields(prefix, fields):
+    """#defines of a word's bit fields: a mask for one bit, SHIFT/MASK for more."""
+    out = []
+    for f in fields:
+        mask = ((1 << f["width"]) - 1) << f["lsb"]
+        if f["width"] == 1:
+            out.append(f"#define {prefix}_{f['name']} 0x{mask:08X}u /* {f['doc']} */")
+        else:
+            out.append(f"#define {prefix}_{f['name']}_SHIFT {f['lsb']}u")
+            out.append(f"#define {prefix}_{f['name']}_MASK 0x{mask:08X}u /* {f['doc']} */")
+    return out
+
+
+def v_fields(prefix, fields):
+    """`defines of a word's bit fields: _BIT for one bit, _LSB/_WIDTH for more."""
+    out = []
+    for f in fields:
+        if f["width"] == 1:
+            out.append(f"`define {prefix}_{f['name']}_BIT {f['lsb']}")
+        else:
+            out.append(f"`define {prefix}_{f['name']}_LSB {f['lsb']}")
+            out.append(f"`define {prefix}_{f['name']}_WIDTH {f['width']}")
+    return out
+
+
 def c_layouts(cq, layouts):
     if not layouts:
         return []
@@ -86,13 +111,7 @@ def c_layouts(cq, layouts):
         for f in fields:
             n = f"QMX_{prefix}_{f['name']}"
             out.append(f"#define {n}_OFF {f['offset']}u /* {f['type']}: {f['doc']} */")
-            for b in f["fields"]:
-                mask = ((1 << b["width"]) - 1) << b["lsb"]
-                if b["width"] == 1:
-                    out.append(f"#define {n}_{b['name']} 0x{mask:08X}u /* {b['doc']} */")
-                else:
-                    out.append(f"#define {n}_{b['name']}_SHIFT {b['lsb']}u")
-                    out.append(f"#define {n}_{b['name']}_MASK 0x{mask:08X}u /* {b['doc']} */")
+            out += c_fields(n, f["fields"])
             for v in f["values"]:
                 out.append(f"#define {n}_{v['name']} {v['value']}u /* {v['doc']} */")
         out.append("")
@@ -131,12 +150,7 @@ def verilog_layouts(cq, layouts):
         for f in fields:
             n = f"QMX_{prefix}_{f['name']}"
             out.append(f"`define {n}_OFF {f['offset']}")
-            for b in f["fields"]:
-                if b["width"] == 1:
-                    out.append(f"`define {n}_{b['name']}_BIT {b['lsb']}")
-                else:
-                    out.append(f"`define {n}_{b['name']}_LSB {b['lsb']}")
-                    out.append(f"`define {n}_{b['name']}_WIDTH {b['width']}")
+            out += v_fields(n, f["fields"])
             for v in f["values"]:
                 out.append(f"`define {n}_{v['name']} {v['value']}")
     out.append("")
@@ -162,13 +176,7 @@ def c_header(mp, regs, cq, layouts):
             out.append(f"#define QMX_REG_{n}_HI 0x{off + 4:03X}u")
         else:
             out.append(f"#define QMX_REG_{n} 0x{off:03X}u")
-        for f in r["fields"]:
-            mask = ((1 << f["width"]) - 1) << f["lsb"]
-            if f["width"] == 1:
-                out.append(f"#define QMX_{n}_{f['name']} 0x{mask:08X}u /* {f['doc']} */")
-            else:
-                out.append(f"#define QMX_{n}_{f['name']}_SHIFT {f['lsb']}u")
-                out.append(f"#define QMX_{n}_{f['name']}_MASK 0x{mask:08X}u /* {f['doc']} */")
+        out += c_fields(f"QMX_{n}", r["fields"])
         for v in r["values"]:
             lit = f"0x{v['value']:08X}u" if v.get("bits", 8) > 8 else f"{v['value']}u"
             out.append(f"#define QMX_{n}_{v['name']} {lit} /* {v['doc']} */")
@@ -221,12 +229,7 @@ def verilog_include(mp, regs, cq, layouts):
             out.append(f"`define QMX_REG_{n}_HI {ab}'h{off + 4:03X}")
         else:
             out.append(f"`define QMX_REG_{n} {ab}'h{off:03X}")
-        for f in r["fields"]:
-            if f["width"] == 1:
-                out.append(f"`define QMX_{n}_{f['name']}_BIT {f['lsb']}")
-            else:
-                out.append(f"`define QMX_{n}_{f['name']}_LSB {f['lsb']}")
-                out.append(f"`define QMX_{n}_{f['name']}_WIDTH {f['width']}")
+        out += v_fields(f"QMX_{n}", r["fields"])
         for v in r["values"]:
             bits = v.get("bits", 8)
             out.append(f"`define QMX_{n}_{v['name']} {bits}'h{v['value']:0{bits // 4}X}")

@@ -17,7 +17,8 @@
 // (writing CQ_CTRL with ENABLE=1 or SOFT_RESET forgets them); a wait on one
 // of them fails with DEP_FAILED without touching memory.  Once more than
 // FAIL_SLOTS have failed, a wait on a seq not in the table fails too (never
-// runs a job on a failed input it can no longer rule out).
+// runs a job on a failed input it can no longer rule out); so does a wait
+// after a descriptor that could not be read (its seq is unknown).
 //
 // Record counters are this job's deltas of the CNT_* increments, plus the
 // queue's own traffic: 128 descriptor bytes read and 128 record bytes
@@ -148,7 +149,7 @@ module qmx_cmdq #(
   reg [2:0]       state_q;
   reg [EBITS-1:0] desc_q;
   reg [BW-1:0]    beat_q;
-  reg             aw_done_q, rd_err_q;
+  reg             aw_done_q, rd_err_q, fetch_err_q;
   reg [7:0]       err_q;
   reg [63:0]      err_addr_q;
   reg [7:0]       coal_q;
@@ -218,10 +219,13 @@ module qmx_cmdq #(
   function [63:0] ext(input [DW-1:0] v);
     ext = {{(64 - DW){1'b0}}, v};
   endfunction
+  // A descriptor that could not be read has no trustworthy seq: its record
+  // says 0.
+  wire [31:0] rec_seq = fetch_err_q ? 32'd0 : seq;
   reg [EBITS-1:0] rec;
   always @* begin
     rec = {EBITS{1'b0}};
-    rec[`QMX_CQC_SEQ_OFF * 8 +: 32] = seq;
+    rec[`QMX_CQC_SEQ_OFF * 8 +: 32] = rec_seq;
     rec[`QMX_CQC_STATUS_OFF * 8 + `QMX_CQC_STATUS_VALID_BIT] = 1'b1;
     rec[`QMX_CQC_STATUS_OFF * 8 + `QMX_CQC_STATUS_ERROR_LSB +: 8] = err_q;
     rec[`QMX_CQC_ERROR_ADDR_OFF * 8 +: 64]    = err_addr_q;
@@ -284,6 +288,7 @@ module qmx_cmdq #(
       beat_q     <= {BW{1'b0}};
       aw_done_q  <= 1'b0;
       rd_err_q   <= 1'b0;
+      fetch_err_q <= 1'b0;
       err_q      <= 8'd0;
       err_addr_q <= 64'd0;
       coal_q     <= 8'd0;
@@ -337,6 +342,7 @@ module qmx_cmdq #(
           err_addr_q <= 64'd0;
           beat_q     <= {BW{1'b0}};
           aw_done_q  <= 1'b0;
+          fetch_err_q <= rd_err_q;
           if (rd_err_q) begin
             err_q      <= `QMX_ERROR_AXI_READ;
             err_addr_q <= desc_addr;
@@ -376,26 +382,26 @@ module qmx_cmdq #(
             state_q <= S_B;
         end
         S_B: if (m_axi_bvalid) begin
-          state_q <= S_IDLE;
-          begin
-            head_o     <= head_o + 32'd1;
-            done_seq_o <= seq;
-            if (err_q != 8'd0) begin
-              fail_seq_q[fail_idx_q] <= seq;
-              fail_v_q[fail_idx_q]   <= 1'b1;
-              fail_idx_q             <= fail_idx_q + 1'b1;
-              if (fail_v_q[fail_idx_q])
-                fail_ovf_q <= 1'b1;
-            end
-            if (coal_n >= coalesce_i || drained) begin
-              irq_o  <= 1'b1;
-              coal_q <= 8'd0;
-            end else begin
-              coal_q <= coal_n;
-            end
+          state_q    <= S_IDLE;
+          head_o     <= head_o + 32'd1;
+          done_seq_o <= rec_seq;
+          if (fetch_err_q) begin
+            // which seq failed is unknown: every later wait fails
+            fail_ovf_q <= 1'b1;
+          end else if (err_q != 8'd0) begin
+            fail_seq_q[fail_idx_q] <= seq;
+            fail_v_q[fail_idx_q]   <= 1'b1;
+            fail_idx_q             <= fail_idx_q + 1'b1;
+            if (fail_v_q[fail_idx_q])
+              fail_ovf_q <= 1'b1;
+          end
+          if (coal_n >= coalesce_i || drained) begin
+            irq_o  <= 1'b1;
+            coal_q <= 8'd0;
+          end else begin
+            coal_q <= coal_n;
           end
         end
-        default: state_q <= S_IDLE;
       endcase
     end
   end

@@ -12,7 +12,7 @@ cmake -S "$SRC" -B "$DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQMX_RTL_COVERAGE=O
 	-DQMX_BACKEND_OPENCL=OFF -DQMX_BACKEND_ONEDNN=OFF -DQMX_BUILD_BENCH=OFF \
 	-DQMX_BUILD_PYTHON=OFF >/dev/null
 cmake --build "$DIR" -j "$JOBS" --target qmx_conformance rtl_top_tb rtl_pe_tb rtl_requant_tb \
-	test_sim_backend
+	test_sim_backend test_cmdq
 COV=$DIR/coverage
 rm -rf "$COV"
 mkdir -p "$COV"
@@ -20,11 +20,12 @@ export QMX_COVERAGE_DIR=$COV
 B=$DIR/tests
 "$B/rtl/rtl_pe_tb"
 "$B/rtl/rtl_requant_tb"
-for sub in regs "gemm 12" errors; do
+for sub in regs "gemm 12" errors "cmdq 10"; do
 	# shellcheck disable=SC2086 # sub holds the bench's arguments
 	"$B/rtl/rtl_top_tb" $sub
 done
 "$B/sim/test_sim_backend"
+"$B/sim/test_cmdq"
 "$B/conformance/qmx_conformance" --device sim
 verilator_coverage --write "$COV/merged.dat" "$COV"/*-*.dat
 verilator_coverage --annotate "$COV/annotated" --annotate-min 1 "$COV/merged.dat" >/dev/null

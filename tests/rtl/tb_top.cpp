@@ -217,7 +217,8 @@ static uint64_t place(uint64_t &cursor, uint64_t bytes, qmx_rng *rng)
 
 /* Lay a problem out in the model memory at random (unaligned) addresses,
  * run the reference on a copy, return what C's region must hold after. */
-static Placed place_problem(Tb &tb, const qmx_gemm_params &p, qmx_rng *rng)
+static Placed place_problem(Tb &tb, const qmx_gemm_params &p, qmx_rng *rng,
+			    uint64_t *cursor = nullptr)
 {
 	Placed pl;
 	pl.p = p;
@@ -228,12 +229,14 @@ static Placed place_problem(Tb &tb, const qmx_gemm_params &p, qmx_rng *rng)
 	e.a = (uint64_t)((p.m - 1) * p.lda + p.k);
 	e.b = (uint64_t)((p.k - 1) * p.ldb + p.n);
 	e.c = (uint64_t)((p.m - 1) * p.ldc + p.n) * esz;
-	uint64_t cur = MEM_BASE + 64;
+	uint64_t cur = cursor ? *cursor : MEM_BASE + 64;
 	uint64_t a = place(cur, e.a, rng), b = place(cur, e.b, rng);
 	uint64_t bias = place(cur, p.n * 4, rng), mult = place(cur, p.n * 4, rng),
 		 shift = place(cur, p.n * 4, rng);
 	uint64_t c = place(cur, e.c, rng);
 	CHECK(cur < MEM_BASE + tb.mem.mem.size(), "memory model too small");
+	if (cursor)
+		*cursor = cur;
 	for (uint64_t i = 0; i < e.a; i++)
 		*tb.mem.at(a + i) = (uint8_t)qmx_rng_next(rng);
 	for (uint64_t i = 0; i < e.b; i++)
@@ -369,6 +372,76 @@ static int cmd_gemm(int count)
 		if (failures)
 			break;
 	}
+	return failures ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------- command queue */
+
+/* `count` random jobs through a 4-entry descriptor ring (wrap-around, the
+ * host waiting for room), memory with random latency and stalls: every C
+ * bit-exact, every record valid and in order, CNT_EXT_* equal to the beats
+ * the memory saw (descriptor and record traffic included), AXI rules kept. */
+static int cmd_cmdq(int count)
+{
+	uint64_t seed = qmx_util_seed(0xC3D0);
+	printf("cmdq: seed %" PRIu64 " (set QMX_TEST_SEED to change)\n", seed);
+	qmx_rng rng = { seed };
+	Tb tb(8 << 20);
+	const uint32_t entries = 4;
+	uint64_t ring = MEM_BASE + 4096, cpl = ring + entries * QMX_CQ_ENTRY_BYTES;
+	uint64_t cursor = cpl + entries * QMX_CQ_ENTRY_BYTES;
+	std::vector<Placed> jobs;
+	for (int t = 0; t < count; t++) {
+		qmx_gemm_params p;
+		qmx_gemm_params_init(&p, qmx_rng_range(&rng, 1, 24), qmx_rng_range(&rng, 1, 24),
+				     qmx_rng_range(&rng, 1, 80));
+		qmx_problem_random_quant(&p, &rng);
+		jobs.push_back(place_problem(tb, p, &rng, &cursor));
+	}
+	tb.mem.stall_pct = 25;
+	tb.mem.latency = (unsigned)qmx_rng_range(&rng, 2, 60);
+	g_tb = &tb;
+	Counters c0 = read_counters(tb);
+	uint64_t r0 = tb.mem.beats_r, w0 = tb.mem.beats_w;
+	uint32_t st = qmx_jobprog_cq_enable(cb_read, cb_write, nullptr, ring, cpl, entries, 2, 1);
+	CHECK(!(st & QMX_CQ_STATUS_BAD_CONFIG), "CQ_STATUS 0x%x after enable", st);
+	uint32_t tail = 0, head = 0;
+	uint64_t t0 = tb.cycles;
+	while (head < (uint32_t)count && !failures) {
+		for (; tail < (uint32_t)count && tail - head < entries; tail++) {
+			uint64_t slot = tail & (entries - 1);
+			struct qmx_cq_desc d;
+			qmx_jobprog_cq_desc(&jobs[tail].g, 100 + tail, 0, &d);
+			memcpy(tb.mem.at(ring + slot * QMX_CQ_ENTRY_BYTES), &d, sizeof(d));
+			memset(tb.mem.at(cpl + slot * QMX_CQ_ENTRY_BYTES), 0, QMX_CQ_ENTRY_BYTES);
+		}
+		tb.wr(QMX_REG_CQ_TAIL, tail);
+		CHECK(tb.wait_irq(2000000), "cmdq: no ISR.CQ (head %u, tail %u)", head, tail);
+		tb.wr(QMX_REG_ISR, QMX_ISR_CQ);
+		for (;; head++) {
+			struct qmx_cq_cpl r;
+			memcpy(&r, tb.mem.at(cpl + (head & (entries - 1)) * QMX_CQ_ENTRY_BYTES), sizeof(r));
+			if (head == tail || !(r.status & QMX_CQC_STATUS_VALID))
+				break;
+			CHECK(r.seq == 100 + head, "record %u: seq %u", head, r.seq);
+			CHECK(qmx_jobprog_cq_error(&r) == 0, "record %u: error %u", head,
+			      qmx_jobprog_cq_error(&r));
+			CHECK(r.macs == (uint64_t)(jobs[head].p.m * jobs[head].p.n * jobs[head].p.k),
+			      "record %u: macs %" PRIu64, head, r.macs);
+		}
+	}
+	for (int t = 0; t < count; t++)
+		CHECK(check_c(tb, jobs[(size_t)t]), "cmdq job %d: C differs from qmx_gemm_reference", t);
+	tb.step();
+	Counters c1 = read_counters(tb);
+	CHECK(tb.rd(QMX_REG_CQ_HEAD) == (uint32_t)count, "CQ_HEAD %u", tb.rd(QMX_REG_CQ_HEAD));
+	CHECK(c1.jobs - c0.jobs == (uint64_t)count, "CNT_JOBS advanced by %" PRIu64, c1.jobs - c0.jobs);
+	CHECK(c1.erd - c0.erd == (tb.mem.beats_r - r0) * tb.mem.wb, "CNT_EXT_RD_BYTES vs memory beats");
+	CHECK(c1.ewr - c0.ewr == (tb.mem.beats_w - w0) * tb.mem.wb, "CNT_EXT_WR_BYTES vs memory beats");
+	CHECK(tb.mem.violation.empty(), "AXI protocol: %s", tb.mem.violation.c_str());
+	CHECK(tb.mem.idle(), "cmdq: memory transactions left over");
+	printf("cmdq: %d jobs through %u entries in %" PRIu64 " cycles, %s\n", count, entries,
+	       tb.cycles - t0, failures ? "FAILED" : "ok");
 	return failures ? 1 : 0;
 }
 
@@ -652,8 +725,10 @@ int main(int argc, char **argv)
 		rc = cmd_errors();
 	else if (!strcmp(cmd, "perf") && argc > 4)
 		rc = cmd_perf(atoll(argv[2]), atoll(argv[3]), atoll(argv[4]));
+	else if (!strcmp(cmd, "cmdq"))
+		rc = cmd_cmdq(argc > 2 ? atoi(argv[2]) : 10);
 	else {
-		fprintf(stderr, "usage: %s regs | gemm [count] | errors | perf M N K\n", argv[0]);
+		fprintf(stderr, "usage: %s regs | gemm [count] | errors | perf M N K | cmdq [count]\n", argv[0]);
 		return 2;
 	}
 	printf("%s: %s\n", cmd, rc ? "FAILED" : "passed");

@@ -5,7 +5,9 @@
  * record deltas = CNT_* deltas), ring wrap-around and full-ring
  * back-pressure, a bad descriptor and a failing job mid-batch (DEP_FAILED
  * for dependants, independents run), wait_seq chaining layers, soft reset
- * mid-batch, bad configuration, and seeded random batches.  Every output is
+ * mid-batch, bad configuration, a failed descriptor fetch, the failure
+ * window, coalescing, a batch of 64 at <= 0.5 register accesses per GEMM,
+ * and seeded random batches.  Every output is
  * checked bit for bit against the CPU reference.
  */
 #include <errno.h>
@@ -389,6 +391,126 @@ static void test_bad_config(void **state)
 	fx_free(&f);
 }
 
+/* The engine remembers the last 8 failed seqs: after 9 failures a wait on
+ * a seq it no longer holds fails (never runs on an input it cannot rule
+ * out); re-enabling the idle queue forgets, and the same wait then runs.
+ * COALESCE = 4: one interrupt per 4 records or at the drain. */
+static void test_fail_window_and_coalescing(void **state)
+{
+	enum { BAD = 9 };
+	struct fx f;
+	struct cqt_job ok[2];
+	qmx_rng rng = { seed + 6 };
+	struct qmx_cq_desc d;
+
+	(void)state;
+	fx_init(&f, 16, 32);
+	make_job(&f, &ok[0], 8, 8, 8, &rng);
+	make_job(&f, &ok[1], 8, 8, 8, &rng);
+	assert_int_equal(cqt_ring_enable(&f.ring, 4), 0);
+	push(&f, &ok[0], 1000, 0);
+	for (uint32_t i = 0; i < BAD; i++) {
+		qmx_jobprog_cq_desc(&ok[0].g, 1 + i, 0, &d);
+		d.header |= 1u << 16; /* reserved header bits */
+		assert_int_equal(cqt_ring_push(&f.ring, &d), 0);
+	}
+	push(&f, &ok[1], 2000, 1000); /* 1000 succeeded, but the window overflowed */
+	cqt_ring_doorbell(&f.ring);
+	assert_int_equal(cqt_ring_wait(&f.ring, BAD + 2, MAX_CYCLES), 0);
+	assert_int_equal(rec_error(&f, 0), 0);
+	for (uint32_t i = 1; i <= BAD; i++)
+		assert_int_equal(rec_error(&f, i), QMX_ERROR_BAD_DESC);
+	assert_int_equal(rec_error(&f, BAD + 1), QMX_ERROR_DEP_FAILED);
+	/* 11 records, COALESCE 4: after 4, 8 and at the drain */
+	printf("coalescing: %u interrupts for %u records (COALESCE 4)\n", f.ring.irqs, BAD + 2);
+	assert_true(f.ring.irqs >= 1 && f.ring.irqs <= 3);
+
+	/* idle: ENABLE written again forgets the failures */
+	qmxsim_write32(f.sim, QMX_REG_CQ_CTRL, QMX_CQ_CTRL_ENABLE | (4u << QMX_CQ_CTRL_COALESCE_SHIFT));
+	push(&f, &ok[1], 2001, 1000);
+	cqt_ring_doorbell(&f.ring);
+	assert_int_equal(cqt_ring_wait(&f.ring, BAD + 3, MAX_CYCLES), 0);
+	assert_int_equal(rec_error(&f, BAD + 2), 0);
+	check_job(&f, &ok[1], "after the window was cleared");
+	qmx_problem_free(&ok[0].pb);
+	qmx_problem_free(&ok[1].pb);
+	fx_free(&f);
+}
+
+/* A batch of 64 on one doorbell: at most 0.5 register accesses per GEMM
+ * (the doorbell and the ISR.CQ acknowledge: 2 for 64), all bit-exact. */
+static void test_batch64_register_accesses(void **state)
+{
+	enum { N = 64 };
+	struct fx f;
+	struct cqt_job *j = calloc(N, sizeof(*j));
+	qmx_rng rng = { seed + 7 };
+	struct qmxsim_reg_stats r0, r1;
+
+	(void)state;
+	assert_non_null(j);
+	fx_init(&f, 64, N);
+	for (int i = 0; i < N; i++)
+		make_job(&f, &j[i], 8, 8, 8, &rng);
+	assert_int_equal(cqt_ring_enable(&f.ring, 255), 0);
+	qmxsim_reg_stats(f.sim, &r0);
+	for (int i = 0; i < N; i++)
+		push(&f, &j[i], 1 + (uint32_t)i, 0);
+	cqt_ring_doorbell(&f.ring);
+	assert_int_equal(cqt_ring_wait(&f.ring, N, MAX_CYCLES), 0);
+	qmxsim_reg_stats(f.sim, &r1);
+	uint64_t acc = (r1.reads - r0.reads) + (r1.writes - r0.writes);
+	printf("batch of %d: %" PRIu64 " register accesses, %.3f per GEMM\n", N, acc,
+	       (double)acc / N);
+	assert_true(acc * 2 <= N);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(rec_error(&f, i), 0);
+		check_job(&f, &j[i], "batch of 64");
+		qmx_problem_free(&j[i].pb);
+	}
+	free(j);
+	fx_free(&f);
+}
+
+/* The descriptor fetch gets an error response: the record says AXI_READ
+ * with the descriptor's address, the job is not run, the next one is. */
+static void test_fetch_error(void **state)
+{
+	struct fx f;
+	struct cqt_job j[2];
+	qmx_rng rng = { seed + 8 };
+
+	(void)state;
+	fx_init(&f, 4, 2);
+	make_job(&f, &j[0], 8, 8, 8, &rng);
+	make_job(&f, &j[1], 8, 8, 8, &rng);
+	void *orig = malloc(j[0].pb.c_bytes);
+	memcpy(orig, j[0].pb.c, j[0].pb.c_bytes);
+	assert_int_equal(cqt_ring_enable(&f.ring, 0), 0);
+	push(&f, &j[0], 1, 0);
+	push(&f, &j[1], 2, 1);
+	qmxsim_inject(f.sim, QMXSIM_FAULT_AXI_ERROR); /* the next burst: the first fetch */
+	cqt_ring_doorbell(&f.ring);
+	assert_int_equal(cqt_ring_wait(&f.ring, 2, MAX_CYCLES), 0);
+	assert_int_equal(rec_error(&f, 0), QMX_ERROR_AXI_READ);
+	assert_int_equal(f.ring.log[0].error_addr, f.ring.desc_dev);
+	assert_int_equal(f.ring.log[0].seq, 0); /* unreadable: its seq is unknown */
+	assert_int_equal(rec_error(&f, 1), QMX_ERROR_DEP_FAILED); /* it may be the one */
+	check_untouched(&f, &j[0], orig);
+	free(orig);
+	/* the queue goes on: the same job again, independent (ENABLE written
+	 * again while idle: the engine forgets the failures) */
+	qmxsim_write32(f.sim, QMX_REG_CQ_CTRL, QMX_CQ_CTRL_ENABLE);
+	push(&f, &j[1], 3, 0);
+	cqt_ring_doorbell(&f.ring);
+	assert_int_equal(cqt_ring_wait(&f.ring, 3, MAX_CYCLES), 0);
+	assert_int_equal(rec_error(&f, 2), 0);
+	check_job(&f, &j[1], "after a fetch error");
+	qmx_problem_free(&j[0].pb);
+	qmx_problem_free(&j[1].pb);
+	fx_free(&f);
+}
+
 /* Seeded random batches: random shapes, output types, ring sizes and
  * coalescing, some descriptors chained to an earlier independent one. */
 static void test_random_batches(void **state)
@@ -441,6 +563,9 @@ int main(void)
 		cmocka_unit_test(test_wait_seq_chain),
 		cmocka_unit_test(test_soft_reset_mid_batch),
 		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_fail_window_and_coalescing),
+		cmocka_unit_test(test_batch64_register_accesses),
+		cmocka_unit_test(test_fetch_error),
 		cmocka_unit_test(test_random_batches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
