@@ -34,10 +34,116 @@ def load(path):
         for f in r["fields"]:
             f.setdefault("lsb", f.get("bit", 0))
             f.setdefault("width", 1)
-    return m["map"], regs
+    layouts = {}
+    cq = m.get("cq", {})
+    for key, prefix in (("cq_desc", "CQD"), ("cq_cpl", "CQC")):
+        if key in m:
+            layouts[prefix] = check_layout(key, m[key], cq["entry_bytes"])
+    return m["map"], regs, cq, layouts
 
 
-def c_header(mp, regs):
+TYPES = {"u32": ("uint32_t", 4), "i32": ("int32_t", 4), "u64": ("uint64_t", 8)}
+
+
+def check_layout(key, fields, size):
+    """Fields must tile the entry exactly, each naturally aligned."""
+    at = 0
+    for f in fields:
+        f.setdefault("fields", [])
+        f.setdefault("values", [])
+        f.setdefault("count", 1)
+        ctype, nbytes = TYPES[f["type"]]
+        f["bytes"] = nbytes * f["count"]
+        if f["offset"] != at or f["offset"] % nbytes:
+            sys.exit(f"{key}.{f['name']}: offset {f['offset']} (expected {at}, {nbytes}-byte aligned)")
+        at += f["bytes"]
+        for b in f["fields"]:
+            b.setdefault("width", 1)
+    if at != size:
+        sys.exit(f"{key}: fields cover {at} bytes, entry is {size}")
+    return fields
+
+
+def c_layouts(cq, layouts):
+    if not layouts:
+        return []
+    out = [
+        "/* Command-queue descriptor and completion record ([[cq_desc]], [[cq_cpl]]),",
+        " * little-endian in device memory. */",
+        "#ifdef __KERNEL__",
+        "#include <linux/types.h>",
+        "#else",
+        "#include <stdint.h>",
+        "#endif",
+        "",
+        f"#define QMX_CQ_ENTRY_BYTES {cq['entry_bytes']}u",
+        f"#define QMX_CQ_SIZE_MIN {cq['size_min']}u",
+        f"#define QMX_CQ_SIZE_MAX {cq['size_max']}u",
+        "",
+    ]
+    structs = {"CQD": "qmx_cq_desc", "CQC": "qmx_cq_cpl"}
+    for prefix, fields in layouts.items():
+        for f in fields:
+            n = f"QMX_{prefix}_{f['name']}"
+            out.append(f"#define {n}_OFF {f['offset']}u /* {f['type']}: {f['doc']} */")
+            for b in f["fields"]:
+                mask = ((1 << b["width"]) - 1) << b["lsb"]
+                if b["width"] == 1:
+                    out.append(f"#define {n}_{b['name']} 0x{mask:08X}u /* {b['doc']} */")
+                else:
+                    out.append(f"#define {n}_{b['name']}_SHIFT {b['lsb']}u")
+                    out.append(f"#define {n}_{b['name']}_MASK 0x{mask:08X}u /* {b['doc']} */")
+            for v in f["values"]:
+                out.append(f"#define {n}_{v['name']} {v['value']}u /* {v['doc']} */")
+        out.append("")
+    for prefix, fields in layouts.items():
+        st = structs[prefix]
+        out.append(f"struct {st} {{")
+        for f in fields:
+            ctype = TYPES[f["type"]][0]
+            arr = f"[{f['count']}]" if f["count"] > 1 else ""
+            out.append(f"	{ctype} {f['name'].lower()}{arr}; /* {f['offset']}: {f['doc']} */")
+        out.append("} __attribute__((packed, aligned(8)));")
+        out.append("")
+    out.append("#ifdef __cplusplus")
+    out.append("#define QMX_REGS_STATIC_ASSERT static_assert")
+    out.append("#else")
+    out.append("#define QMX_REGS_STATIC_ASSERT _Static_assert")
+    out.append("#endif")
+    for prefix, fields in layouts.items():
+        st = structs[prefix]
+        out.append(f"QMX_REGS_STATIC_ASSERT(sizeof(struct {st}) == QMX_CQ_ENTRY_BYTES, \"{st} size\");")
+        for f in fields:
+            out.append(f"QMX_REGS_STATIC_ASSERT(__builtin_offsetof(struct {st}, {f['name'].lower()}) == "
+                       f"QMX_{prefix}_{f['name']}_OFF, \"{st}.{f['name'].lower()}\");")
+    out.append("")
+    return out
+
+
+def verilog_layouts(cq, layouts):
+    if not layouts:
+        return []
+    out = ["// Command-queue descriptor / completion record byte offsets",
+           f"`define QMX_CQ_ENTRY_BYTES {cq['entry_bytes']}",
+           f"`define QMX_CQ_SIZE_MIN {cq['size_min']}",
+           f"`define QMX_CQ_SIZE_MAX {cq['size_max']}"]
+    for prefix, fields in layouts.items():
+        for f in fields:
+            n = f"QMX_{prefix}_{f['name']}"
+            out.append(f"`define {n}_OFF {f['offset']}")
+            for b in f["fields"]:
+                if b["width"] == 1:
+                    out.append(f"`define {n}_{b['name']}_BIT {b['lsb']}")
+                else:
+                    out.append(f"`define {n}_{b['name']}_LSB {b['lsb']}")
+                    out.append(f"`define {n}_{b['name']}_WIDTH {b['width']}")
+            for v in f["values"]:
+                out.append(f"`define {n}_{v['name']} {v['value']}")
+    out.append("")
+    return out
+
+
+def c_header(mp, regs, cq, layouts):
     out = [f"/* {BANNER} */", "#ifndef QMX_REGS_H", "#define QMX_REGS_H", ""]
     ver = (mp["version_major"] << 16) | mp["version_minor"]
     out += [
@@ -91,11 +197,13 @@ def c_header(mp, regs):
     out.append("/* X(name, value, description) for ERROR register codes */")
     out.append("#define QMX_HW_ERROR_LIST(X) \\")
     out += [f"\tX({v['name']}, {v['value']}u, \"{v['doc']}\") \\" for v in err["values"]]
-    out += ["", "#endif /* QMX_REGS_H */", ""]
+    out.append("")
+    out += c_layouts(cq, layouts)
+    out += ["#endif /* QMX_REGS_H */", ""]
     return "\n".join(out)
 
 
-def verilog_include(mp, regs):
+def verilog_include(mp, regs, cq, layouts):
     ab = mp["address_bits"]
     ver = (mp["version_major"] << 16) | mp["version_minor"]
     out = [f"// {BANNER}", "`ifndef QMX_REGS_VH", "`define QMX_REGS_VH", ""]
@@ -123,6 +231,7 @@ def verilog_include(mp, regs):
             bits = v.get("bits", 8)
             out.append(f"`define QMX_{n}_{v['name']} {bits}'h{v['value']:0{bits // 4}X}")
         out.append("")
+    out += verilog_layouts(cq, layouts)
     out += ["`endif // QMX_REGS_VH", ""]
     return "\n".join(out)
 
@@ -133,8 +242,9 @@ def main():
     ap.add_argument("--c", help="write the C header here")
     ap.add_argument("--verilog", help="write the Verilog include here")
     a = ap.parse_args()
-    mp, regs = load(a.regmap)
-    for path, text in ((a.c, c_header(mp, regs)), (a.verilog, verilog_include(mp, regs))):
+    mp, regs, cq, layouts = load(a.regmap)
+    for path, text in ((a.c, c_header(mp, regs, cq, layouts)),
+                       (a.verilog, verilog_include(mp, regs, cq, layouts))):
         if path:
             with open(path, "w") as f:
                 f.write(text)

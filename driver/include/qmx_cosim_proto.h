@@ -87,5 +87,10 @@
 #define QMX_COSIM_IRQ_PENDING_OFF 0x2Cu    /* device sets, guest clears */
 #define QMX_COSIM_IRQ_COUNT_OFF 0x30u      /* device: interrupts raised */
 #define QMX_COSIM_CLOCK_KHZ_OFF 0x34u      /* device: model clock, for hwmon/fdinfo */
+/* device: READ32/WRITE32 mailbox requests served since the server started
+ * (the guest's register MMIO, wrapping u32; PING and TLB_FLUSH are not
+ * counted).  Benchmarks read it before and after a run for register
+ * accesses per job; also in the control socket's "stats" reply (reg_ops). */
+#define QMX_COSIM_REG_OPS_OFF 0x38u
 
 #endif /* QMX_COSIM_PROTO_H */

@@ -85,6 +85,69 @@ static inline void qmx_jobprog_write_gemm(const struct qmx_jobprog_gemm *g,
 	write32(ctx, QMX_REG_FLAGS, qmx_jobprog_flags(g));
 }
 
+/* ---- command queue (CQ_* registers, struct qmx_cq_desc / qmx_cq_cpl) */
+
+/* The descriptor of a job: the same values qmx_jobprog_write_gemm() writes
+ * to the argument registers.  Little-endian hosts (the ring is read as
+ * little-endian words); seq nonzero, wait_seq 0 or an earlier seq. */
+static inline void qmx_jobprog_cq_desc(const struct qmx_jobprog_gemm *g, uint32_t seq,
+				       uint32_t wait_seq, struct qmx_cq_desc *d)
+{
+	d->header = (QMX_CQD_HEADER_VERSION_1 << QMX_CQD_HEADER_VERSION_SHIFT) |
+		    (QMX_CQD_HEADER_OPCODE_GEMM << QMX_CQD_HEADER_OPCODE_SHIFT);
+	d->seq = seq;
+	d->wait_seq = wait_seq;
+	d->reserved0 = 0;
+	d->a_addr = g->a_addr;
+	d->b_addr = g->b_addr;
+	d->c_addr = g->c_addr;
+	d->bias_addr = g->has_bias ? g->bias_addr : 0u;
+	d->mult_addr = g->per_channel ? g->mult_addr : 0u;
+	d->shift_addr = g->per_channel ? g->shift_addr : 0u;
+	d->m = g->m;
+	d->n = g->n;
+	d->k = g->k;
+	d->lda = g->lda;
+	d->ldb = g->ldb;
+	d->ldc = g->ldc;
+	d->a_zp = g->a_zero_point;
+	d->b_zp = g->b_zero_point;
+	d->c_zp = g->c_zero_point;
+	d->qmin = g->qmin;
+	d->qmax = g->qmax;
+	d->mult = g->multiplier;
+	d->shift = g->shift;
+	d->flags = qmx_jobprog_flags(g);
+	d->reserved1 = 0;
+}
+
+/* Program the rings (after reset or SOFT_RESET: HEAD = TAIL = 0) and enable
+ * the queue with ISR.CQ after `coalesce` records or when it drains; irq != 0
+ * also enables the interrupt line.  Returns CQ_STATUS (BAD_CONFIG when the
+ * size or an alignment was refused). */
+static inline uint32_t qmx_jobprog_cq_enable(qmx_jobprog_read32_fn read32,
+					     qmx_jobprog_write32_fn write32, void *ctx,
+					     uint64_t ring_addr, uint64_t cpl_addr,
+					     uint32_t entries, uint32_t coalesce, int irq)
+{
+	qmx_jobprog_write64(write32, ctx, QMX_REG_CQ_BASE_LO, ring_addr);
+	qmx_jobprog_write64(write32, ctx, QMX_REG_CQ_CPL_BASE_LO, cpl_addr);
+	write32(ctx, QMX_REG_CQ_SIZE, entries);
+	write32(ctx, QMX_REG_CQ_TAIL, 0);
+	write32(ctx, QMX_REG_IER, irq ? QMX_IER_CQ : 0u);
+	write32(ctx, QMX_REG_GIE, irq ? QMX_GIE_ENABLE : 0u);
+	write32(ctx, QMX_REG_CQ_CTRL, QMX_CQ_CTRL_ENABLE |
+				      ((coalesce << QMX_CQ_CTRL_COALESCE_SHIFT) &
+				       QMX_CQ_CTRL_COALESCE_MASK));
+	return read32(ctx, QMX_REG_CQ_STATUS);
+}
+
+/* ERROR code of a completion record (0: the job ran without error). */
+static inline uint32_t qmx_jobprog_cq_error(const struct qmx_cq_cpl *r)
+{
+	return (r->status & QMX_CQC_STATUS_ERROR_MASK) >> QMX_CQC_STATUS_ERROR_SHIFT;
+}
+
 /* Clear pending interrupt status.  ISR bits toggle when written with 1
  * (Vitis), so write back only the bits that are set: right under both
  * toggle-on-write and write-one-to-clear hardware. */
@@ -196,6 +259,21 @@ static inline void qmx_jobprog_read_counters(qmx_jobprog_read32_fn read32, void 
 	c->ext_rd_bytes = qmx_jobprog_read64(read32, ctx, QMX_REG_CNT_EXT_RD_BYTES_LO);
 	c->ext_wr_bytes = qmx_jobprog_read64(read32, ctx, QMX_REG_CNT_EXT_WR_BYTES_LO);
 	c->jobs = qmx_jobprog_read64(read32, ctx, QMX_REG_CNT_JOBS_LO);
+}
+
+/* A completion record's counter deltas (descriptor and record bytes are in
+ * ext_rd/ext_wr, as in CNT_EXT_*). */
+static inline void qmx_jobprog_cq_counters(const struct qmx_cq_cpl *r,
+					   struct qmx_jobprog_counters *c)
+{
+	c->busy_cycles = r->busy_cycles;
+	c->stall_cycles = r->stall_cycles;
+	c->macs = r->macs;
+	c->sram_rd_bytes = r->sram_rd_bytes;
+	c->sram_wr_bytes = r->sram_wr_bytes;
+	c->ext_rd_bytes = r->ext_rd_bytes;
+	c->ext_wr_bytes = r->ext_wr_bytes;
+	c->jobs = 1;
 }
 
 /* Counters are free-running: a job's activity is after - before. */

@@ -8,6 +8,9 @@
 // read-only or unmapped addresses are ignored (OKAY).  ISR bits record the
 // done/ready events whatever IER says; the interrupt line is
 // GIE & |(ISR & IER).  Reading a counter's LO word latches its HI word.
+// Command queue: CQ_* configuration lives here, HEAD and the engine in
+// qmx_cmdq; AP_START is ignored while CQ_CTRL.ENABLE is set, and queued jobs
+// raise ISR.CQ (coalesced) instead of AP_DONE.
 `default_nettype none
 `include "qmx_regs.vh"
 `include "qmx_defs.vh"
@@ -76,7 +79,20 @@ module qmx_regs #(
   input  wire [CNTW-1:0]   sram_rd_inc_i,
   input  wire [CNTW-1:0]   sram_wr_inc_i,
   input  wire [CNTW-1:0]   ext_rd_inc_i,
-  input  wire [CNTW-1:0]   ext_wr_inc_i
+  input  wire [CNTW-1:0]   ext_wr_inc_i,
+  // command queue (qmx_cmdq)
+  input  wire              cq_job_i,      // the job ending is a queued one
+  input  wire              cq_irq_i,      // coalesced completion event
+  input  wire [31:0]       cq_head_i,
+  input  wire              cq_running_i,
+  input  wire [31:0]       cq_done_seq_i,
+  output wire [63:0]       cq_base_o,
+  output wire [63:0]       cq_cpl_base_o,
+  output wire [31:0]       cq_size_o,
+  output wire [31:0]       cq_tail_o,
+  output wire              cq_enable_o,
+  output wire              cq_enable_wr_o,
+  output wire [7:0]        cq_coalesce_o
 );
 
   // ------------------------------------------------------------ arguments
@@ -144,7 +160,12 @@ module qmx_regs #(
 
   // ------------------------------------------------------------ control
   reg ap_start_q, ap_done_q, ap_ready_q, gie_q;
-  reg [1:0] ier_q, isr_q;
+  reg [2:0] ier_q, isr_q;
+  reg [63:0] cq_base_q, cq_cpl_q;
+  reg [31:0] cq_size_q, cq_tail_q;
+  reg        cq_en_q, cq_badcfg_q;
+  reg [7:0]  cq_coal_q;
+  wire       reg_done = done_i && !cq_job_i;
 
   wire ctrl_wr  = wr_fire && waddr == `QMX_REG_CTRL && wstrb_i[0];
   wire ctrl_rd  = rd_fire && raddr == `QMX_REG_CTRL;
@@ -157,27 +178,71 @@ module qmx_regs #(
   assign soft_reset_o = soft_rst_q;
   assign interrupt_o  = gie_q && |(isr_q & ier_q);
 
+  // ENABLE is refused unless the ring size is a power of two in range and
+  // both bases are entry-aligned.
+  wire cq_ctrl_wr = wr_fire && waddr == `QMX_REG_CQ_CTRL;
+  wire cq_cfg_ok  = cq_size_q >= `QMX_CQ_SIZE_MIN && cq_size_q <= `QMX_CQ_SIZE_MAX &&
+                    (cq_size_q & (cq_size_q - 32'd1)) == 32'd0 &&
+                    cq_base_q[6:0] == 7'd0 && cq_cpl_q[6:0] == 7'd0;
+  assign cq_base_o      = cq_base_q;
+  assign cq_cpl_base_o  = cq_cpl_q;
+  assign cq_size_o      = cq_size_q;
+  assign cq_tail_o      = cq_tail_q;
+  assign cq_enable_o    = cq_en_q;
+  assign cq_enable_wr_o = cq_ctrl_wr && wdata_i[`QMX_CQ_CTRL_ENABLE_BIT] && cq_cfg_ok;
+  assign cq_coalesce_o  = cq_coal_q;
+
+  always @(posedge clk_i) begin
+    if (!rst_ni) begin
+      cq_base_q   <= 64'd0;
+      cq_cpl_q    <= 64'd0;
+      cq_size_q   <= 32'd0;
+      cq_tail_q   <= 32'd0;
+      cq_en_q     <= 1'b0;
+      cq_badcfg_q <= 1'b0;
+      cq_coal_q   <= 8'd0;
+    end else if (soft_rst_q) begin
+      cq_en_q   <= 1'b0;
+      cq_tail_q <= 32'd0;
+    end else if (wr_fire) begin
+      case (waddr)
+        `QMX_REG_CQ_BASE_LO:     cq_base_q[31:0]  <= (cq_base_q[31:0] & ~wmask) | (wdata_i & wmask);
+        `QMX_REG_CQ_BASE_HI:     cq_base_q[63:32] <= (cq_base_q[63:32] & ~wmask) | (wdata_i & wmask);
+        `QMX_REG_CQ_CPL_BASE_LO: cq_cpl_q[31:0]   <= (cq_cpl_q[31:0] & ~wmask) | (wdata_i & wmask);
+        `QMX_REG_CQ_CPL_BASE_HI: cq_cpl_q[63:32]  <= (cq_cpl_q[63:32] & ~wmask) | (wdata_i & wmask);
+        `QMX_REG_CQ_SIZE:        cq_size_q <= (cq_size_q & ~wmask) | (wdata_i & wmask);
+        `QMX_REG_CQ_TAIL:        cq_tail_q <= (cq_tail_q & ~wmask) | (wdata_i & wmask);
+        `QMX_REG_CQ_CTRL: begin
+          cq_en_q     <= wdata_i[`QMX_CQ_CTRL_ENABLE_BIT] && cq_cfg_ok;
+          cq_badcfg_q <= wdata_i[`QMX_CQ_CTRL_ENABLE_BIT] && !cq_cfg_ok;
+          cq_coal_q   <= wdata_i[`QMX_CQ_CTRL_COALESCE_LSB +: 8];
+        end
+        default: ;
+      endcase
+    end
+  end
+
   always @(posedge clk_i) begin
     if (!rst_ni) begin
       ap_start_q <= 1'b0;
       ap_done_q  <= 1'b0;
       ap_ready_q <= 1'b0;
       gie_q      <= 1'b0;
-      ier_q      <= 2'b00;
-      isr_q      <= 2'b00;
+      ier_q      <= 3'b000;
+      isr_q      <= 3'b000;
       soft_rst_q <= 1'b0;
     end else begin
       soft_rst_q <= soft_rst;
-      if (soft_rst_q || accept_i)
+      if (soft_rst_q || accept_i || cq_en_q)
         ap_start_q <= 1'b0;
       else if (ctrl_wr && wdata_i[`QMX_CTRL_AP_START_BIT] && !busy_i)
         ap_start_q <= 1'b1;
       // Events win over the clear-on-read of the same cycle.
-      if (done_i)
+      if (reg_done)
         ap_done_q <= 1'b1;
       else if (ctrl_rd)
         ap_done_q <= 1'b0;
-      if (done_i)
+      if (reg_done)
         ap_ready_q <= 1'b1;
       else if (ctrl_rd)
         ap_ready_q <= 1'b0;
@@ -186,15 +251,20 @@ module qmx_regs #(
       if (wr_fire && waddr == `QMX_REG_IER && wstrb_i[0]) begin
         ier_q[0] <= wdata_i[`QMX_IER_DONE_BIT];
         ier_q[1] <= wdata_i[`QMX_IER_READY_BIT];
+        ier_q[2] <= wdata_i[`QMX_IER_CQ_BIT];
       end
-      if (done_i)
+      if (reg_done)
         isr_q[0] <= 1'b1;
       else if (isr_wr && wdata_i[`QMX_ISR_DONE_BIT])
         isr_q[0] <= ~isr_q[0];
-      if (done_i)
+      if (reg_done)
         isr_q[1] <= 1'b1;
       else if (isr_wr && wdata_i[`QMX_ISR_READY_BIT])
         isr_q[1] <= ~isr_q[1];
+      if (cq_irq_i)
+        isr_q[2] <= 1'b1;
+      else if (isr_wr && wdata_i[`QMX_ISR_CQ_BIT])
+        isr_q[2] <= ~isr_q[2];
     end
   end
 
@@ -240,7 +310,8 @@ module qmx_regs #(
   localparam [31:0] BUS_V   = (AXI_ADDR_WIDTH << `QMX_BUS_ADDR_BITS_LSB) | (AXI_DATA_WIDTH << `QMX_BUS_DATA_BITS_LSB);
   localparam [31:0] FEAT_V  = (1 << `QMX_FEATURES_INT32_OUT_BIT) | (1 << `QMX_FEATURES_INT8_OUT_BIT) |
                               (1 << `QMX_FEATURES_PER_CHANNEL_BIT) | (1 << `QMX_FEATURES_BIAS_BIT) |
-                              (1 << `QMX_FEATURES_DOUBLE_BUFFER_BIT) | (1 << `QMX_FEATURES_COUNTERS_BIT);
+                              (1 << `QMX_FEATURES_DOUBLE_BUFFER_BIT) | (1 << `QMX_FEATURES_COUNTERS_BIT) |
+                              (1 << `QMX_FEATURES_CMD_QUEUE_BIT);
   localparam [31:0] CLOCK_V = CLOCK_KHZ;
   localparam [31:0] MAXD_V  = MAX_DIM;
 
@@ -264,11 +335,29 @@ module qmx_regs #(
       `QMX_REG_IER: begin
         rmux[`QMX_IER_DONE_BIT]  = ier_q[0];
         rmux[`QMX_IER_READY_BIT] = ier_q[1];
+        rmux[`QMX_IER_CQ_BIT]    = ier_q[2];
       end
       `QMX_REG_ISR: begin
         rmux[`QMX_ISR_DONE_BIT]  = isr_q[0];
         rmux[`QMX_ISR_READY_BIT] = isr_q[1];
+        rmux[`QMX_ISR_CQ_BIT]    = isr_q[2];
       end
+      `QMX_REG_CQ_BASE_LO:     rmux = cq_base_q[31:0];
+      `QMX_REG_CQ_BASE_HI:     rmux = cq_base_q[63:32];
+      `QMX_REG_CQ_CPL_BASE_LO: rmux = cq_cpl_q[31:0];
+      `QMX_REG_CQ_CPL_BASE_HI: rmux = cq_cpl_q[63:32];
+      `QMX_REG_CQ_SIZE:        rmux = cq_size_q;
+      `QMX_REG_CQ_TAIL:        rmux = cq_tail_q;
+      `QMX_REG_CQ_HEAD:        rmux = cq_head_i;
+      `QMX_REG_CQ_CTRL: begin
+        rmux[`QMX_CQ_CTRL_ENABLE_BIT] = cq_en_q;
+        rmux[`QMX_CQ_CTRL_COALESCE_LSB +: 8] = cq_coal_q;
+      end
+      `QMX_REG_CQ_STATUS: begin
+        rmux[`QMX_CQ_STATUS_RUNNING_BIT]    = cq_running_i;
+        rmux[`QMX_CQ_STATUS_BAD_CONFIG_BIT] = cq_badcfg_q;
+      end
+      `QMX_REG_CQ_DONE_SEQ:    rmux = cq_done_seq_i;
       `QMX_REG_MAGIC:     rmux = `QMX_MAP_MAGIC;
       `QMX_REG_VERSION:   rmux = `QMX_MAP_VERSION;
       `QMX_REG_ARRAY:     rmux = ARRAY_V;

@@ -76,6 +76,11 @@ void qmxsim_set_translate(qmxsim *sim, qmxsim_translate_fn fn, void *ctx);
  * rule (AXI protocol assertion, $finish/$stop): the run cannot continue. */
 enum { QMXSIM_RUN_IRQ = 1, QMXSIM_RUN_IDLE = 2, QMXSIM_RUN_LIMIT = 3 };
 int qmxsim_run(qmxsim *sim, uint64_t max_cycles, uint64_t *cycles_run);
+/* Clock the model until the interrupt line is high (QMXSIM_RUN_IRQ) or
+ * max_cycles have run (QMXSIM_RUN_LIMIT), with no background CTRL polls:
+ * the wait of the command queue, whose jobs end with ISR.CQ (IER.CQ and GIE
+ * set) and whose core is idle between descriptors. */
+int qmxsim_run_irq(qmxsim *sim, uint64_t max_cycles, uint64_t *cycles_run);
 /* Level of the interrupt output. */
 int qmxsim_irq(qmxsim *sim);
 /* Cycles clocked since qmxsim_new(). */
@@ -106,6 +111,21 @@ struct qmxsim_mem_stats {
 	unsigned max_outstanding_reads;
 };
 void qmxsim_mem_stats(qmxsim *sim, struct qmxsim_mem_stats *st);
+
+/* Register (AXI-Lite) accesses made by the caller through qmxsim_read32()
+ * and qmxsim_write32() since qmxsim_new(); qmxsim_run()'s own background
+ * polls of CTRL are not counted.  Benches and tests take differences around
+ * a job to print register accesses per job. */
+struct qmxsim_reg_stats {
+	uint64_t reads, writes;
+};
+void qmxsim_reg_stats(qmxsim *sim, struct qmxsim_reg_stats *st);
+
+/* Command queue (hw/regmap CQ_*): the ring and the completion records are
+ * ordinary device memory, i.e. host memory given to qmxsim_map().  Write
+ * struct qmx_cq_desc entries there, write CQ_TAIL (the doorbell) and wait
+ * with qmxsim_run_irq() for ISR.CQ; records (struct qmx_cq_cpl) are then in
+ * the mapped completion ring and CQ_HEAD counts them. */
 
 /* AXI data width of the model's memory port, in bits. */
 unsigned qmxsim_axi_data_bits(qmxsim *sim);

@@ -79,6 +79,8 @@ struct simd {
 
 	/* statistics */
 	uint64_t n_ops, n_irqs, n_decerr, n_jobs;
+	uint64_t n_reg_ops;  /* READ32/WRITE32 requests (QMX_COSIM_REG_OPS_OFF) */
+	bool cq_enabled;     /* the guest enabled the command queue */
 };
 
 static FILE *log_file;
@@ -167,6 +169,13 @@ static void check_irq(struct simd *d)
 	d->irq_level = level;
 }
 
+/* Queue idle: nothing fetched or running and HEAD == TAIL (locked). */
+static bool cq_drained(struct simd *d)
+{
+	return !(qmxsim_read32(d->sim, QMX_REG_CQ_STATUS) & QMX_CQ_STATUS_RUNNING) &&
+	       qmxsim_read32(d->sim, QMX_REG_CQ_HEAD) == qmxsim_read32(d->sim, QMX_REG_CQ_TAIL);
+}
+
 static void model_lock(struct simd *d)
 {
 	__atomic_add_fetch(&d->waiters, 1, __ATOMIC_ACQ_REL);
@@ -189,7 +198,15 @@ static void *model_thread(void *arg)
 			pthread_cond_wait(&d->cond, &d->lock);
 			continue;
 		}
-		rc = qmxsim_run(d->sim, SIMD_CHUNK_CYCLES, &ran);
+		/* With the command queue the core is idle between
+		 * descriptors: clock until the interrupt and stop once the
+		 * queue is drained, instead of stopping at AP_IDLE. */
+		if (d->cq_enabled)
+			rc = qmxsim_run_irq(d->sim, SIMD_CHUNK_CYCLES, &ran);
+		else
+			rc = qmxsim_run(d->sim, SIMD_CHUNK_CYCLES, &ran);
+		if (rc == QMXSIM_RUN_LIMIT && d->cq_enabled && cq_drained(d))
+			rc = QMXSIM_RUN_IDLE;
 		if (rc < 0) {
 			/* The run cannot continue: behave like a card that fell
 			 * off the bus, so the driver sees a lost device. */
@@ -241,6 +258,8 @@ static void serve_mailbox(struct simd *d)
 			status = QMX_COSIM_EBADOFFSET;
 			break;
 		}
+		d->n_reg_ops++;
+		shm_set(d, QMX_COSIM_REG_OPS_OFF, (uint32_t)d->n_reg_ops);
 		model_lock(d);
 		if (d->broken) {
 			result = 0xffffffffu;
@@ -248,6 +267,11 @@ static void serve_mailbox(struct simd *d)
 			result = qmxsim_read32(d->sim, off);
 		} else {
 			qmxsim_write32(d->sim, off, val);
+			if (off == QMX_REG_CQ_CTRL)
+				d->cq_enabled = qmxsim_read32(d->sim, QMX_REG_CQ_CTRL) &
+						QMX_CQ_CTRL_ENABLE;
+			if (off == QMX_REG_SOFT_RESET)
+				d->cq_enabled = false;
 			if (off == QMX_REG_CTRL && (val & QMX_CTRL_AP_START)) {
 				d->n_jobs++;
 				d->active_since_ns = now_ns();
@@ -347,8 +371,8 @@ static void ctl_command(struct simd *d, char *line)
 	} else if (!strcmp(line, "stats")) {
 		snprintf(out, sizeof(out),
 			 "ok ops %" PRIu64 " jobs %" PRIu64 " irqs %" PRIu64
-			 " dma_faults %" PRIu64 "\n",
-			 d->n_ops, d->n_jobs, d->n_irqs, d->n_decerr);
+			 " dma_faults %" PRIu64 " reg_ops %" PRIu64 "\n",
+			 d->n_ops, d->n_jobs, d->n_irqs, d->n_decerr, d->n_reg_ops);
 	} else {
 		snprintf(out, sizeof(out), "error unknown command '%.64s'\n", line);
 	}
@@ -649,9 +673,9 @@ int main(int argc, char **argv)
 	pthread_cond_signal(&d.cond);
 	pthread_mutex_unlock(&d.lock);
 	pthread_join(d.thread, NULL);
-	logf_("done: %" PRIu64 " mailbox ops, %" PRIu64 " jobs, %" PRIu64
-	      " interrupts, %" PRIu64 " DMA faults",
-	      d.n_ops, d.n_jobs, d.n_irqs, d.n_decerr);
+	logf_("done: %" PRIu64 " mailbox ops (%" PRIu64 " register accesses), %" PRIu64
+	      " jobs, %" PRIu64 " interrupts, %" PRIu64 " DMA faults",
+	      d.n_ops, d.n_reg_ops, d.n_jobs, d.n_irqs, d.n_decerr);
 out_ivs:
 	qmx_ivs_fini(&d.ivs);
 	if (d.ctl_conn >= 0)

@@ -128,6 +128,7 @@ struct qmxsim {
 	uint64_t last_poll = 0;
 	uint32_t ctrl_shadow = 0; /* rc bits seen by background polls */
 	bool idle_seen = false;
+	struct qmxsim_reg_stats rst {}; /* accesses by the caller (not the polls) */
 
 	/* progress */
 	void (*progress_fn)(void *, uint64_t) = nullptr;
@@ -650,6 +651,7 @@ void qmxsim_del(qmxsim *sim)
 
 uint32_t qmxsim_read32(qmxsim *sim, uint32_t offset)
 {
+	sim->rst.reads++;
 	if (sim->lite_wait())
 		return 0xFFFFFFFFu;
 	sim->lite_start(LiteOp::READ, offset, 0, false);
@@ -665,6 +667,7 @@ uint32_t qmxsim_read32(qmxsim *sim, uint32_t offset)
 
 void qmxsim_write32(qmxsim *sim, uint32_t offset, uint32_t value)
 {
+	sim->rst.writes++;
 	if (sim->lite_wait())
 		return;
 	bool reset = offset == QMX_REG_SOFT_RESET && value == QMX_JOBPROG_SOFT_RESET_KEY;
@@ -673,6 +676,11 @@ void qmxsim_write32(qmxsim *sim, uint32_t offset, uint32_t value)
 		sim->drop_memory();
 		sim->soft_reset_seen = true;
 		sim->soft_reset_inflight = true;
+	}
+	/* a queue enabled after a soft reset starts jobs like AP_START */
+	if (offset == QMX_REG_CQ_CTRL && (value & QMX_CQ_CTRL_ENABLE) && sim->soft_reset_seen) {
+		sim->hang = false;
+		sim->soft_reset_seen = false;
 	}
 	if (offset == QMX_REG_CTRL && (value & QMX_CTRL_AP_START)) {
 		if (sim->soft_reset_seen)
@@ -732,7 +740,24 @@ void qmxsim_set_translate(qmxsim *sim, qmxsim_translate_fn fn, void *ctx)
 	sim->translate_ctx = fn ? ctx : nullptr;
 }
 
+static int run(qmxsim *sim, uint64_t max_cycles, uint64_t *cycles_run, bool poll_idle);
+
 int qmxsim_run(qmxsim *sim, uint64_t max_cycles, uint64_t *cycles_run)
+{
+	return run(sim, max_cycles, cycles_run, true);
+}
+
+int qmxsim_run_irq(qmxsim *sim, uint64_t max_cycles, uint64_t *cycles_run)
+{
+	return run(sim, max_cycles, cycles_run, false);
+}
+
+void qmxsim_reg_stats(qmxsim *sim, struct qmxsim_reg_stats *st)
+{
+	*st = sim->rst;
+}
+
+static int run(qmxsim *sim, uint64_t max_cycles, uint64_t *cycles_run, bool poll_idle)
 {
 	uint64_t start = sim->cycle;
 	int ret = QMXSIM_RUN_LIMIT;
@@ -751,7 +776,8 @@ int qmxsim_run(qmxsim *sim, uint64_t max_cycles, uint64_t *cycles_run)
 			ret = QMXSIM_RUN_IDLE;
 			break;
 		}
-		if (sim->lite == LiteOp::NONE && sim->cycle - sim->last_poll >= IDLE_POLL_CYCLES) {
+		if (poll_idle && sim->lite == LiteOp::NONE &&
+		    sim->cycle - sim->last_poll >= IDLE_POLL_CYCLES) {
 			sim->last_poll = sim->cycle;
 			sim->lite_start(LiteOp::READ, QMX_REG_CTRL, 0, true);
 		}

@@ -514,7 +514,7 @@ static int cmd_regs()
 		{ QMX_REG_ARRAY, (uint32_t)TB_ROWS << QMX_ARRAY_ROWS_SHIFT | (uint32_t)TB_COLS << QMX_ARRAY_COLS_SHIFT },
 		{ QMX_REG_BUS, (uint32_t)TB_BUS_BITS << QMX_BUS_DATA_BITS_SHIFT | 64u << QMX_BUS_ADDR_BITS_SHIFT },
 		{ QMX_REG_CLOCK_KHZ, 250000 },
-		{ QMX_REG_FEATURES, 0x3f },
+		{ QMX_REG_FEATURES, 0x7f },
 		{ QMX_REG_MAX_DIM, 1u << 20 },
 		{ QMX_REG_ERROR, 0 },
 		{ QMX_REG_ERROR_ADDR_LO, 0 },
@@ -544,7 +544,7 @@ static int cmd_regs()
 	CHECK(tb.rd(QMX_REG_MAX_DIM) == 1u << 20, "MAX_DIM writable");
 	CHECK(tb.rd(QMX_REG_ERROR) == 0, "ERROR writable");
 	/* Unmapped addresses read 0 with OKAY. */
-	uint32_t unmapped[] = { 0x078, 0x07C, 0x09C, 0x0B0, 0x0FC, 0x140, 0x1FC };
+	uint32_t unmapped[] = { 0x078, 0x07C, 0x09C, 0x0D8, 0x0FC, 0x140, 0x1FC };
 	for (uint32_t off : unmapped) {
 		tb.wr(off, 0xFFFFFFFF);
 		uint32_t v = tb.rd(off, &resp);

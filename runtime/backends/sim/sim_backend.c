@@ -6,10 +6,13 @@
  * Buffers are host memory registered with the model's memory at device
  * addresses this file hands out (above 4 GiB, a guard page between buffers
  * so an overrun is a DECERR, not silent corruption).  A job is programmed
- * through hw/include/qmx_jobprog.h exactly as the driver programs the card,
- * and the model is clocked on the waiter's thread (job_wait op) in slices,
- * so qmx_job_wait()'s timeout is honoured.  Jobs run one at a time in
- * submission order; whoever waits drives the queue.
+ * through hw/include/qmx_jobprog.h exactly as the driver programs the card:
+ * as descriptors on the device's command queue (hw/rtl/qmx_cmdq.v), a single
+ * GEMM and every entry of a batch alike (2 register accesses per doorbell:
+ * CQ_TAIL and the ISR.CQ acknowledge; completion is read from the records
+ * in memory).  The model is clocked on the waiter's thread (job_wait and
+ * batch_wait ops) in slices, so timeouts are honoured.  Jobs run one at a
+ * time in submission order; whoever waits drives the queue.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +24,7 @@
 
 #include "energy_internal.h"
 #include "qmx_backend.h"
+#include "qmx_batch.h"
 #include "qmx_jobprog_params.h"
 #include "qmx_jobprog.h"
 #include "qmxsim.h"
@@ -30,13 +34,17 @@
 #define SIM_SLICE_CYCLES 16384u       /* deadline checked between slices */
 #define SIM_PROGRESS_AFTER_NS 1000000000ull /* only jobs longer than 1 s */
 #define SIM_PROGRESS_EVERY_NS 200000000ull
+#define SIM_CQ_ENTRIES 256u  /* ring entries (a batch may be longer: pushed as room frees) */
+#define SIM_CQ_COALESCE 255u /* ISR.CQ when the queue drains (or every 255 records) */
 
 struct sim_job {
 	struct sim_job *next;
 	qmx_job *job;
-	bool started;
-	uint64_t start_cycle;
-	struct qmx_jobprog_counters before;
+	qmx_batch *batch;      /* NULL: a single job */
+	uint32_t index;        /* entry of the batch */
+	uint32_t seq, wait_seq; /* descriptor fields */
+	qmx_job *wait_job;     /* the job wait_seq names */
+	bool pushed;           /* written into the ring */
 };
 
 struct sim_device {
@@ -50,6 +58,16 @@ struct sim_device {
 	bool dead;           /* the model broke a rule: no more jobs */
 	char dead_msg[256];
 	struct sim_job *head, *tail; /* jobs not yet completed, in order */
+	struct sim_job *next_push;   /* first job not yet in the ring */
+	/* command queue: rings in host memory mapped as device memory */
+	void *cq_host;
+	struct qmx_cq_desc *cq_ring;
+	struct qmx_cq_cpl *cq_cpl;
+	uint64_t cq_ring_dev, cq_cpl_dev;
+	uint32_t cq_tail, cq_head; /* descriptors written / records reaped */
+	uint32_t next_seq;
+	bool cq_failed;            /* a record with an error since the engine forgot */
+	uint64_t head_since;       /* cycle the head job became the oldest in the ring */
 	/* progress line */
 	bool progress_shown;
 	uint64_t progress_ns; /* when it was last drawn */
@@ -75,6 +93,8 @@ static void sim_wr(void *ctx, uint32_t off, uint32_t v)
 {
 	qmxsim_write32(ctx, off, v);
 }
+
+static int sim_cq_init(struct sim_device *sd);
 
 /* ---------------------------------------------------------------- URI arguments */
 
@@ -325,6 +345,12 @@ static int sim_open(qmx_device *dev, const char *arg)
 		free(sd);
 		return err;
 	}
+	if ((err = sim_cq_init(sd))) {
+		qmxsim_del(sd->sim);
+		free(sd->cq_host);
+		free(sd);
+		return err;
+	}
 	sim_fill_info(&dev->info, &sd->id, &sd->cfg, &sd->profile);
 	dev->priv = sd;
 	return 0;
@@ -335,6 +361,7 @@ static void sim_close(qmx_device *dev)
 	struct sim_device *sd = dev->priv;
 
 	qmxsim_del(sd->sim);
+	free(sd->cq_host);
 	free(sd);
 }
 
@@ -453,42 +480,118 @@ static uint64_t sim_watchdog(const struct sim_device *sd, const qmx_gemm_params 
 	return 64 * ideal + bytes + 1000000;
 }
 
-static void sim_start(struct sim_device *sd, struct sim_job *sj)
-{
-	struct qmx_jobprog_gemm g;
+/* ---------------------------------------------------------------- command queue */
 
-	desc_to_prog(&sj->job->desc, &g);
-	qmx_jobprog_read_counters(sim_rd, sd->sim, &sj->before);
-	qmx_jobprog_write_gemm(&g, sim_wr, sd->sim);
-	if (sd->fault != QMXSIM_FAULT_NONE) { /* one-shot: the next job recovers */
-		qmxsim_inject(sd->sim, sd->fault);
-		sd->fault = QMXSIM_FAULT_NONE;
+/* Program the rings and enable the queue (after open or a soft reset:
+ * HEAD = TAIL = 0). */
+static int sim_cq_enable(struct sim_device *sd)
+{
+	sd->cq_tail = sd->cq_head = 0;
+	sd->cq_failed = false;
+	memset(sd->cq_cpl, 0, (size_t)SIM_CQ_ENTRIES * sizeof(*sd->cq_cpl));
+	uint32_t st = qmx_jobprog_cq_enable(sim_rd, sim_wr, sd->sim, sd->cq_ring_dev,
+					    sd->cq_cpl_dev, SIM_CQ_ENTRIES, SIM_CQ_COALESCE, 1);
+	if (st & QMX_CQ_STATUS_BAD_CONFIG)
+		return qmx_fail(QMX_EIO, "sim device: the command queue refused its configuration "
+				"(CQ_STATUS 0x%x)", st);
+	return 0;
+}
+
+/* The rings: host memory mapped as device memory, like any buffer. */
+static int sim_cq_init(struct sim_device *sd)
+{
+	size_t bytes = 2 * (size_t)SIM_CQ_ENTRIES * QMX_CQ_ENTRY_BYTES;
+	void *host = NULL;
+
+	if (posix_memalign(&host, SIM_PAGE, bytes))
+		return qmx_fail(QMX_ENOMEM, "sim device: cannot allocate the command rings");
+	memset(host, 0, bytes);
+	if (qmxsim_map(sd->sim, sd->next_addr, host, bytes, QMXSIM_MAP_READ | QMXSIM_MAP_WRITE)) {
+		free(host);
+		return qmx_fail(QMX_EIO, "sim device: %s", qmxsim_last_error());
 	}
-	sj->start_cycle = qmxsim_cycle(sd->sim);
-	qmx_jobprog_start(sim_rd, sim_wr, sd->sim, 1);
-	sj->started = true;
+	sd->cq_host = host;
+	sd->cq_ring = host;
+	sd->cq_cpl = (struct qmx_cq_cpl *)((char *)host + bytes / 2);
+	sd->cq_ring_dev = sd->next_addr;
+	sd->cq_cpl_dev = sd->next_addr + bytes / 2;
+	sd->next_addr += bytes + SIM_PAGE;
+	return sim_cq_enable(sd);
+}
+
+static void sim_finish(struct sim_device *sd, const struct qmx_cq_cpl *rec, int status);
+
+static bool job_failed(qmx_job *job)
+{
+	pthread_mutex_lock(&job->lock);
+	bool failed = job->done && job->status;
+	pthread_mutex_unlock(&job->lock);
+	return failed;
+}
+
+/* Write the jobs not yet in the ring while there is room, one doorbell. */
+static void sim_cq_push(struct sim_device *sd)
+{
+	bool was_empty = sd->cq_tail == sd->cq_head, any = false;
+
+	while (sd->next_push && sd->cq_tail - sd->cq_head < SIM_CQ_ENTRIES) {
+		struct sim_job *sj = sd->next_push;
+		struct qmx_jobprog_gemm g;
+		uint32_t slot = sd->cq_tail & (SIM_CQ_ENTRIES - 1);
+
+		/* The job it waits for failed where the engine may not know it
+		 * (a watchdog reset, or a failure it has forgotten): skipped
+		 * here, in order, once everything before it is done. */
+		if (sj->wait_job && job_failed(sj->wait_job)) {
+			if (sj != sd->head)
+				break;
+			sim_finish(sd, NULL, QMX_EDEPENDENCY);
+			continue;
+		}
+
+		desc_to_prog(&sj->job->desc, &g);
+		qmx_jobprog_cq_desc(&g, sj->seq, sj->wait_seq, &sd->cq_ring[slot]);
+		sd->cq_cpl[slot].status = 0;
+		if (sd->fault != QMXSIM_FAULT_NONE) { /* one-shot: the next job recovers */
+			qmxsim_inject(sd->sim, sd->fault);
+			sd->fault = QMXSIM_FAULT_NONE;
+		}
+		sd->cq_tail++;
+		sj->pushed = true;
+		sd->next_push = sj->next;
+		any = true;
+	}
+	if (!any)
+		return;
+	if (was_empty) {
+		sd->head_since = qmxsim_cycle(sd->sim);
+		/* The engine remembers failed seqs for wait_seq; an idle queue
+		 * forgets them (CQ_CTRL written with ENABLE). */
+		if (sd->cq_failed) {
+			qmxsim_write32(sd->sim, QMX_REG_CQ_CTRL,
+				       QMX_CQ_CTRL_ENABLE | (SIM_CQ_COALESCE << QMX_CQ_CTRL_COALESCE_SHIFT));
+			sd->cq_failed = false;
+		}
+	}
+	qmxsim_write32(sd->sim, QMX_REG_CQ_TAIL, sd->cq_tail);
 }
 
 static void progress_line(struct sim_device *sd, struct sim_job *sj, bool done)
 {
 	const qmx_gemm_params *p = &sj->job->desc.params;
-	uint64_t total = (uint64_t)p->m * (uint64_t)p->n * (uint64_t)p->k;
-	uint64_t now = qmx_jobprog_read64(sim_rd, sd->sim, QMX_REG_CNT_MACS_LO);
-	double pct = done ? 100.0 : 100.0 * (double)(now - sj->before.macs) / (double)total;
 
-	if (pct > 100.0)
-		pct = 100.0;
-	fprintf(stderr, "\r\033[Kqmx sim %ux%u: %lldx%lldx%lld %5.1f%% (%.1f M cycles)%s",
+	fprintf(stderr, "\r\033[Kqmx sim %ux%u: %lldx%lldx%lld (%.1f M cycles)%s",
 		sd->id.array_rows, sd->id.array_cols, (long long)p->m, (long long)p->n,
-		(long long)p->k, pct, (double)(qmxsim_cycle(sd->sim) - sj->start_cycle) / 1e6,
+		(long long)p->k, (double)(qmxsim_cycle(sd->sim) - sd->head_since) / 1e6,
 		done ? "\n" : "");
 	fflush(stderr);
 	sd->progress_shown = !done;
 }
 
-/* Pop the head job and complete it with `status` (its detail is already
- * this thread's error message). */
-static int sim_finish(struct sim_device *sd, int status)
+/* Pop the head job and complete it: a record's outcome (rec), or `status`
+ * with this thread's message already set (QMX_EDEPENDENCY for a batch entry:
+ * skipped, the core names the entry it waits for). */
+static void sim_finish(struct sim_device *sd, const struct qmx_cq_cpl *rec, int status)
 {
 	struct sim_job *sj = sd->head;
 	qmx_job *job = sj->job;
@@ -498,99 +601,189 @@ static int sim_finish(struct sim_device *sd, int status)
 	sd->head = sj->next;
 	if (!sd->head)
 		sd->tail = NULL;
+	if (sd->next_push == sj)
+		sd->next_push = sj->next;
 	job->priv = NULL;
+	sd->head_since = qmxsim_cycle(sd->sim);
+	if (rec) {
+		uint32_t hwerr = qmx_jobprog_cq_error(rec);
+		struct qmx_jobprog_counters d;
+
+		if (hwerr)
+			sd->cq_failed = true;
+		qmx_jobprog_cq_counters(rec, &d);
+		job->stats.threads = 1;
+		/* Device time at the target profile's clock, not the RTL's CLOCK_KHZ. */
+		status = hwerr == QMX_ERROR_DEP_FAILED && sj->batch ?
+				 QMX_EDEPENDENCY :
+				 qmx_job_device_result(job, &d, sd->profile.clock_mhz * 1000u, hwerr,
+						       hwerr ? rec->error_addr : 0);
+	}
+	if (status == QMX_EDEPENDENCY && sj->batch) {
+		qmx_batch *b = sj->batch;
+		uint32_t i = sj->index;
+		free(sj);
+		qmx_batch_entry_skip(b, i);
+		return;
+	}
 	free(sj);
 	qmx_job_complete(job, status);
-	return status;
 }
 
-/* The head job raised its interrupt: read the outcome. */
-static int sim_collect(struct sim_device *sd)
+/* Complete every job whose record is in. */
+static void sim_cq_reap(struct sim_device *sd)
 {
-	struct sim_job *sj = sd->head;
-	qmx_job *job = sj->job;
-	struct qmx_jobprog_counters after, d;
-	uint32_t hwerr = qmxsim_read32(sd->sim, QMX_REG_ERROR);
-
-	qmx_jobprog_read_counters(sim_rd, sd->sim, &after);
-	(void)qmxsim_read32(sd->sim, QMX_REG_CTRL); /* consume AP_DONE */
-	qmx_jobprog_ack(sim_rd, sim_wr, sd->sim);
-	qmx_jobprog_counters_delta(&sj->before, &after, &d);
-	job->stats.threads = 1;
-	uint64_t addr = hwerr ? qmx_jobprog_read64(sim_rd, sd->sim, QMX_REG_ERROR_ADDR_LO) : 0;
-	/* Device time at the target profile's clock, not the RTL's CLOCK_KHZ. */
-	return sim_finish(sd, qmx_job_device_result(job, &d, sd->profile.clock_mhz * 1000u, hwerr,
-							 addr));
+	while (sd->head && sd->head->pushed) {
+		const struct qmx_cq_cpl *rec = &sd->cq_cpl[sd->cq_head & (SIM_CQ_ENTRIES - 1)];
+		if (!(rec->status & QMX_CQC_STATUS_VALID))
+			break;
+		struct qmx_cq_cpl r = *rec;
+		sd->cq_head++;
+		sim_finish(sd, &r, 0);
+	}
 }
 
-/* Drive the head job by at most one slice.  Returns 1 when it finished
- * (status in *status, message on this thread), 0 when it still runs. */
-static int sim_drive(qmx_device *dev, struct sim_device *sd, int *status)
+/* A hang: soft-reset, fail the hung job with a stated error, re-enable the
+ * queue for the jobs behind it. */
+static void sim_cq_recover(qmx_device *dev, struct sim_device *sd, uint64_t limit)
 {
-	struct sim_job *sj = sd->head;
+	qmx_jobprog_soft_reset(sim_wr, sd->sim);
+	qmxsim_write32(sd->sim, QMX_REG_ISR, qmxsim_read32(sd->sim, QMX_REG_ISR));
+	sim_finish(sd, NULL, qmx_fail(QMX_EIO, "%s: job did not finish within %" PRIu64
+				      " cycles (watchdog); the accelerator was soft-reset",
+				      dev->info.uri, limit));
+	/* The engine runs descriptors one at a time, in order: the ones behind
+	 * the hung one were never fetched, so they go into the new ring (those
+	 * waiting for it are skipped there). */
+	for (struct sim_job *sj = sd->head; sj; sj = sj->next)
+		sj->pushed = false;
+	sd->next_push = sd->head;
+	int err = sim_cq_enable(sd);
+	if (err) {
+		sd->dead = true;
+		snprintf(sd->dead_msg, sizeof(sd->dead_msg), "%s", qmx_last_error());
+	}
+}
+
+/* Drive the queue by at most one slice: push, clock until the interrupt (or
+ * the slice ends), reap the records. */
+static void sim_drive(qmx_device *dev, struct sim_device *sd)
+{
 	uint64_t ran = 0;
 
 	if (sd->dead) {
-		*status = sim_finish(sd, qmx_fail(QMX_EIO, "%s", sd->dead_msg));
-		return 1;
+		while (sd->head)
+			sim_finish(sd, NULL, qmx_fail(QMX_EIO, "%s", sd->dead_msg));
+		return;
 	}
-	if (!sj->started)
-		sim_start(sd, sj);
-	int r = qmxsim_run(sd->sim, SIM_SLICE_CYCLES, &ran);
+	sim_cq_push(sd);
+	int r = qmxsim_run_irq(sd->sim, SIM_SLICE_CYCLES, &ran);
 	if (r < 0) {
 		sd->dead = true;
 		snprintf(sd->dead_msg, sizeof(sd->dead_msg), "%s: model stopped: %s", dev->info.uri,
 			 qmxsim_last_error());
-		*status = sim_finish(sd, qmx_fail(QMX_EIO, "%s", sd->dead_msg));
-		return 1;
+		while (sd->head)
+			sim_finish(sd, NULL, qmx_fail(QMX_EIO, "%s", sd->dead_msg));
+		return;
 	}
-	if (r == QMXSIM_RUN_IRQ || r == QMXSIM_RUN_IDLE) {
-		*status = sim_collect(sd);
-		return 1;
-	}
-	uint64_t spent = qmxsim_cycle(sd->sim) - sj->start_cycle;
-	uint64_t limit = sim_watchdog(sd, &sj->job->desc.params);
-	if (spent >= limit) {
-		/* a hang: abort the job so the next one can run */
-		qmx_jobprog_soft_reset(sim_wr, sd->sim);
-		qmx_jobprog_ack(sim_rd, sim_wr, sd->sim);
-		*status = sim_finish(sd, qmx_fail(QMX_EIO,
-						  "%s: job did not finish within %" PRIu64
-						  " cycles (watchdog); the accelerator was soft-reset",
-						  dev->info.uri, limit));
-		return 1;
+	if (r == QMXSIM_RUN_IRQ)
+		qmxsim_write32(sd->sim, QMX_REG_ISR, QMX_ISR_CQ); /* toggles the set bit off */
+	sim_cq_reap(sd);
+	if (!sd->head || !sd->head->pushed)
+		return;
+	uint64_t limit = sim_watchdog(sd, &sd->head->job->desc.params);
+	if (qmxsim_cycle(sd->sim) - sd->head_since >= limit) {
+		sim_cq_recover(dev, sd, limit);
+		return;
 	}
 	uint64_t now = qmx_now_ns();
-	if (now - sj->job->submit_ns > SIM_PROGRESS_AFTER_NS &&
+	if (now - sd->head->job->submit_ns > SIM_PROGRESS_AFTER_NS &&
 	    now - sd->progress_ns > SIM_PROGRESS_EVERY_NS && isatty(2)) {
 		sd->progress_ns = now;
-		progress_line(sd, sj, false);
+		progress_line(sd, sd->head, false);
 	}
+}
+
+static int check_out_type(qmx_device *dev, const qmx_job *job, const char *who)
+{
+	/* K beyond max_k is accepted: the int32 accumulator wraps exactly as
+	 * the reference's does (two's complement). */
+	if (job->desc.params.out_type == QMX_OUT_INT8 &&
+	    !(dev->info.features & QMX_FEATURE_INT8_OUT))
+		return qmx_fail(QMX_ENOTSUP, "%s: out_type int8 not supported by %s", who,
+				dev->info.uri);
 	return 0;
+}
+
+/* Append a job to the device's queue (dev->lock held). */
+static void sim_enqueue(struct sim_device *sd, struct sim_job *sj)
+{
+	if (!++sd->next_seq) /* seq 0 means "no wait" */
+		sd->next_seq = 1;
+	sj->seq = sd->next_seq;
+	if (sd->tail)
+		sd->tail->next = sj;
+	else
+		sd->head = sj;
+	sd->tail = sj;
+	if (!sd->next_push)
+		sd->next_push = sj;
 }
 
 static int sim_gemm_submit(qmx_device *dev, qmx_job *job)
 {
 	struct sim_device *sd = dev->priv;
-	const qmx_gemm_params *p = &job->desc.params;
+	int err = check_out_type(dev, job, "qmx_gemm_submit");
 
-	/* K beyond max_k is accepted: the int32 accumulator wraps exactly as
-	 * the reference's does (two's complement). */
-	if (p->out_type == QMX_OUT_INT8 && !(dev->info.features & QMX_FEATURE_INT8_OUT))
-		return qmx_fail(QMX_ENOTSUP, "qmx_gemm_submit: out_type int8 not supported by %s",
-				dev->info.uri);
+	if (err)
+		return err;
 	struct sim_job *sj = calloc(1, sizeof(*sj));
 	if (!sj)
 		return qmx_fail(QMX_ENOMEM, "qmx_gemm_submit: out of memory");
 	sj->job = job;
 	job->priv = sj;
 	pthread_mutex_lock(&dev->lock);
-	if (sd->tail)
-		sd->tail->next = sj;
-	else
-		sd->head = sj;
-	sd->tail = sj;
+	sim_enqueue(sd, sj);
 	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+/* A batch: its entries become descriptors, wait_for a wait_seq. */
+static int sim_batch_submit(qmx_device *dev, qmx_batch *b)
+{
+	struct sim_device *sd = dev->priv;
+	struct sim_job **sj = calloc(b->count, sizeof(*sj));
+	int err = 0;
+
+	if (!sj)
+		return qmx_fail(QMX_ENOMEM, "qmx_batch_submit: out of memory");
+	for (uint32_t i = 0; i < b->count && !err; i++) {
+		char who[48];
+		snprintf(who, sizeof(who), "qmx_batch_submit: entry %u", i);
+		err = check_out_type(dev, &b->entries[i].job, who);
+		if (!err && !(sj[i] = calloc(1, sizeof(**sj))))
+			err = qmx_fail(QMX_ENOMEM, "qmx_batch_submit: out of memory");
+	}
+	if (err) {
+		for (uint32_t i = 0; i < b->count; i++)
+			free(sj[i]);
+		free(sj);
+		return err;
+	}
+	pthread_mutex_lock(&dev->lock);
+	for (uint32_t i = 0; i < b->count; i++) {
+		struct qmx_batch_entry *e = &b->entries[i];
+		sj[i]->job = &e->job;
+		sj[i]->batch = b;
+		sj[i]->index = i;
+		sim_enqueue(sd, sj[i]);
+		if (e->wait_for >= 0) {
+			sj[i]->wait_seq = sj[e->wait_for]->seq;
+			sj[i]->wait_job = &b->entries[e->wait_for].job;
+		}
+	}
+	pthread_mutex_unlock(&dev->lock);
+	free(sj);
 	return 0;
 }
 
@@ -607,7 +800,6 @@ static bool job_done(qmx_job *job)
 static int sim_job_wait(qmx_device *dev, qmx_job *job, int64_t deadline_ns)
 {
 	struct sim_device *sd = dev->priv;
-	int status = 0;
 
 	for (;;) {
 		pthread_mutex_lock(&dev->lock);
@@ -615,19 +807,28 @@ static int sim_job_wait(qmx_device *dev, qmx_job *job, int64_t deadline_ns)
 			pthread_mutex_unlock(&dev->lock);
 			return 0; /* the core reports its status */
 		}
-		bool mine = false;
 		if (!sd->head) { /* cannot happen: a job not done is queued */
 			pthread_mutex_unlock(&dev->lock);
 			return qmx_fail(QMX_EIO, "%s: job lost from the queue", dev->info.uri);
 		}
-		if (sim_drive(dev, sd, &status))
-			mine = job_done(job);
+		sim_drive(dev, sd);
+		bool done = job_done(job);
 		pthread_mutex_unlock(&dev->lock);
-		if (mine)
-			return status; /* keeps this thread's detailed message */
+		if (done) /* this thread's message: the job's own */
+			return job->status ? qmx_fail(job->status, "%s", job->status_msg) : 0;
 		if (deadline_ns >= 0 && (int64_t)qmx_now_ns() >= deadline_ns)
 			return QMX_ETIMEDOUT;
 	}
+}
+
+static int sim_batch_wait(qmx_device *dev, qmx_batch *b, int64_t deadline_ns)
+{
+	for (uint32_t i = 0; i < b->count; i++) {
+		int err = sim_job_wait(dev, &b->entries[i].job, deadline_ns);
+		if (err == QMX_ETIMEDOUT)
+			return err;
+	}
+	return 0;
 }
 
 const struct qmx_backend_ops qmx_backend_sim_ops = {
@@ -640,4 +841,6 @@ const struct qmx_backend_ops qmx_backend_sim_ops = {
 	.buffer_sync = sim_buffer_sync,
 	.gemm_submit = sim_gemm_submit,
 	.job_wait = sim_job_wait,
+	.batch_submit = sim_batch_submit,
+	.batch_wait = sim_batch_wait,
 };
