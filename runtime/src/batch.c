@@ -111,11 +111,27 @@ void qmx_batch_entry_skip(qmx_batch *b, uint32_t i)
 	qmx_job_complete(&e->job, QMX_EDEPENDENCY);
 }
 
+/* Accounting start of an entry (entries are started in index order).  Where
+ * it read no host meter for entry 0 (a device, not a CPU: it only set the
+ * flags, which depend on the device alone) the later entries copy it: the
+ * lookup behind it is not free, and a batch is about host time per GEMM. */
+static void entry_account_begin(qmx_batch *b, qmx_job *job)
+{
+	const qmx_job *first = &b->entries[0].job;
+
+	if (job == first || first->energy_begin.valid) {
+		qmx_account_job_begin(b->dev, job);
+		return;
+	}
+	job->stats.flags = first->stats.flags;
+	job->energy_begin = first->energy_begin;
+}
+
 /* Loop default: hand entry `e` to gemm_submit; a refusal is its status. */
 static void loop_start(qmx_batch *b, struct qmx_batch_entry *e)
 {
 	e->job.submit_ns = qmx_now_ns();
-	qmx_account_job_begin(b->dev, &e->job);
+	entry_account_begin(b, &e->job);
 	e->started = true;
 	int err = b->dev->ops->gemm_submit(b->dev, &e->job);
 	if (err)
@@ -226,7 +242,7 @@ QMX_API int qmx_batch_submit(qmx_batch *b)
 	b->next = 0;
 	if (dev->ops->batch_submit) {
 		for (uint32_t i = 0; i < b->count; i++)
-			qmx_account_job_begin(dev, &b->entries[i].job);
+			entry_account_begin(b, &b->entries[i].job);
 		int err = dev->ops->batch_submit(dev, b);
 		if (err) {
 			batch_reset(b);
