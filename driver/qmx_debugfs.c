@@ -98,6 +98,8 @@ static int qmx_queue_show(struct seq_file *m, void *unused)
 			   qdev->ring.head, qdev->ring.tail - qdev->ring.head);
 		seq_printf(m, "doorbells:      %llu, completion interrupts %llu\n",
 			   qdev->ring.doorbells, qdev->ring.irqs);
+		/* What the engine completed, records not yet consumed included. */
+		seq_printf(m, "engine head:    %u\n", qmx_reg_read(qdev, CQ_HEAD));
 	} else {
 		seq_puts(m, "command queue:  none (jobs through registers)\n");
 	}

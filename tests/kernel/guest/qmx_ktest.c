@@ -1920,20 +1920,20 @@ static int cmd_badbatch(void)
 	return failures != 0;
 }
 
-/* A register as debugfs regs shows it (-1: not found). */
-static int64_t kt_reg(const char *name)
+/* CQ_HEAD, the engine's count of completed descriptors, from debugfs queue
+ * (one register read; -1: not found). */
+static int64_t kt_engine_head(void)
 {
-	char path[256], line[256], reg[64];
-	unsigned long long v;
-	unsigned int off;
+	char path[256], line[256];
+	unsigned int v;
 	int64_t ret = -1;
 	FILE *f;
 
-	if (kt_debugfs("regs", path, sizeof(path)) || !(f = fopen(path, "r")))
+	if (kt_debugfs("queue", path, sizeof(path)) || !(f = fopen(path, "r")))
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "0x%x %63s 0x%llx", &off, reg, &v) == 3 && !strcmp(reg, name))
-			ret = (int64_t)v;
+		if (sscanf(line, "engine head: %u", &v) == 1)
+			ret = v;
 	fclose(f);
 	return ret;
 }
@@ -1941,8 +1941,7 @@ static int64_t kt_reg(const char *name)
 /*
  * An injected hang in the middle of a batch: entries 0 and 1 are small,
  * entry 2 long; the hang (qmx-simd stops answering memory) is armed once
- * the engine completed two entries (CQ_HEAD), so it lands on entry 2 (or a
- * later one on a fast host).  The driver's timeout resets the device: the
+ * the engine completed two entries (CQ_HEAD), so it lands on entry 2.  The driver's timeout resets the device: the
  * entry that hung ends "timed out", every one behind it "canceled" (not
  * re-run), the ones before are bit-exact; the next batch is bit-exact.
  */
@@ -1965,8 +1964,10 @@ static int cmd_hangbatch(void)
 		return 1;
 	}
 	for (int i = 0; i < N; i++) {
+		/* About half a million device cycles: well past the poll
+		 * below, well within the 3 s timeout on a busy host. */
 		int64_t k = i != LONG ? 8 : (info.max_dim < 2048 ? (int64_t)info.max_dim : 2048);
-		int64_t mn = i != LONG ? 8 : 64;
+		int64_t mn = i != LONG ? 8 : 128;
 
 		if (kt_entry_init(dev, &e[i], &rng, mn, mn, k) ||
 		    qmx_batch_add_gemm(b, &e[i].d, -1, NULL)) {
@@ -1974,9 +1975,9 @@ static int cmd_hangbatch(void)
 			return 1;
 		}
 	}
-	head0 = kt_reg("CQ_HEAD");
+	head0 = kt_engine_head();
 	if (head0 < 0) {
-		fail("debugfs regs has no CQ_HEAD");
+		fail("debugfs queue has no engine head");
 		return 1;
 	}
 	if (qmx_batch_submit(b)) {
@@ -1986,7 +1987,7 @@ static int cmd_hangbatch(void)
 	/* Arm once the engine completed the entries before the long one
 	 * (bounded wait). */
 	t0 = now_ms();
-	while ((done = kt_reg("CQ_HEAD")) >= 0 && done - head0 < LONG && now_ms() - t0 < 10000)
+	while ((done = kt_engine_head()) >= 0 && done - head0 < LONG && now_ms() - t0 < 10000)
 		usleep(1000);
 	printf("CQ_HEAD %lld -> %lld before arming the hang\n", (long long)head0, (long long)done);
 	if (arm_fault("hang"))
