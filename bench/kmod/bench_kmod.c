@@ -18,15 +18,11 @@
  * Prints one line: "bench <uri> shape ... rt_median_us ... jobs_per_s ...
  * batch_gemm_us ... [mmio_per_job ... mmio_per_gemm_batch ...]".
  */
-#include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "qmx/qmx.h"
 #include "qmx_util.h"
@@ -47,36 +43,11 @@ static uint64_t now_ns(void)
  */
 static int64_t simd_regs(const char *tty, const char **key)
 {
-	char buf[256] = "";
-	size_t len = 0;
-	uint64_t t0 = now_ns();
-	struct termios t;
+	char buf[256];
 	const char *at;
-	int fd;
 
-	if (!tty)
+	if (!tty || qmx_util_simd_command(tty, "stats", buf, sizeof(buf)))
 		return -1;
-	fd = open(tty, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (tcgetattr(fd, &t) == 0) {
-		cfmakeraw(&t);
-		tcsetattr(fd, TCSANOW, &t);
-	}
-	tcflush(fd, TCIOFLUSH);
-	dprintf(fd, "stats\n");
-	while (!strchr(buf, '\n') && now_ns() - t0 < 10000000000ull && len < sizeof(buf) - 1) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n > 0)
-			len += (size_t)n;
-		buf[len] = '\0';
-	}
-	close(fd);
 	if ((at = strstr(buf, " reg_ops ")))
 		*key = "reg_ops";
 	else if ((at = strstr(buf, " ops ")))

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* qmx_util.c - random GEMM problems, checksums and comparisons. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "qmx_util.h"
 
@@ -208,4 +214,46 @@ void qmx_util_cpu_model(char *buf, size_t len)
 		}
 	}
 	fclose(f);
+}
+
+static uint64_t util_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int qmx_util_simd_command(const char *tty, const char *cmd, char *reply, size_t len)
+{
+	uint64_t t0 = util_now_ms();
+	struct termios t;
+	size_t got = 0;
+	int fd;
+
+	if (!len)
+		return -EINVAL;
+	reply[0] = '\0';
+	fd = open(tty, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	tcflush(fd, TCIOFLUSH);
+	dprintf(fd, "%s\n", cmd);
+	while (!strchr(reply, '\n') && util_now_ms() - t0 < 10000 && got < len - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = read(fd, reply + got, len - 1 - got);
+		if (n > 0)
+			got += (size_t)n;
+		reply[got] = '\0';
+	}
+	close(fd);
+	return strchr(reply, '\n') ? 0 : -ETIMEDOUT;
 }

@@ -75,6 +75,11 @@ int qmx_problem_compute_reference(qmx_problem *pb);
 bool qmx_problem_matches(const qmx_problem *pb, char *msg, size_t msg_len);
 void qmx_problem_free(qmx_problem *pb);
 
+/* Send one line to qmx-simd's control port (a tty: the QEMU guest's line to
+ * its control socket) and read its one-line reply into `reply` within 10 s.
+ * 0, or -errno (-ETIMEDOUT without a whole line). */
+int qmx_util_simd_command(const char *tty, const char *cmd, char *reply, size_t len);
+
 /* FNV-1a over the M x N elements of an output (ldc gaps skipped). */
 uint64_t qmx_output_checksum(const qmx_gemm_params *p, const void *c);
 

@@ -1519,37 +1519,13 @@ static int cmd_lost(const char *bdf)
 /* Ask qmx-simd (on the guest's second serial port) to arm a fault. */
 static int arm_fault(const char *what)
 {
-	char buf[128] = "", want[32];
-	struct termios t;
-	size_t len = 0;
-	uint64_t t0 = now_ms();
-	int fd = open(KT_CTL_TTY, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	char buf[128], want[32];
+	int err = qmx_util_simd_command(KT_CTL_TTY, what, buf, sizeof(buf));
 
-	if (fd < 0) {
-		fail("open %s: %s", KT_CTL_TTY, strerror(errno));
-		return -1;
-	}
-	if (tcgetattr(fd, &t) == 0) {
-		cfmakeraw(&t);
-		tcsetattr(fd, TCSANOW, &t);
-	}
-	tcflush(fd, TCIOFLUSH);
-	dprintf(fd, "%s\n", what);
 	snprintf(want, sizeof(want), "ok %s\n", what);
-	while (!strstr(buf, "\n") && now_ms() - t0 < 10000 && len < sizeof(buf) - 1) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n > 0)
-			len += (size_t)n;
-		buf[len] = '\0';
-	}
-	close(fd);
-	if (!strstr(buf, want)) {
-		fail("qmx-simd did not acknowledge '%s' (got '%s')", what, buf);
+	if (err || !strstr(buf, want)) {
+		fail("qmx-simd did not acknowledge '%s' on %s (%s, got '%s')", what, KT_CTL_TTY,
+		     err ? strerror(-err) : "answered", buf);
 		return -1;
 	}
 	return 0;
