@@ -267,7 +267,7 @@ static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, d
 		if (w->free_at > ws)
 			ws = w->free_at;
 		w->free_at = ws + pw;
-		w->slot[sl] = w->free_at + 1;
+		w->slot[sl] = w->free_at;
 		w->next ^= 1;
 		clear = e + 1;
 		e += 1;
