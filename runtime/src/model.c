@@ -394,8 +394,12 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 		for (uint64_t bj = 0; bj < nb_n; bj++, blk++) {
 			uint64_t n0 = bj * BN, nt = N - n0 < BN ? N - n0 : BN;
 			uint64_t qq = (nt + C - 1) / C, cv_last = nt - (qq - 1) * C;
-			double wbeats = (double)rows_beats(1, C * e, 0, 0, WB);
-			double wbeats_last = (double)rows_beats(1, cv_last * e, 0, 0, WB);
+			/* Mean beats of an output row segment: rows start where
+			 * ldc puts them. */
+			uint64_t c0 = g->c_off + (m0 * ldc + n0) * e;
+			double wbeats = (double)rows_beats(mt, C * e, c0, ldc * e, WB) / mt;
+			double wbeats_last = (double)rows_beats(mt, cv_last * e, c0 + (qq - 1) * C * e,
+								ldc * e, WB) / mt;
 			for (uint64_t kc = 0; kc < nk; kc++) {
 				uint64_t k0 = kc * BK, kt = K - k0 < BK ? K - k0 : BK;
 				/* The half is free once the chunk two back released it;
