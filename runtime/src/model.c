@@ -149,22 +149,42 @@ static uint64_t gcd64(uint64_t a, uint64_t b)
 
 /* Bus beats of n rows of len bytes, row i starting at byte off + i*stride:
  * ceil(((start mod wb) + len) / wb) each, summed over one period of the
- * offsets.  Bursts split only at beat boundaries, so splits add no beats. */
+ * offsets.  Bursts split only at beat boundaries, so splits add no beats.
+ * *skip (may be NULL): the sum of the start offsets, the bytes of the
+ * first beats the memory does not charge to its bandwidth. */
+static uint64_t rows_beats_skip(uint64_t n, uint64_t len, uint64_t off, uint64_t stride,
+				uint64_t wb, uint64_t *skip)
+{
+	uint64_t s = stride % wb, o = off % wb, sk = 0, beats;
+
+	if (!n) {
+		beats = 0;
+	} else if (!s) {
+		beats = n * ((o + len + wb - 1) / wb);
+		sk = n * o;
+	} else {
+		uint64_t period = wb / gcd64(s, wb), per = 0, tail = 0, rem = n % period;
+		uint64_t sper = 0, stail = 0;
+		for (uint64_t i = 0; i < period; i++) {
+			uint64_t oi = (o + i * s) % wb, b = (oi + len + wb - 1) / wb;
+			per += b;
+			sper += oi;
+			if (i < rem) {
+				tail += b;
+				stail += oi;
+			}
+		}
+		beats = n / period * per + tail;
+		sk = n / period * sper + stail;
+	}
+	if (skip)
+		*skip = sk;
+	return beats;
+}
+
 static uint64_t rows_beats(uint64_t n, uint64_t len, uint64_t off, uint64_t stride, uint64_t wb)
 {
-	if (!n)
-		return 0;
-	uint64_t s = stride % wb, o = off % wb;
-	if (!s)
-		return n * ((o + len + wb - 1) / wb);
-	uint64_t period = wb / gcd64(s, wb), per = 0, tail = 0, rem = n % period;
-	for (uint64_t i = 0; i < period; i++) {
-		uint64_t b = ((o + i * s) % wb + len + wb - 1) / wb;
-		per += b;
-		if (i < rem)
-			tail += b;
-	}
-	return n / period * per + tail;
+	return rows_beats_skip(n, len, off, stride, wb, NULL);
 }
 
 /* Extra bursts of a run of n rows from 4 KiB crossings (one per crossing):
@@ -186,6 +206,7 @@ struct mem {
 	double lat;     /* address -> first beat */
 	double r;       /* cycles per beat */
 	double fd;      /* bursts in flight */
+	double bw;      /* bytes per cycle, 0 = a beat per cycle */
 };
 
 /* The loader's stream: issue and data times. */
@@ -203,14 +224,17 @@ struct stream {
  * burst j may issue only once burst j - FD's last beat is in, which holds
  * back a run queued behind a long data backlog (B rows behind A's). */
 static void run_rows(struct stream *s, const struct mem *m, double n, double beats,
-		     double bursts)
+		     double bursts, double charged)
 {
 	if (n <= 0)
 		return;
 	double lat = m->lat + M_AR_TO_R;
 	double nb = n * bursts;            /* bursts of the run */
 	double gb = (1.0 + bursts) / bursts; /* issue cycles per burst */
-	double tb = beats / bursts * m->r; /* data cycles per burst */
+	/* Data cycles per burst: a beat a cycle, or the bytes the memory
+	 * charges (all but the first beat's skipped lanes) at its bandwidth. */
+	double tr = m->bw > 0 ? charged / m->bw : 0;
+	double tb = (beats > tr ? beats : tr) / bursts;
 	double first = s->issue + 1;       /* L_ROW, then the first burst */
 	/* Backlog: the FD bursts before burst j end at s->data - (FD-1-j)*tp. */
 	double j0 = m->fd - s->nb > 0 ? m->fd - s->nb : 0;
@@ -372,8 +396,10 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 		.r = 1.0,
 		.fd = cfg->rd_outstanding < 32 ? cfg->rd_outstanding : 32,
 	};
-	if (cfg->mem_bytes_per_cycle && cfg->mem_bytes_per_cycle < WB)
+	if (cfg->mem_bytes_per_cycle && cfg->mem_bytes_per_cycle < WB) {
 		mm.r = (double)WB / cfg->mem_bytes_per_cycle;
+		mm.bw = cfg->mem_bytes_per_cycle;
+	}
 	struct stream ls = { .issue = M_START, .data = 0 };
 	struct writer wr = { 0 };
 	double x = (double)(R + C - 2) + M_ARR_OUT;
@@ -410,15 +436,21 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 				if (kc == 0 && fin[blk & 1] > start)
 					start = fin[blk & 1];
 				ls.issue = start + 1; /* L_WAIT */
+				uint64_t sk;
 				if (kc == 0 && nvec) {
-					double vb = (double)rows_beats(1, 4 * nt, g->vec_off + 4 * n0, 0, WB);
+					double vb = (double)rows_beats_skip(1, 4 * nt, g->vec_off + 4 * n0,
+									    0, WB, &sk);
 					run_rows(&ls, &mm, (double)nvec, vb,
-						 1.0 + rows_splits(1, 4 * nt, 0, WB));
+						 1.0 + rows_splits(1, 4 * nt, 0, WB), vb * WB - (double)sk);
 				}
-				double ab = (double)rows_beats(mt, kt, g->a_off + m0 * lda + k0, lda, WB) / mt;
-				run_rows(&ls, &mm, (double)mt, ab, 1.0 + rows_splits(mt, kt, lda, WB) / mt);
-				double bb = (double)rows_beats(kt, nt, g->b_off + k0 * ldb + n0, ldb, WB) / kt;
-				run_rows(&ls, &mm, (double)kt, bb, 1.0 + rows_splits(kt, nt, ldb, WB) / kt);
+				double ab = (double)rows_beats_skip(mt, kt, g->a_off + m0 * lda + k0, lda,
+								    WB, &sk) / mt;
+				run_rows(&ls, &mm, (double)mt, ab, 1.0 + rows_splits(mt, kt, lda, WB) / mt,
+					 ab * WB - (double)sk / mt);
+				double bb = (double)rows_beats_skip(kt, nt, g->b_off + k0 * ldb + n0, ldb,
+								    WB, &sk) / kt;
+				run_rows(&ls, &mm, (double)kt, bb, 1.0 + rows_splits(kt, nt, ldb, WB) / kt,
+					 bb * WB - (double)sk / kt);
 				double full = ls.data; /* last beat in: eoc */
 
 				double run = full + M_FULL_TO_RUN;
@@ -454,8 +486,13 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 					for (uint64_t p = 0; p < pp; p++) {
 						uint64_t rv = p + 1 < pp ? R : rv_last;
 						for (uint64_t q = 0; q < qq; q++, done++) {
-							double pw = M_W_ROW +
-								(q + 1 < qq ? wbeats : wbeats_last) * mm.r;
+							/* The AW cycles refill the token bucket:
+							 * a row costs its beats at the bandwidth
+							 * or the handshakes, whichever is longer. */
+							double wb_q = q + 1 < qq ? wbeats : wbeats_last;
+							double pw = M_W_ROW + wb_q;
+							if (wb_q * mm.r > pw)
+								pw = wb_q * mm.r;
 							double wlim = (mm.lat + M_B_TAIL + pw) /
 								      cfg->wr_outstanding;
 							if (wlim > pw)
