@@ -43,6 +43,7 @@
 #define M_ARR_OUT 3        /* last step issued -> array's last PE -> d_fire_q -> D_ROW, beyond R+C-2 */
 #define M_RQ 6             /* row emitted -> requant pipeline -> segment full -> W_IDLE */
 #define M_W_ROW 3          /* W_IDLE, W_AWSET, W_AW per segment */
+#define M_B_RESP 1         /* last W beat -> B response -> b_cnt down -> AW may go */
 #define M_B_TAIL 1         /* last W beat -> B response -> writer idle -> busy low */
 
 void qmx_model_config_default(struct qmx_model_config *cfg, uint32_t rows, uint32_t cols)
@@ -271,15 +272,22 @@ struct shape_run {
 };
 
 /* The writer: a segment per output row, periods in cycles. */
+#define M_WD_RING 256 /* more write bursts in flight than this never wait */
+
 struct writer {
 	double free_at;    /* writer idle from */
 	double slot[2];    /* when each segment slot is free again */
 	unsigned next;     /* slot of the next row */
 	double last_beat;  /* last W beat of the job so far */
+	double resp_lat;   /* last W beat -> its B response counted */
+	unsigned wd;       /* WR_OUTSTANDING (0: not limiting) */
+	uint64_t rows;     /* rows written so far */
+	double ring[M_WD_RING]; /* last beat of each of the last wd rows */
 };
 
 /* Drain one sub-tile whose last step issued at t: returns the cycle from
- * which the next sub-tile's last step may issue (last_pending clear). */
+ * which the next sub-tile's last step may issue (last_pending clear).
+ * A row's AW waits while WR_OUTSTANDING bursts await their response. */
 static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, double pw)
 {
 	double e = t + x, clear = e;
@@ -290,7 +298,15 @@ static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, d
 		double ws = e + M_RQ;
 		if (w->free_at > ws)
 			ws = w->free_at;
+		if (w->wd && w->rows >= w->wd) {
+			double b = w->ring[w->rows % w->wd] + w->resp_lat;
+			if (b > ws)
+				ws = b;
+		}
 		w->free_at = ws + pw;
+		if (w->wd)
+			w->ring[w->rows % w->wd] = w->free_at - 1;
+		w->rows++;
 		w->slot[sl] = w->free_at;
 		w->next ^= 1;
 		clear = e + 1;
@@ -299,6 +315,16 @@ static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, d
 	if (w->free_at - 1 > w->last_beat)
 		w->last_beat = w->free_at - 1;
 	return clear;
+}
+
+/* Move the writer's state by dt cycles (steady-state extrapolation). */
+static void writer_shift(struct writer *w, double dt)
+{
+	w->free_at += dt;
+	w->slot[0] += dt;
+	w->slot[1] += dt;
+	for (unsigned i = 0; i < w->wd; i++)
+		w->ring[i] += dt;
 }
 
 int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model_gemm *g,
@@ -401,7 +427,12 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 		mm.bw = cfg->mem_bytes_per_cycle;
 	}
 	struct stream ls = { .issue = M_START, .data = 0 };
-	struct writer wr = { 0 };
+	struct writer wr;
+	wr.free_at = wr.slot[0] = wr.slot[1] = wr.last_beat = 0;
+	wr.next = 0;
+	wr.rows = 0;
+	wr.resp_lat = mm.lat + M_B_RESP;
+	wr.wd = cfg->wr_outstanding <= M_WD_RING ? cfg->wr_outstanding : 0;
 	double x = (double)(R + C - 2) + M_ARR_OUT;
 	double rel_prev = 0, rel_prev2 = 0; /* releases of the last two chunks */
 	double seq_free = 0;                /* sequencer back in S_WAIT */
@@ -412,7 +443,11 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 		bool valid;
 		double t, pend, free_at, slot[2], exposed;
 		unsigned next;
-	} cache[4] = { { 0 } };
+		uint64_t rows;
+		double ring[M_WD_RING];
+	} cache[4];
+	for (unsigned i = 0; i < 4; i++)
+		cache[i].valid = false;
 
 	for (uint64_t bi = 0; bi < nb_m; bi++) {
 		uint64_t m0 = bi * BM, mt = M - m0 < BM ? M - m0 : BM;
@@ -471,7 +506,8 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 					 * the writer idle drain alike: reuse the first. */
 					unsigned ci = (bi + 1 == nb_m) * 2 + (bj + 1 == nb_n);
 					bool idle = wr.free_at <= run && wr.slot[0] <= run &&
-						    wr.slot[1] <= run;
+						    wr.slot[1] <= run && wr.last_beat + wr.resp_lat <= run;
+					uint64_t rows0 = wr.rows;
 					if (idle && cache[ci].valid) {
 						t = run + cache[ci].t;
 						pend = run + cache[ci].pend;
@@ -479,6 +515,9 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 						wr.slot[0] = run + cache[ci].slot[0];
 						wr.slot[1] = run + cache[ci].slot[1];
 						wr.next = cache[ci].next;
+						for (unsigned j = 0; j < wr.wd; j++)
+							wr.ring[(rows0 + j) % wr.wd] = run + cache[ci].ring[j];
+						wr.rows += cache[ci].rows;
 						drain_exposed += cache[ci].exposed;
 						pp = 0; /* skip the walk */
 					}
@@ -493,10 +532,6 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 							double pw = M_W_ROW + wb_q;
 							if (wb_q * mm.r > pw)
 								pw = wb_q * mm.r;
-							double wlim = (mm.lat + M_B_TAIL + pw) /
-								      cfg->wr_outstanding;
-							if (wlim > pw)
-								pw = wlim;
 							double last = t + (double)kt - 1;
 							if (pend > last) {
 								drain_exposed += pend - last;
@@ -511,9 +546,7 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 								uint64_t skip = qq - 2 - q;
 								t += per * skip;
 								pend += per * skip;
-								wr.free_at += per * skip;
-								wr.slot[0] += per * skip;
-								wr.slot[1] += per * skip;
+								writer_shift(&wr, per * skip);
 								q += skip;
 								done += skip;
 							}
@@ -529,6 +562,9 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 						cache[ci].slot[0] = wr.slot[0] - run;
 						cache[ci].slot[1] = wr.slot[1] - run;
 						cache[ci].next = wr.next;
+						for (unsigned j = 0; j < wr.wd; j++)
+							cache[ci].ring[j] = wr.ring[(rows0 + j) % wr.wd] - run;
+						cache[ci].rows = wr.rows - rows0;
 						cache[ci].exposed = drain_exposed - exp0;
 					}
 					pp = (mt + R - 1) / R;
