@@ -150,42 +150,22 @@ static uint64_t gcd64(uint64_t a, uint64_t b)
 
 /* Bus beats of n rows of len bytes, row i starting at byte off + i*stride:
  * ceil(((start mod wb) + len) / wb) each, summed over one period of the
- * offsets.  Bursts split only at beat boundaries, so splits add no beats.
- * *skip (may be NULL): the sum of the start offsets, the bytes of the
- * first beats the memory does not charge to its bandwidth. */
-static uint64_t rows_beats_skip(uint64_t n, uint64_t len, uint64_t off, uint64_t stride,
-				uint64_t wb, uint64_t *skip)
-{
-	uint64_t s = stride % wb, o = off % wb, sk = 0, beats;
-
-	if (!n) {
-		beats = 0;
-	} else if (!s) {
-		beats = n * ((o + len + wb - 1) / wb);
-		sk = n * o;
-	} else {
-		uint64_t period = wb / gcd64(s, wb), per = 0, tail = 0, rem = n % period;
-		uint64_t sper = 0, stail = 0;
-		for (uint64_t i = 0; i < period; i++) {
-			uint64_t oi = (o + i * s) % wb, b = (oi + len + wb - 1) / wb;
-			per += b;
-			sper += oi;
-			if (i < rem) {
-				tail += b;
-				stail += oi;
-			}
-		}
-		beats = n / period * per + tail;
-		sk = n / period * sper + stail;
-	}
-	if (skip)
-		*skip = sk;
-	return beats;
-}
-
+ * offsets.  Bursts split only at beat boundaries, so splits add no beats. */
 static uint64_t rows_beats(uint64_t n, uint64_t len, uint64_t off, uint64_t stride, uint64_t wb)
 {
-	return rows_beats_skip(n, len, off, stride, wb, NULL);
+	if (!n)
+		return 0;
+	uint64_t s = stride % wb, o = off % wb;
+	if (!s)
+		return n * ((o + len + wb - 1) / wb);
+	uint64_t period = wb / gcd64(s, wb), per = 0, tail = 0, rem = n % period;
+	for (uint64_t i = 0; i < period; i++) {
+		uint64_t b = ((o + i * s) % wb + len + wb - 1) / wb;
+		per += b;
+		if (i < rem)
+			tail += b;
+	}
+	return n / period * per + tail;
 }
 
 /* Extra bursts of a run of n rows from 4 KiB crossings (one per crossing):
@@ -207,7 +187,6 @@ struct mem {
 	double lat;     /* address -> first beat */
 	double r;       /* cycles per beat */
 	double fd;      /* bursts in flight */
-	double bw;      /* bytes per cycle, 0 = a beat per cycle */
 };
 
 /* The loader's stream: issue and data times. */
@@ -225,38 +204,47 @@ struct stream {
  * burst j may issue only once burst j - FD's last beat is in, which holds
  * back a run queued behind a long data backlog (B rows behind A's). */
 static void run_rows(struct stream *s, const struct mem *m, double n, double beats,
-		     double bursts, double charged)
+		     double bursts)
 {
 	if (n <= 0)
 		return;
 	double lat = m->lat + M_AR_TO_R;
 	double nb = n * bursts;            /* bursts of the run */
 	double gb = (1.0 + bursts) / bursts; /* issue cycles per burst */
-	/* Data cycles per burst: a beat a cycle, or the bytes the memory
-	 * charges (all but the first beat's skipped lanes) at its bandwidth. */
-	double tr = m->bw > 0 ? charged / m->bw : 0;
-	double tb = (beats > tr ? beats : tr) / bursts;
+	/* Data cycles per burst: a beat a cycle, or a whole beat's bytes at
+	 * the bandwidth (bursts start on a beat: every beat is charged whole). */
+	double tb = beats * m->r / bursts;
 	double first = s->issue + 1;       /* L_ROW, then the first burst */
-	/* Backlog: the FD bursts before burst j end at s->data - (FD-1-j)*tp. */
+	/* Backlog: burst j waits for burst j - FD of the run before, which
+	 * ends at s->data - (FD-1-j)*tp; the bursts from the first bound one
+	 * on are held back (shift), the ones before go at once. */
+	double shift = 0, jb = 0;
 	double j0 = m->fd - s->nb > 0 ? m->fd - s->nb : 0;
 	double jl = (nb < m->fd ? nb : m->fd) - 1;
 	if (j0 <= jl) {
 		double w0 = s->data - (m->fd - 1 - j0) * s->tp + M_SLOT - (first + j0 * gb);
 		double w1 = s->data - (m->fd - 1 - jl) * s->tp + M_SLOT - (first + jl * gb);
-		if (w0 > 0 || w1 > 0)
-			first += w0 > w1 ? w0 : w1;
+		shift = w0 > w1 ? w0 : w1;
+		jb = w0 > w1 ? j0 : jl;
+		if (shift < 0)
+			shift = 0;
 	}
 	/* Steady state within the run: FD bursts per round trip. */
 	double hold = (lat + M_SLOT + tb) / m->fd;
 	double g = gb;
 	if (hold > gb && nb > m->fd)
 		g = gb + (hold - gb) * (1.0 - m->fd / nb);
-	double last = first + (nb - 1) * g;
+	double last = first + shift + (nb - 1) * g;
+	/* Max-plus: data of burst j cannot start before I_j + lat, nor
+	 * before the burst ahead of it ends. */
 	double e = s->data + nb * tb;
 	double e0 = first + lat + nb * tb;
+	double eb = first + jb * gb + shift + lat + (nb - jb) * tb;
 	double e1 = last + lat + tb;
 	if (e0 > e)
 		e = e0;
+	if (eb > e)
+		e = eb;
 	if (e1 > e)
 		e = e1;
 	s->data = e;
@@ -424,7 +412,6 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 	};
 	if (cfg->mem_bytes_per_cycle && cfg->mem_bytes_per_cycle < WB) {
 		mm.r = (double)WB / cfg->mem_bytes_per_cycle;
-		mm.bw = cfg->mem_bytes_per_cycle;
 	}
 	struct stream ls = { .issue = M_START, .data = 0 };
 	struct writer wr;
@@ -471,21 +458,15 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 				if (kc == 0 && fin[blk & 1] > start)
 					start = fin[blk & 1];
 				ls.issue = start + 1; /* L_WAIT */
-				uint64_t sk;
 				if (kc == 0 && nvec) {
-					double vb = (double)rows_beats_skip(1, 4 * nt, g->vec_off + 4 * n0,
-									    0, WB, &sk);
+					double vb = (double)rows_beats(1, 4 * nt, g->vec_off + 4 * n0, 0, WB);
 					run_rows(&ls, &mm, (double)nvec, vb,
-						 1.0 + rows_splits(1, 4 * nt, 0, WB), vb * WB - (double)sk);
+						 1.0 + rows_splits(1, 4 * nt, 0, WB));
 				}
-				double ab = (double)rows_beats_skip(mt, kt, g->a_off + m0 * lda + k0, lda,
-								    WB, &sk) / mt;
-				run_rows(&ls, &mm, (double)mt, ab, 1.0 + rows_splits(mt, kt, lda, WB) / mt,
-					 ab * WB - (double)sk / mt);
-				double bb = (double)rows_beats_skip(kt, nt, g->b_off + k0 * ldb + n0, ldb,
-								    WB, &sk) / kt;
-				run_rows(&ls, &mm, (double)kt, bb, 1.0 + rows_splits(kt, nt, ldb, WB) / kt,
-					 bb * WB - (double)sk / kt);
+				double ab = (double)rows_beats(mt, kt, g->a_off + m0 * lda + k0, lda, WB) / mt;
+				run_rows(&ls, &mm, (double)mt, ab, 1.0 + rows_splits(mt, kt, lda, WB) / mt);
+				double bb = (double)rows_beats(kt, nt, g->b_off + k0 * ldb + n0, ldb, WB) / kt;
+				run_rows(&ls, &mm, (double)kt, bb, 1.0 + rows_splits(kt, nt, ldb, WB) / kt);
 				double full = ls.data; /* last beat in: eoc */
 
 				double run = full + M_FULL_TO_RUN;
