@@ -187,6 +187,8 @@ struct mem {
 	double lat;     /* address -> first beat */
 	double r;       /* cycles per beat */
 	double fd;      /* bursts in flight */
+	double credit;  /* cycles a full token bucket saves */
+	double refill;  /* idle cycles that fill it */
 };
 
 /* The loader's stream: issue and data times. */
@@ -239,6 +241,8 @@ static void run_rows(struct stream *s, const struct mem *m, double n, double bea
 	 * before the burst ahead of it ends. */
 	double e = s->data + nb * tb;
 	double e0 = first + lat + nb * tb;
+	if (first + lat - s->data >= m->refill)
+		e0 -= m->credit < nb * (tb - 1) ? m->credit : nb * (tb - 1);
 	double eb = first + jb * gb + shift + lat + (nb - jb) * tb;
 	double e1 = last + lat + tb;
 	if (e0 > e)
@@ -268,6 +272,10 @@ struct writer {
 	unsigned next;     /* slot of the next row */
 	double last_beat;  /* last W beat of the job so far */
 	double resp_lat;   /* last W beat -> its B response counted */
+	double r;          /* cycles per beat at the bandwidth */
+	double refill;     /* idle cycles that fill the token bucket */
+	double cap_cycles; /* cycles the full bucket saves */
+	double credit;     /* of which left */
 	unsigned wd;       /* WR_OUTSTANDING (0: not limiting) */
 	uint64_t rows;     /* rows written so far */
 	double ring[M_WD_RING]; /* last beat of each of the last wd rows */
@@ -276,16 +284,29 @@ struct writer {
 /* Drain one sub-tile whose last step issued at t: returns the cycle from
  * which the next sub-tile's last step may issue (last_pending clear).
  * A row's AW waits while WR_OUTSTANDING bursts await their response. */
-static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, double pw)
+static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, double beats)
 {
 	double e = t + x, clear = e;
+	/* A row costs its handshakes and beats, or its beats at the
+	 * bandwidth: the AW cycles refill the token bucket. */
+	double hs = M_W_ROW + beats, bwt = beats * w->r;
 	for (uint64_t i = 0; i < rv; i++) {
 		unsigned sl = w->next;
 		if (w->slot[sl] > e)
 			e = w->slot[sl];
 		double ws = e + M_RQ;
+		/* After a pause the bucket is full: its credit lets the next
+		 * rows go at the handshake rate until it is spent. */
+		if (ws - w->free_at >= w->refill)
+			w->credit = w->cap_cycles;
 		if (w->free_at > ws)
 			ws = w->free_at;
+		double pw = hs;
+		if (bwt > hs) {
+			double use = bwt - hs < w->credit ? bwt - hs : w->credit;
+			pw = bwt - use;
+			w->credit -= use;
+		}
 		if (w->wd && w->rows >= w->wd) {
 			double b = w->ring[w->rows % w->wd] + w->resp_lat;
 			if (b > ws)
@@ -412,6 +433,10 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 	};
 	if (cfg->mem_bytes_per_cycle && cfg->mem_bytes_per_cycle < WB) {
 		mm.r = (double)WB / cfg->mem_bytes_per_cycle;
+		/* The simulator's token bucket holds bw + 2 beats: after a
+		 * pause two beats go without waiting for it. */
+		mm.credit = 2.0 * WB / cfg->mem_bytes_per_cycle;
+		mm.refill = (cfg->mem_bytes_per_cycle + 2.0 * WB) / cfg->mem_bytes_per_cycle;
 	}
 	struct stream ls = { .issue = M_START, .data = 0 };
 	struct writer wr;
@@ -419,6 +444,10 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 	wr.next = 0;
 	wr.rows = 0;
 	wr.resp_lat = mm.lat + M_B_RESP;
+	wr.r = mm.r;
+	wr.refill = mm.refill;
+	wr.cap_cycles = mm.credit;
+	wr.credit = 0;
 	wr.wd = cfg->wr_outstanding <= M_WD_RING ? cfg->wr_outstanding : 0;
 	double x = (double)(R + C - 2) + M_ARR_OUT;
 	double rel_prev = 0, rel_prev2 = 0; /* releases of the last two chunks */
@@ -506,20 +535,14 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 					for (uint64_t p = 0; p < pp; p++) {
 						uint64_t rv = p + 1 < pp ? R : rv_last;
 						for (uint64_t q = 0; q < qq; q++, done++) {
-							/* The AW cycles refill the token bucket:
-							 * a row costs its beats at the bandwidth
-							 * or the handshakes, whichever is longer. */
 							double wb_q = q + 1 < qq ? wbeats : wbeats_last;
-							double pw = M_W_ROW + wb_q;
-							if (wb_q * mm.r > pw)
-								pw = wb_q * mm.r;
 							double last = t + (double)kt - 1;
 							if (pend > last) {
 								drain_exposed += pend - last;
 								last = pend;
 							}
 							double before = t;
-							pend = drain_subtile(&wr, last, rv, x, pw);
+							pend = drain_subtile(&wr, last, rv, x, wb_q);
 							t = last + 1;
 							/* Steady state: extrapolate the rest of
 							 * this row of sub-tiles. */
