@@ -197,6 +197,7 @@ struct stream {
 	double data;    /* data channel free from */
 	double tp;      /* data cycles per burst of the last run */
 	double nb;      /* bursts of the last run */
+	double credit;  /* token-bucket credit left, cycles */
 };
 
 /* A run of n rows of `beats` beats (mean) and `bursts` bursts (mean)
@@ -241,9 +242,18 @@ static void run_rows(struct stream *s, const struct mem *m, double n, double bea
 	 * before the burst ahead of it ends. */
 	double e = s->data + nb * tb;
 	double e0 = first + lat + nb * tb;
-	if (first + lat - s->data >= m->refill)
-		e0 -= m->credit < nb * (tb - 1) ? m->credit : nb * (tb - 1);
-	double eb = first + jb * gb + shift + lat + (nb - jb) * tb;
+	/* Token bucket: idle cycles refill it (one cycle of credit each, up
+	 * to two beats); the run's beats spend it. */
+	double gap = first + lat - s->data;
+	if (gap > 0)
+		s->credit = s->credit + gap < m->credit ? s->credit + gap : m->credit;
+	double use = tb > 1 ? nb * (tb - 1) : 0;
+	if (use > s->credit)
+		use = s->credit;
+	s->credit -= use;
+	e -= use;
+	e0 -= use;
+	double eb = first + jb * gb + shift + lat + (nb - jb) * tb - use;
 	double e1 = last + lat + tb;
 	if (e0 > e)
 		e = e0;
