@@ -305,10 +305,11 @@ static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, d
 		if (w->slot[sl] > e)
 			e = w->slot[sl];
 		double ws = e + M_RQ;
-		/* After a pause the bucket is full: its credit lets the next
-		 * rows go at the handshake rate until it is spent. */
-		if (ws - w->free_at >= w->refill)
-			w->credit = w->cap_cycles;
+		/* A pause refills the bucket a cycle of credit per cycle: the
+		 * next rows go at the handshake rate until it is spent. */
+		if (ws > w->free_at)
+			w->credit = w->credit + (ws - w->free_at) < w->cap_cycles ?
+					    w->credit + (ws - w->free_at) : w->cap_cycles;
 		if (w->free_at > ws)
 			ws = w->free_at;
 		double pw = hs;
