@@ -286,6 +286,7 @@ struct writer {
 	double refill;     /* idle cycles that fill the token bucket */
 	double cap_cycles; /* cycles the full bucket saves */
 	double credit;     /* of which left */
+	double bucket_at;  /* credit counted up to this cycle */
 	unsigned wd;       /* WR_OUTSTANDING (0: not limiting) */
 	uint64_t rows;     /* rows written so far */
 	double ring[M_WD_RING]; /* last beat of each of the last wd rows */
@@ -305,25 +306,28 @@ static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, d
 		if (w->slot[sl] > e)
 			e = w->slot[sl];
 		double ws = e + M_RQ;
-		/* A pause refills the bucket a cycle of credit per cycle: the
-		 * next rows go at the handshake rate until it is spent. */
-		if (ws > w->free_at)
-			w->credit = w->credit + (ws - w->free_at) < w->cap_cycles ?
-					    w->credit + (ws - w->free_at) : w->cap_cycles;
 		if (w->free_at > ws)
 			ws = w->free_at;
+		/* AW waits while WR_OUTSTANDING bursts await their response. */
+		if (w->wd && w->rows >= w->wd) {
+			double b = w->ring[w->rows % w->wd] + w->resp_lat;
+			if (b > ws)
+				ws = b;
+		}
+		/* A pause refills the bucket a cycle of credit per cycle: the
+		 * next rows go at the handshake rate until it is spent. */
+		double idle = ws - (w->free_at > w->bucket_at ? w->free_at : w->bucket_at);
+		if (idle > 0)
+			w->credit = w->credit + idle < w->cap_cycles ? w->credit + idle
+								     : w->cap_cycles;
 		double pw = hs;
 		if (bwt > hs) {
 			double use = bwt - hs < w->credit ? bwt - hs : w->credit;
 			pw = bwt - use;
 			w->credit -= use;
 		}
-		if (w->wd && w->rows >= w->wd) {
-			double b = w->ring[w->rows % w->wd] + w->resp_lat;
-			if (b > ws)
-				ws = b;
-		}
 		w->free_at = ws + pw;
+		w->bucket_at = w->free_at;
 		if (w->wd)
 			w->ring[w->rows % w->wd] = w->free_at - 1;
 		w->rows++;
@@ -343,6 +347,7 @@ static void writer_shift(struct writer *w, double dt)
 	w->free_at += dt;
 	w->slot[0] += dt;
 	w->slot[1] += dt;
+	w->bucket_at += dt;
 	for (unsigned i = 0; i < w->wd; i++)
 		w->ring[i] += dt;
 }
@@ -459,6 +464,7 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 	wr.refill = mm.refill;
 	wr.cap_cycles = mm.credit;
 	wr.credit = 0;
+	wr.bucket_at = 0;
 	wr.wd = cfg->wr_outstanding <= M_WD_RING ? cfg->wr_outstanding : 0;
 	double x = (double)(R + C - 2) + M_ARR_OUT;
 	double rel_prev = 0, rel_prev2 = 0; /* releases of the last two chunks */
@@ -468,7 +474,7 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 	unsigned blk = 0;
 	struct {
 		bool valid;
-		double t, pend, free_at, slot[2], exposed;
+		double t, pend, free_at, slot[2], exposed, credit, bucket_at;
 		unsigned next;
 		uint64_t rows;
 		double ring[M_WD_RING];
@@ -536,6 +542,8 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 						wr.slot[0] = run + cache[ci].slot[0];
 						wr.slot[1] = run + cache[ci].slot[1];
 						wr.next = cache[ci].next;
+						wr.credit = cache[ci].credit;
+						wr.bucket_at = run + cache[ci].bucket_at;
 						for (unsigned j = 0; j < wr.wd; j++)
 							wr.ring[(rows0 + j) % wr.wd] = run + cache[ci].ring[j];
 						wr.rows += cache[ci].rows;
@@ -577,6 +585,8 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 						cache[ci].slot[0] = wr.slot[0] - run;
 						cache[ci].slot[1] = wr.slot[1] - run;
 						cache[ci].next = wr.next;
+						cache[ci].credit = wr.credit;
+						cache[ci].bucket_at = wr.bucket_at - run;
 						for (unsigned j = 0; j < wr.wd; j++)
 							cache[ci].ring[j] = wr.ring[(rows0 + j) % wr.wd] - run;
 						cache[ci].rows = wr.rows - rows0;
