@@ -550,10 +550,13 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 						drain_exposed += cache[ci].exposed;
 						pp = 0; /* skip the walk */
 					}
-					double exp0 = drain_exposed;
+					double exp0 = drain_exposed, dprow = -1;
 					for (uint64_t p = 0; p < pp; p++) {
 						uint64_t rv = p + 1 < pp ? R : rv_last;
+						double prow0 = t, pexp0 = drain_exposed;
+						per = 0;
 						for (uint64_t q = 0; q < qq; q++, done++) {
+							double sexp0 = drain_exposed;
 							double wb_q = q + 1 < qq ? wbeats : wbeats_last;
 							double last = t + (double)kt - 1;
 							if (pend > last) {
@@ -570,11 +573,24 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 								t += per * skip;
 								pend += per * skip;
 								writer_shift(&wr, per * skip);
+								drain_exposed += (drain_exposed - sexp0) * skip;
 								q += skip;
 								done += skip;
 							}
 							per = t - before;
 						}
+						/* Rows of sub-tiles alike repeat too. */
+						double d = t - prow0;
+						if (p >= 2 && p + 2 < pp && fabs(d - dprow) < 1e-9) {
+							uint64_t skip = pp - 2 - p;
+							t += d * skip;
+							pend += d * skip;
+							writer_shift(&wr, d * skip);
+							drain_exposed += (drain_exposed - pexp0) * skip;
+							p += skip;
+							done += skip * qq;
+						}
+						dprow = d;
 					}
 					(void)total;
 					if (idle && !cache[ci].valid && pp) {
