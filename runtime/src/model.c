@@ -301,6 +301,7 @@ static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, d
 	/* A row costs its handshakes and beats, or its beats at the
 	 * bandwidth: the AW cycles refill the token bucket. */
 	double hs = M_W_ROW + beats, bwt = beats * w->r;
+	double fh[4] = { 0 }, eh[4] = { 0 }; /* last rows' free_at and emit */
 	for (uint64_t i = 0; i < rv; i++) {
 		unsigned sl = w->next;
 		if (w->slot[sl] > e)
@@ -334,7 +335,46 @@ static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, d
 		w->slot[sl] = w->free_at;
 		w->next ^= 1;
 		clear = e + 1;
+		fh[i & 3] = w->free_at;
+		eh[i & 3] = e;
 		e += 1;
+		/* Two rows (one per segment slot) repeat with period d2 once
+		 * the slots and the writer settle: jump to the last row, unless
+		 * credit is left or the responses could still hold AW back. */
+		uint64_t k = rv - 1 - i;
+		if (i >= 3 && k >= 2 && (bwt <= hs || w->credit <= 0)) {
+			double d2 = fh[i & 3] - fh[(i - 2) & 3];
+			double d2b = fh[(i - 1) & 3] - fh[(i - 3) & 3];
+			double e2 = eh[i & 3] - eh[(i - 2) & 3];
+			if (fabs(d2 - d2b) > 1e-9 || fabs(e2 - (eh[(i - 1) & 3] - eh[(i - 3) & 3])) > 1e-9 ||
+			    (w->wd && w->wd * d2 / 2 < w->resp_lat + pw + d2))
+				continue;
+			/* Last row rv-1 and the one before it. */
+			double h = (double)(k / 2);
+			double f_last = (k & 1) ? fh[(i - 1) & 3] + (h + 1) * d2 : fh[i & 3] + h * d2;
+			double f_prev = (k & 1) ? fh[i & 3] + h * d2 : fh[(i - 1) & 3] + h * d2;
+			double e_last = (k & 1) ? eh[(i - 1) & 3] + (h + 1) * e2 : eh[i & 3] + h * e2;
+			if (w->wd) {
+				uint64_t n = k < w->wd ? k : w->wd;
+				for (uint64_t j = 0; j < n; j++) {
+					/* Row rv-1-j ends d2/2 per row earlier, by parity. */
+					uint64_t back = j;
+					double f = (back & 1) ? f_prev - (double)(back / 2) * d2
+							      : f_last - (double)(back / 2) * d2;
+					w->ring[(w->rows + k - 1 - j) % w->wd] = f - 1;
+				}
+			}
+			w->rows += k;
+			/* Slots: the last row's is free at f_last, the other's at f_prev. */
+			unsigned last_sl = (unsigned)((w->next + k - 1) & 1);
+			w->slot[last_sl] = f_last;
+			w->slot[last_sl ^ 1] = f_prev;
+			w->next = last_sl ^ 1;
+			w->free_at = f_last;
+			w->bucket_at = f_last;
+			clear = e_last + 1;
+			break;
+		}
 	}
 	if (w->free_at - 1 > w->last_beat)
 		w->last_beat = w->free_at - 1;
