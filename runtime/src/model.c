@@ -534,6 +534,7 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 			double wbeats = (double)rows_beats(mt, C * e, c0, ldc * e, WB) / mt;
 			double wbeats_last = (double)rows_beats(mt, cv_last * e, c0 + (qq - 1) * C * e,
 								ldc * e, WB) / mt;
+			double cs[4] = { 0 }, cd[4] = { 0 }, cab = -1, cbb = -1, ccr = -1;
 			for (uint64_t kc = 0; kc < nk; kc++) {
 				uint64_t k0 = kc * BK, kt = K - k0 < BK ? K - k0 : BK;
 				/* The half is free once the chunk two back released it;
@@ -657,6 +658,33 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 				seq_free = rel;
 				rel_prev2 = rel_prev;
 				rel_prev = rel;
+				/* Middle chunks alike repeat with a fixed period once
+				 * loads and compute settle: jump to the last one. */
+				double d[4] = { ls.issue - cs[0], ls.data - cs[1], rel - cs[2],
+						load_exposed - cs[3] };
+				bool same = kc >= 2 && kc + 2 < nk && ab == cab && bb == cbb &&
+					    ls.credit == ccr;
+				for (int i = 0; i < 4 && same; i++)
+					same = fabs(d[i] - cd[i]) < 1e-9;
+				if (same) {
+					double m = (double)(nk - 2 - kc);
+					ls.issue += d[0] * m;
+					ls.data += d[1] * m;
+					rel_prev += d[2] * m;
+					rel_prev2 += d[2] * m;
+					seq_free += d[2] * m;
+					load_exposed += d[3] * m;
+					kc = nk - 2;
+				}
+				for (int i = 0; i < 4; i++)
+					cd[i] = d[i];
+				cs[0] = ls.issue;
+				cs[1] = ls.data;
+				cs[2] = seq_free;
+				cs[3] = load_exposed;
+				cab = ab;
+				cbb = bb;
+				ccr = ls.credit;
 			}
 		}
 	}
