@@ -512,6 +512,7 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 	double load_exposed = 0, drain_exposed = 0;
 	double fin[2] = { 0, 0 };           /* per-channel halves free */
 	unsigned blk = 0;
+	double wc_t0 = 0, wc_t1 = 0, wc_bytes = 0; /* writes competing with loads */
 	struct {
 		bool valid;
 		double t, pend, free_at, slot[2], exposed, credit, bucket_at;
@@ -545,6 +546,9 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 				if (kc == 0 && fin[blk & 1] > start)
 					start = fin[blk & 1];
 				ls.issue = start + 1; /* L_WAIT */
+				double ld0 = ls.issue + mm.lat; /* first data of the load */
+				if (ld0 < ls.data)
+					ld0 = ls.data;
 				if (kc == 0 && nvec) {
 					double vb = (double)rows_beats(1, 4 * nt, g->vec_off + 4 * n0, 0, WB);
 					run_rows(&ls, &mm, (double)nvec, vb,
@@ -554,6 +558,18 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 				run_rows(&ls, &mm, (double)mt, ab, 1.0 + rows_splits(mt, kt, lda, WB) / mt);
 				double bb = (double)rows_beats(kt, nt, g->b_off + k0 * ldb + n0, ldb, WB) / kt;
 				run_rows(&ls, &mm, (double)kt, bb, 1.0 + rows_splits(kt, nt, ldb, WB) / kt);
+				/* Reads and writes share the memory's bandwidth: the
+				 * drain's writes in this load's window delay it. */
+				if (mm.r > 1 && wc_bytes > 0) {
+					double a0 = ld0 > wc_t0 ? ld0 : wc_t0;
+					double a1 = ls.data < wc_t1 ? ls.data : wc_t1;
+					if (a1 > a0) {
+						double b = wc_bytes * (a1 - a0) / (wc_t1 - wc_t0);
+						ls.data += b / cfg->mem_bytes_per_cycle;
+						wc_bytes -= b;
+						wc_t0 = a1;
+					}
+				}
 				double full = ls.data; /* last beat in: eoc */
 
 				double run = full + M_FULL_TO_RUN;
@@ -653,6 +669,12 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 					if (wr.free_at - 1 > wr.last_beat)
 						wr.last_beat = wr.free_at - 1;
 					fin[blk & 1] = pend + 1;
+					/* This block's writes, spread over its drain. */
+					wc_t0 = run + x;
+					wc_t1 = wr.free_at;
+					wc_bytes = (double)mt * ((double)(qq - 1) * wbeats + wbeats_last) * WB;
+					if (wc_t1 <= wc_t0)
+						wc_bytes = 0;
 				}
 				double rel = t - 1 + M_REL;
 				seq_free = rel;
