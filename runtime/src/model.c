@@ -254,7 +254,8 @@ static void run_rows(struct stream *s, const struct mem *m, double n, double bea
 	e -= use;
 	e0 -= use;
 	double eb = first + jb * gb + shift + lat + (nb - jb) * tb - use;
-	double e1 = last + lat + tb;
+	/* The last burst alone: credit left over spares it the bandwidth. */
+	double e1 = last + lat + tb - (use < tb - 1 ? use : tb - 1);
 	if (e0 > e)
 		e = e0;
 	if (eb > e)
