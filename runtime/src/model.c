@@ -555,19 +555,35 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 					run_rows(&ls, &mm, (double)nvec, vb,
 						 1.0 + rows_splits(1, 4 * nt, 0, WB));
 				}
+				double rd_chunk = kc == 0 && nvec ?
+					(double)nvec * rows_beats(1, 4 * nt, g->vec_off + 4 * n0, 0, WB) : 0;
 				double ab = (double)rows_beats(mt, kt, g->a_off + m0 * lda + k0, lda, WB) / mt;
 				run_rows(&ls, &mm, (double)mt, ab, 1.0 + rows_splits(mt, kt, lda, WB) / mt);
 				double bb = (double)rows_beats(kt, nt, g->b_off + k0 * ldb + n0, ldb, WB) / kt;
 				run_rows(&ls, &mm, (double)kt, bb, 1.0 + rows_splits(kt, nt, ldb, WB) / kt);
-				/* Reads and writes share the memory's bandwidth: the
-				 * drain's writes in this load's window delay it. */
-				if (mm.r > 1 && wc_bytes > 0) {
+				rd_chunk += ab * mt + bb * kt;
+				/* Reads and writes share the memory's bandwidth: where
+				 * this load overlaps the previous block's drain, the
+				 * demand beyond the bandwidth delays whichever ends
+				 * later (the drain: the compute waits for it). */
+				if (mm.r > 1 && wc_bytes > 0 && ls.data > ld0) {
 					double a0 = ld0 > wc_t0 ? ld0 : wc_t0;
 					double a1 = ls.data < wc_t1 ? ls.data : wc_t1;
 					if (a1 > a0) {
-						double b = wc_bytes * (a1 - a0) / (wc_t1 - wc_t0);
-						ls.data += b / cfg->mem_bytes_per_cycle;
-						wc_bytes -= b;
+						double rb = rd_chunk * WB * (a1 - a0) / (ls.data - ld0);
+						double wbb = wc_bytes * (a1 - a0) / (wc_t1 - wc_t0);
+						double over = (rb + wbb) / cfg->mem_bytes_per_cycle - (a1 - a0);
+						if (over > 0 && wc_t1 > ls.data) {
+							writer_shift(&wr, over);
+							wr.last_beat += over;
+							seq_free += over;
+							rel_prev += over;
+							fin[(blk + 1) & 1] += over;
+							wc_t1 += over;
+						} else if (over > 0) {
+							ls.data += over;
+						}
+						wc_bytes -= wbb;
 						wc_t0 = a1;
 					}
 				}
