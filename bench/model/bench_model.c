@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_model.c - how many GEMM predictions per second the analytical model
  * makes (target >= 10^5), on 8x8 .. 256x256 arrays, for two mixes: the

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * model.c - the analytical model of the qmx accelerator (qmx_model.h).
  *
@@ -12,22 +12,23 @@
  * (m2, n2, k2):
  *  - loader: per chunk one L_WAIT cycle, then per row one L_ROW cycle and
  *    one L_ISSUE cycle per burst; at most RD_OUTSTANDING bursts in flight;
- *  - memory: a burst's first beat LAT cycles after its address, beats at
- *    one per cycle or the bandwidth; the data channel is max-plus over
- *    bursts, evaluated at the ends of each run of equal rows (exact for a
- *    piecewise-uniform stream);
+ *  - memory: a burst's first beat LAT + 1 cycles after its address, beats
+ *    at one per cycle or the bandwidth (a token bucket of bw + 2 beats);
+ *    the data channel is max-plus over bursts, evaluated at the ends of
+ *    each run of equal rows (exact for a piecewise-uniform stream);
  *  - sequencer: a chunk starts when its half is full and the previous one
  *    released, steps P'.Q'.kt cycles, releases 4 cycles later;
  *  - drain and writer: in a block's last chunk each sub-tile's sums leave
- *    R+C cycles after its last step, a row per writer period (AW, data
+ *    R+C+1 cycles after its last step, a row per writer period (AW, data
  *    beats, at most WR_OUTSTANDING bursts awaiting a response); the next
  *    sub-tile's last step waits until every row of the previous one has
- *    been taken (last_pending): the drain stalls.
- * The job ends when the last write response is back.
+ *    been taken (last_pending): the drain stalls;
+ *  - a load overlapping the previous block's drain shares the bandwidth.
+ * The job ends when the last write response is back.  Whatever repeats
+ * (rows of a sub-tile, sub-tiles, rows of sub-tiles, middle chunks, blocks
+ * alike) is computed until its period shows, then multiplied out.
  */
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "qmx_backend.h"
@@ -38,7 +39,7 @@
 #define M_START 0          /* job_go -> loader's first L_ROW (L_WAIT) */
 #define M_AR_TO_R 1        /* ar_valid_q -> AR accepted -> first R beat, beyond LAT */
 #define M_FULL_TO_RUN 1    /* eoc -> hstate FULL -> S_WAIT -> first step */
-#define M_SLOT 1          /* last beat in -> routing FIFO slot free -> next AR */
+#define M_SLOT 1           /* last beat in -> routing FIFO slot free -> next AR */
 #define M_REL 4            /* S_REL countdown after the last step */
 #define M_ARR_OUT 3        /* last step issued -> array's last PE -> d_fire_q -> D_ROW, beyond R+C-2 */
 #define M_RQ 6             /* row emitted -> requant pipeline -> segment full -> W_IDLE */
@@ -268,11 +269,6 @@ static void run_rows(struct stream *s, const struct mem *m, double n, double bea
 	s->issue = last + 1;
 }
 
-/* One block's geometry for a chunk. */
-struct shape_run {
-	uint64_t mt, nt, kt;
-	uint64_t pp, qq; /* sub-tiles */
-};
 
 /* The writer: a segment per output row, periods in cycles. */
 #define M_WD_RING 256 /* more write bursts in flight than this never wait */
@@ -729,8 +725,6 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 	}
 	double end = seq_free + 1;
 	double wend = wr.last_beat + mm.lat + M_B_TAIL;
-	if (getenv("QMX_MODEL_DEBUG"))
-		fprintf(stderr, "seq_free %g last_beat %g wend %g data %g\n", seq_free, wr.last_beat, wend, ls.data);
 	if (wend > end) {
 		drain_exposed += wend - end;
 		end = wend;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * test_model_calib.c - the analytical model (runtime/src/model.c) against
  * the Verilator model: for every array size built (QMX_SIM_ARRAYS), two
