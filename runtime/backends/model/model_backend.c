@@ -108,14 +108,10 @@ static int model_parse(const char *arg, struct model_device *md)
 	qmx_model_config_default(&md->cfg, rows, cols);
 	md->cfg.clock_mhz = p->clock_mhz;
 	/* The profile's DRAM at its clock, exactly as sim derives it. */
-	md->cfg.mem_latency_cycles =
-		lat_set ? lat : (uint32_t)ceil(p->dram_latency_ns * p->clock_mhz / 1000.0);
-	if (bw_set) {
-		md->cfg.mem_bytes_per_cycle = bw;
-	} else {
-		double b = floor(p->dram_gb_s * 1000.0 / p->clock_mhz);
-		md->cfg.mem_bytes_per_cycle = b < 1 ? 1 : b > 4096 ? 4096 : (uint32_t)b;
-	}
+	unsigned plat, pbw;
+	qmx_profile_mem_cycles(p, &plat, &pbw);
+	md->cfg.mem_latency_cycles = lat_set ? lat : plat;
+	md->cfg.mem_bytes_per_cycle = bw_set ? bw : pbw;
 	if ((err = qmx_model_config_check(&md->cfg))) {
 		char msg[400];
 		snprintf(msg, sizeof(msg), "%s", qmx_last_error());
