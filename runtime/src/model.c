@@ -509,6 +509,9 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 	double load_exposed = 0, drain_exposed = 0;
 	double fin[2] = { 0, 0 };           /* per-channel halves free */
 	unsigned blk = 0;
+	/* Chunks alike only if each chunk's rows start where the previous
+	 * one's did within a bus word (else their beats differ). */
+	bool chunk_aligned = BK % WB == 0 && (BK * ldb) % WB == 0;
 	double wc_t0 = 0, wc_t1 = 0, wc_bytes = 0; /* writes competing with loads */
 	struct {
 		bool valid;
@@ -698,7 +701,7 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 				double d[4] = { ls.issue - cs[0], ls.data - cs[1], rel - cs[2],
 						load_exposed - cs[3] };
 				bool same = kc >= 2 && kc + 2 < nk && ab == cab && bb == cbb &&
-					    ls.credit == ccr;
+					    ls.credit == ccr && chunk_aligned;
 				for (int i = 0; i < 4 && same; i++)
 					same = fabs(d[i] - cd[i]) < 1e-9;
 				if (same) {

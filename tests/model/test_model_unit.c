@@ -56,6 +56,57 @@ static void test_counters(void **state)
 	assert_true(r32.cycles < r.cycles);
 }
 
+/* Random configurations and shapes (seeded, printed): the model answers,
+ * and what must hold whatever the timing holds. */
+static void test_random(void **state)
+{
+	const char *env = getenv("QMX_TEST_SEED");
+	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : 2026;
+	(void)state;
+	print_message("seed %u (QMX_TEST_SEED)\n", seed);
+	for (int i = 0; i < 1000; i++) {
+		struct qmx_model_config c;
+		struct qmx_model_result r;
+		unsigned rows = 1u << (rand_r(&seed) % 9), cols = 1 + rand_r(&seed) % 256;
+		if (rows + cols < 3)
+			cols = 2;
+		qmx_model_config_default(&c, rows, cols);
+		c.block_m = rows * (1 + rand_r(&seed) % 8);
+		c.block_n = cols * (2 + rand_r(&seed) % 8);
+		c.tile_k = 1 + rand_r(&seed) % 512;
+		c.axi_data_bits = 32u << (rand_r(&seed) % 6);
+		c.mem_latency_cycles = rand_r(&seed) % 300;
+		c.mem_bytes_per_cycle = rand_r(&seed) % 3 ? 0 : 1 + rand_r(&seed) % 64;
+		assert_int_equal(qmx_model_config_check(&c), 0);
+		struct qmx_model_gemm g = {
+			.m = 1 + rand_r(&seed) % 1500, .n = 1 + rand_r(&seed) % 1500,
+			.k = 1 + rand_r(&seed) % 1500, .out_int8 = rand_r(&seed) & 1,
+			.bias = rand_r(&seed) & 1,
+		};
+		g.per_channel = g.out_int8 && (rand_r(&seed) & 1);
+		g.ldc = g.n + rand_r(&seed) % 5;
+		assert_int_equal(qmx_model_predict(&c, &g, &r), 0);
+		uint64_t wb = c.axi_data_bits / 8;
+		assert_int_equal(r.macs, (uint64_t)g.m * g.n * g.k);
+		assert_true(r.cycles >= r.steps);
+		assert_int_equal(r.stall_cycles, r.cycles - r.steps);
+		/* Every byte of A, B and C crosses the bus at least once. */
+		assert_true(r.ext_rd_bytes >= (uint64_t)g.m * g.k + (uint64_t)g.k * g.n);
+		assert_true(r.ext_wr_bytes >= (uint64_t)g.m * g.n * (g.out_int8 ? 1 : 4));
+		assert_int_equal(r.ext_rd_bytes % wb, 0);
+		/* The memory moves at most one beat per cycle each way. */
+		if (r.cycles * wb < r.ext_rd_bytes)
+			fail_msg("%ux%u block %ux%u tile_k %u bus %u lat %u bw %u, %ux%ux%u: %llu cycles "
+				 "for %llu read bytes", rows, cols, c.block_m, c.block_n, c.tile_k,
+				 c.axi_data_bits, c.mem_latency_cycles, c.mem_bytes_per_cycle, g.m, g.n, g.k,
+				 (unsigned long long)r.cycles, (unsigned long long)r.ext_rd_bytes);
+		assert_true(r.cycles * wb >= r.ext_wr_bytes);
+		if (c.mem_bytes_per_cycle)
+			assert_true((double)r.cycles * c.mem_bytes_per_cycle >=
+				    0.98 * (double)(r.ext_rd_bytes + r.ext_wr_bytes));
+	}
+}
+
 static void test_bad_inputs(void **state)
 {
 	struct qmx_model_config c;
@@ -164,6 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_device_uri),
 		cmocka_unit_test(test_device_gemm),
