@@ -194,6 +194,11 @@ int qmx_uri_profile(const char *who, const char *arg, char *rest, size_t rest_le
 		    qmx_profile_info *p, bool *given);
 /* The profile behind a device: info->profile, else its kind's default. */
 int qmx_device_profile(const qmx_device_info *info, qmx_profile_info *p);
+/* A profile's DRAM in cycles of its clock, as the accelerator models (sim,
+ * model) see it: latency rounded up, bandwidth in whole bytes per cycle
+ * (at least 1, at most 4096). */
+void qmx_profile_mem_cycles(const qmx_profile_info *p, unsigned *latency_cycles,
+			    unsigned *bytes_per_cycle);
 
 /* The die of an accelerator configuration at its profile's node: the input
  * of the ACT model (carbon.c) and of the clock and leakage energies. */

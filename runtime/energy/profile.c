@@ -320,3 +320,12 @@ int qmx_device_die(const qmx_device_info *info, const qmx_profile_info *p, struc
 	die->logic_mm2 = die->area_mm2 - die->sram_mm2;
 	return 0;
 }
+
+void qmx_profile_mem_cycles(const qmx_profile_info *p, unsigned *latency_cycles,
+			    unsigned *bytes_per_cycle)
+{
+	double b = floor(p->dram_gb_s * 1000.0 / p->clock_mhz);
+
+	*latency_cycles = (unsigned)ceil(p->dram_latency_ns * p->clock_mhz / 1000.0);
+	*bytes_per_cycle = b < 1 ? 1 : b > 4096 ? 4096 : (unsigned)b;
+}

@@ -496,14 +496,22 @@ static void print_result(const struct cmp_report *rep, const struct cmp_result *
 	snprintf(who, sizeof(who), "%s (%s)", rep->cpu_dev.uri, r->cpu.method);
 	print_row(who, r->cpu.time_s, r->cpu.energy_j, r->cpu.source, r->cpu.op_g, r->cpu.emb_g,
 		  r->cpu.sci_g, w->unit);
-	/* The accelerator rows name the profile, unless its URI already does. */
+	/* The accelerator rows name the profile, unless its URI already does;
+	 * the model device's rows say their figures come from no run of the
+	 * RTL (the header names its profile). */
 	char acc[168];
-	if (rep->acc_profile.name[0] && !strstr(rep->acc_dev.uri, "profile="))
+	bool analytical = !strcmp(rep->acc_dev.backend, "model");
+	if (analytical)
+		snprintf(acc, sizeof(acc), "%s modelled (analytical)", rep->acc_dev.uri);
+	else if (rep->acc_profile.name[0] && !strstr(rep->acc_dev.uri, "profile="))
 		snprintf(acc, sizeof(acc), "%s [%s]", rep->acc_dev.uri, rep->acc_profile.name);
 	else
 		snprintf(acc, sizeof(acc), "%s", rep->acc_dev.uri);
 	double chip_sci = (a->chip_op_g + a->chip_emb_g) / w->units;
-	snprintf(who, sizeof(who), "%s (%s) chip only", acc, a->method);
+	if (analytical)
+		snprintf(who, sizeof(who), "%s chip only", acc);
+	else
+		snprintf(who, sizeof(who), "%s (%s) chip only", acc, a->method);
 	print_row(who, a->chip_time_s, a->chip_j, a->source, a->chip_op_g, a->chip_emb_g, chip_sci,
 		  w->unit);
 	snprintf(who, sizeof(who), "%s + host share", acc);
@@ -523,8 +531,10 @@ static void print_result(const struct cmp_report *rep, const struct cmp_result *
 		printf("\n");
 	}
 	if (a->sim_wall_s > 0)
-		printf("  (simulation wall time %s, %s host CPU: the simulator's, not counted)\n",
-		       si(a->sim_wall_s, "s", sw, sizeof(sw)), si(a->sim_cpu_s, "s", sc, sizeof(sc)));
+		printf("  (%s wall time %s, %s host CPU: the %s, not counted)\n",
+		       analytical ? "CPU kernels' and model's" : "simulation",
+		       si(a->sim_wall_s, "s", sw, sizeof(sw)), si(a->sim_cpu_s, "s", sc, sizeof(sc)),
+		       analytical ? "stand-in's" : "simulator's");
 	printf("  speed-up %.3gx chip only, %.3gx system; energy ratio (accelerator / CPU) %.3g "
 	       "chip only (incremental), %.3g system\n",
 	       r->speedup_chip, r->speedup, r->energy_ratio_chip, r->energy_ratio);
@@ -818,7 +828,11 @@ int cmd_compare(int argc, char **argv)
 	       rep.acc_emb.detail);
 	printf("          CPU baseline %.4g kgCO2e — %s\n", rep.cpu_emb.total_g / 1000,
 	       rep.cpu_emb.detail);
-	if (rep.acc_dev.simulated)
+	if (!strcmp(rep.acc_dev.backend, "model"))
+		printf("modelled (analytical) accelerator: results from the CPU kernels, chip time = "
+		       "modelled cycles / %u MHz clock, activity from the analytical model of the RTL "
+		       "(docs/explore.md)\n", cx.acc_info.clock_mhz);
+	else if (rep.acc_dev.simulated)
 		printf("simulated accelerator: chip time = cycles / %u MHz clock; system time = that + "
 		       "host time outside the simulator; the simulator's own time is shown apart\n",
 		       cx.acc_info.clock_mhz);

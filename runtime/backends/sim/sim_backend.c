@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,14 +127,13 @@ static int sim_size_built(unsigned rows, unsigned cols)
  * clock, unless lat=/bw= were given. */
 static void sim_apply_profile(struct sim_args *a)
 {
-	const qmx_profile_info *p = &a->profile;
+	unsigned lat, bw;
+
+	qmx_profile_mem_cycles(&a->profile, &lat, &bw);
 	if (!a->lat_set)
-		a->cfg.mem_latency_cycles =
-			(unsigned)ceil(p->dram_latency_ns * p->clock_mhz / 1000.0);
-	if (!a->bw_set) {
-		double b = floor(p->dram_gb_s * 1000.0 / p->clock_mhz);
-		a->cfg.mem_bytes_per_cycle = b < 1 ? 1 : b > 4096 ? 4096 : (unsigned)b;
-	}
+		a->cfg.mem_latency_cycles = lat;
+	if (!a->bw_set)
+		a->cfg.mem_bytes_per_cycle = bw;
 }
 
 /* "[RxC][,profile=NAME][,lat=N][,bw=N][,trace=FILE][,fault=axi|hang][,maxcycles=N]":
