@@ -51,7 +51,9 @@ static void compare_usage(FILE *f)
 		"                       (`qmx devices` lists the profiles)\n"
 		"  --baseline URI       CPU baseline (default: the fastest exact CPU device,\n"
 		"                       cpu or onednn, timed on the largest layer)\n"
-		"  --workloads SET      default, small, or a comma list of names / MxNxK\n"
+		"  --workloads SET      default, small, a set of real models (bert-base, ...),\n"
+		"                       a workload file (a path: contains '/' or ends .ini),\n"
+		"                       or a comma list of names / MxNxK\n"
 		"  --out DIR            where the reports go (default: current directory)\n"
 		"  --grid G             grid intensity, gCO2e/kWh (else $QMX_GRID_INTENSITY,\n"
 		"                       $QMX_REGION, or the world average)\n"
@@ -845,8 +847,7 @@ int cmd_compare(int argc, char **argv)
 	}
 
 	static struct cmp_workload wl[CMP_MAX_WORKLOADS];
-	static struct cmp_gemm shapes[CMP_MAX_WORKLOADS];
-	int n = cmp_workloads_parse(spec, wl, CMP_MAX_WORKLOADS, shapes);
+	int n = cmp_workloads_parse("compare", spec, wl, CMP_MAX_WORKLOADS);
 	if (n < 0)
 		return 2;
 

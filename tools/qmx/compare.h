@@ -9,28 +9,37 @@
 
 #include "qmx/qmx.h"
 
-#define CMP_MAX_LAYERS 6
+#define CMP_MAX_LAYERS 64 /* ResNet-50 has 54 GEMMs */
 
 struct cmp_gemm {
 	int64_t m, n, k;
 };
 
 struct cmp_workload {
-	const char *name;
-	const char *what;  /* one line for the table */
-	const char *unit;  /* functional unit R: "GEMM", "inference", "training step" */
-	double units;      /* R per run of the workload */
+	char name[48];
+	char what[160];   /* one line for the table */
+	char unit[48];    /* functional unit R: "GEMM", "inference", "training step" */
+	double units;     /* R per run of the workload */
+	char source[400]; /* where the shapes come from ("" for the built-in sets) */
 	int n_layers;
 	struct cmp_gemm layers[CMP_MAX_LAYERS];
 };
 
-/* Resolve --workloads: "default", "small", or a comma list of workload names
- * and MxNxK shapes.  Fills at most cap entries; returns the count or -1 with
- * a message on stderr. */
-int cmp_workloads_parse(const char *spec, struct cmp_workload *out, int cap,
-			struct cmp_gemm *shape_store);
+/* Resolve --workloads: "default", "small", a workload file's set name
+ * (tools/qmx/workloads/NAME.ini: bert-base, llama-7b, ...), a path to such a
+ * file (a `/` or a `.ini` ending), or a comma list of workload names and
+ * MxNxK shapes.  `cmd` prefixes messages.  Fills at most cap entries;
+ * returns the count or -1 with a message on stderr. */
+int cmp_workloads_parse(const char *cmd, const char *spec, struct cmp_workload *out, int cap);
 void cmp_workloads_list(FILE *f);
 double cmp_workload_macs(const struct cmp_workload *w);
+/* Directory of the workload files: $QMX_WORKLOADS_DIR, else the source
+ * tree's (build tree), else the installed share/qmx/workloads. */
+const char *cmp_workloads_dir(void);
+/* Load a workload file (format: tools/qmx/workloads/README.md) into at most
+ * cap entries: the count, or -1 with "FILE:LINE: field 'F': why" in err. */
+int cmp_workload_file_load(const char *path, struct cmp_workload *out, int cap, char *err,
+			   size_t err_len);
 
 /* One side of a comparison, inside one boundary (docs/energy.md): its chip
  * (the CPU package, or the accelerator with its DRAM) and the host server's
