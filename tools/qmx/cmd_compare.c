@@ -107,7 +107,7 @@ static void progress_done(void)
 
 /* int8 output with bias (a quantized layer) where the accelerator has them,
  * else what it has. */
-static void layer_params(qmx_gemm_params *p, const struct cmp_gemm *g, uint32_t features,
+void cmp_layer_params(qmx_gemm_params *p, const struct cmp_gemm *g, uint32_t features,
 			 uint64_t max_k)
 {
 	bool bias = (features & QMX_FEATURE_BIAS) != 0;
@@ -360,7 +360,7 @@ const char *const cmp_boundary =
 	"host CPU time outside any simulator + one host thread held for the device time. "
 	"A simulator's own host time is shown, never counted.";
 
-static int finish_side(struct cmp_side *s, const struct cmp_workload *w,
+int cmp_finish_side(struct cmp_side *s, const struct cmp_workload *w,
 		       const qmx_carbon_config *cfg)
 {
 	double k = cfg->pue * cfg->grid_g_per_kwh / 3.6e6; /* g per J */
@@ -422,11 +422,53 @@ static void host_settle(void)
 	}
 }
 
+int cmp_cpu_gemm(qmx_device *cpu, const qmx_device_info *cpu_info, qmx_meter *meter,
+		 const qmx_gemm_params *p, qmx_problem *pb, int l, struct cmp_side *s)
+{
+	qmx_gemm_host_operands ops;
+	qmx_energy_reading rd;
+	qmx_job_stats st;
+	qmx_energy_breakdown bd;
+	int err;
+
+	qmx_problem_operands(pb, &ops, true);
+	if ((err = qmx_meter_start(meter)) || (err = qmx_gemm(cpu, p, &ops, &st)) ||
+	    (err = qmx_meter_add_job(meter, &st)) || /* its DRAM: not in the package */
+	    (err = qmx_meter_stop(meter, &rd)))
+		return err;
+	s->wall_s += st.wall_ns * 1e-9;
+	s->time_s += st.wall_ns * 1e-9;
+	s->chip_time_s += st.wall_ns * 1e-9;
+	s->emb_g += st.carbon_embodied_g;
+	s->chip_emb_g += st.carbon_embodied_g;
+	bool cpu_model = qmx_accel_energy_breakdown(cpu_info, &st, &bd) == 0;
+	side_add(s, l, &st, cpu_model ? &bd : NULL);
+	for (int i = 0; cpu_model && i < bd.n; i++)
+		if (!strcmp(bd.action[i].name, "dram_byte"))
+			s->dram_j += bd.action[i].joules;
+	if (rd.source == QMX_ENERGY_MEASURED) {
+		s->chip_j += rd.joules;
+		s->source = QMX_ENERGY_MEASURED;
+		snprintf(s->method, sizeof(s->method), "%s", rd.method);
+		snprintf(s->detail, sizeof(s->detail), "%s", rd.detail);
+	} else {
+		/* The per-job model (CPU time x W/thread + DRAM traffic) is
+		 * attributed to the job alone, so it is preferred. */
+		const char *why = strstr(rd.detail, "no counter:");
+		s->chip_j += st.energy_j;
+		s->source = st.energy_source;
+		snprintf(s->method, sizeof(s->method), "model:tdp");
+		snprintf(s->detail, sizeof(s->detail),
+			 "modelled per job: CPU time x W/thread + compulsory DRAM bytes x J/byte (hw/energy); %.400s",
+			 why ? why : rd.detail);
+	}
+	return 0;
+}
+
 static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int idx, int total,
 			struct cmp_result *r)
 {
 	qmx_meter *meter = NULL;
-	qmx_energy_reading rd;
 	int err = 0;
 	double lanes = cx->acc_info.array_rows * (double)cx->acc_info.array_cols;
 
@@ -446,52 +488,23 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 		char label[320];
 		const struct cmp_gemm *g = &w->layers[l];
 
-		layer_params(&p, g, cx->acc_info.features, cx->tile_k);
+		cmp_layer_params(&p, g, cx->acc_info.features, cx->tile_k);
 		if ((err = qmx_problem_init(&pb, &p, &rng, QMX_FILL_RANDOM)))
 			break;
 		/* CPU baseline into c_ref, metered (RAPL when readable). */
-		snprintf(label, sizeof(label), "[%d/%d] %s layer %d/%d %lldx%lldx%lld on %s",
+		snprintf(label, sizeof(label), "[%d/%d] %.47s layer %d/%d %lldx%lldx%lld on %s",
 			 idx + 1, total, w->name, l + 1, w->n_layers, (long long)g->m,
 			 (long long)g->n, (long long)g->k, cx->cpu_info.uri);
 		if (tty)
 			progress("  %s", label);
-		qmx_problem_operands(&pb, &ops, true);
-		if ((err = qmx_meter_start(meter)) || (err = qmx_gemm(cx->cpu, &p, &ops, &st)) ||
-		    (err = qmx_meter_add_job(meter, &st)) || /* its DRAM: not in the package */
-		    (err = qmx_meter_stop(meter, &rd))) {
+		if ((err = cmp_cpu_gemm(cx->cpu, &cx->cpu_info, meter, &p, &pb, l, &r->cpu))) {
 			qmx_problem_free(&pb);
 			break;
-		}
-		r->cpu.wall_s += st.wall_ns * 1e-9;
-		r->cpu.time_s += st.wall_ns * 1e-9;
-		r->cpu.chip_time_s += st.wall_ns * 1e-9;
-		r->cpu.emb_g += st.carbon_embodied_g;
-		r->cpu.chip_emb_g += st.carbon_embodied_g;
-		bool cpu_model = qmx_accel_energy_breakdown(&cx->cpu_info, &st, &bd) == 0;
-		side_add(&r->cpu, l, &st, cpu_model ? &bd : NULL);
-		for (int i = 0; cpu_model && i < bd.n; i++)
-			if (!strcmp(bd.action[i].name, "dram_byte"))
-				r->cpu.dram_j += bd.action[i].joules;
-		if (rd.source == QMX_ENERGY_MEASURED) {
-			r->cpu.chip_j += rd.joules;
-			r->cpu.source = QMX_ENERGY_MEASURED;
-			snprintf(r->cpu.method, sizeof(r->cpu.method), "%s", rd.method);
-			snprintf(r->cpu.detail, sizeof(r->cpu.detail), "%s", rd.detail);
-		} else {
-			/* The per-job model (CPU time x W/thread + DRAM traffic) is
-			 * attributed to the job alone, so it is preferred. */
-			const char *why = strstr(rd.detail, "no counter:");
-			r->cpu.chip_j += st.energy_j;
-			r->cpu.source = st.energy_source;
-			snprintf(r->cpu.method, sizeof(r->cpu.method), "model:tdp");
-			snprintf(r->cpu.detail, sizeof(r->cpu.detail),
-				 "modelled per job: CPU time x W/thread + compulsory DRAM bytes x J/byte (hw/energy); %.400s",
-				 why ? why : rd.detail);
 		}
 
 		/* Accelerator into c, with a host meter around it for the host's
 		 * share: its CPU time outside any simulator, the thread it holds. */
-		snprintf(label, sizeof(label), "[%d/%d] %s layer %d/%d %lldx%lldx%lld on %s",
+		snprintf(label, sizeof(label), "[%d/%d] %.47s layer %d/%d %lldx%lldx%lld on %s",
 			 idx + 1, total, w->name, l + 1, w->n_layers, (long long)g->m,
 			 (long long)g->n, (long long)g->k, cx->acc_info.uri);
 		if (tty)
@@ -589,7 +602,7 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 		snprintf(r->acc.method, sizeof(r->acc.method), "%s",
 			 qmx_energy_model_name(&cx->acc_info));
 	r->cpu.host_source = r->cpu.source;
-	if ((err = finish_side(&r->cpu, w, &cx->cfg)) || (err = finish_side(&r->acc, w, &cx->cfg)))
+	if ((err = cmp_finish_side(&r->cpu, w, &cx->cfg)) || (err = cmp_finish_side(&r->acc, w, &cx->cfg)))
 		return err;
 	/* Both ways, as Jouppi et al. report TPU v1: the chip alone
 	 * ("incremental") and the system with its host's share. */
@@ -871,7 +884,7 @@ int cmd_compare(int argc, char **argv)
 				if (macs > (double)big.m * big.n * big.k && macs <= 1024.0 * 1024 * 1024)
 					big = *g;
 			}
-		layer_params(&probe, &big, QMX_FEATURE_INT8_OUT | QMX_FEATURE_BIAS, (uint64_t)big.k);
+		cmp_layer_params(&probe, &big, QMX_FEATURE_INT8_OUT | QMX_FEATURE_BIAS, (uint64_t)big.k);
 		if ((err = cmp_pick_baseline(&probe, picked, sizeof(picked))))
 			return cli_error("compare", "choosing the CPU baseline", err);
 		cpu_uri = picked;
@@ -991,7 +1004,7 @@ int cmd_compare(int argc, char **argv)
 		qmx_problem pb;
 		qmx_gemm_host_operands ops;
 		qmx_rng rng = { 7 };
-		layer_params(&p, &(struct cmp_gemm){ 64, 64, 64 }, 0, 64);
+		cmp_layer_params(&p, &(struct cmp_gemm){ 64, 64, 64 }, 0, 64);
 		if (qmx_problem_init(&pb, &p, &rng, QMX_FILL_RANDOM) == 0) {
 			qmx_problem_operands(&pb, &ops, true);
 			(void)qmx_gemm(cx.cpu, &p, &ops, NULL);

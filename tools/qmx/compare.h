@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "qmx/qmx.h"
+#include "qmx_util.h"
 
 #define CMP_MAX_LAYERS 64 /* ResNet-50 has 54 GEMMs */
 
@@ -114,6 +115,21 @@ extern const char *const cmp_boundary;
  * side by side, print each rate, the choice and the runner-up, and write the
  * fastest one's URI into out.  0, or an error code after a message. */
 int cmp_pick_baseline(const qmx_gemm_params *probe, char *out, size_t len);
+
+/* The GEMM parameters `qmx compare` runs a shape with on a device with
+ * these features and K limit (int8 output with bias where it can). */
+void cmp_layer_params(qmx_gemm_params *p, const struct cmp_gemm *g, uint32_t features,
+		      uint64_t max_k);
+/* The CPU baseline on one GEMM, as `qmx compare` measures it: run `pb` on
+ * `cpu` inside `meter` (RAPL when readable, else the per-job model: CPU time
+ * x W/thread + DRAM bytes), and add time, energy, embodied time-share and
+ * counters to side s (and to its GEMM l).  Output goes to pb's c_ref. */
+int cmp_cpu_gemm(qmx_device *cpu, const qmx_device_info *cpu_info, qmx_meter *meter,
+		 const qmx_gemm_params *p, qmx_problem *pb, int l, struct cmp_side *s);
+/* Energy total, operational carbon and SCI per unit of a side once its
+ * GEMMs are in. */
+int cmp_finish_side(struct cmp_side *s, const struct cmp_workload *w,
+		    const qmx_carbon_config *cfg);
 
 int report_write_json(const struct cmp_report *rep, const char *path);
 int report_write_csv(const struct cmp_report *rep, const char *path);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * workload_file.c - the reader of workload files (tools/qmx/workloads/*.ini,
+ * workload_file.c - the reader of workload files (tools/qmx/workloads/NAME.ini,
  * format in its README.md): GEMM shapes of real models with the source of
  * each model's dimensions, for `qmx compare` and `qmx explore`.
  */
