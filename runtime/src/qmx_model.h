@@ -97,6 +97,6 @@ struct qmx_model_result {
  * with the field named).  Thread-safe, no allocation. */
 QMX_API int qmx_model_predict(const struct qmx_model_config *cfg,
 			      const struct qmx_model_gemm *g,
-		      struct qmx_model_result *out);
+			      struct qmx_model_result *out);
 
 #endif /* QMX_MODEL_H */

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: MIT
+/*
+ * model.c - the analytical model of the qmx accelerator (qmx_model.h).
+ *
+ * Counters are the RTL's own sums in closed form (qmx_core, "activity"):
+ * MACs, operand reads per step, accumulator words at chunk boundaries,
+ * vector reads per drained row, and DMA beats counted per row from the
+ * row's byte offset within a bus word (periodic in the row index, so a sum
+ * over one period).
+ *
+ * Cycles follow the engines' handshakes, chunk by chunk in the RTL's order
+ * (m2, n2, k2):
+ *  - loader: per chunk one L_WAIT cycle, then per row one L_ROW cycle and
+ *    one L_ISSUE cycle per burst; at most RD_OUTSTANDING bursts in flight;
+ *  - memory: a burst's first beat LAT cycles after its address, beats at
+ *    one per cycle or the bandwidth; the data channel is max-plus over
+ *    bursts, evaluated at the ends of each run of equal rows (exact for a
+ *    piecewise-uniform stream);
+ *  - sequencer: a chunk starts when its half is full and the previous one
+ *    released, steps P'.Q'.kt cycles, releases 4 cycles later;
+ *  - drain and writer: in a block's last chunk each sub-tile's sums leave
+ *    R+C cycles after its last step, a row per writer period (AW, data
+ *    beats, at most WR_OUTSTANDING bursts awaiting a response); the next
+ *    sub-tile's last step waits until every row of the previous one has
+ *    been taken (last_pending): the drain stalls.
+ * The job ends when the last write response is back.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "qmx_backend.h"
+#include "qmx_model.h"
+
+/* Fixed handshake latencies of the RTL and the simulator's memory port,
+ * in cycles (each from the registers named). */
+#define M_START 1          /* job_go -> loader's first L_ROW (L_WAIT) */
+#define M_AR_TO_R 2        /* ar_valid_q -> AR accepted -> first R beat, beyond LAT */
+#define M_FULL_TO_RUN 2    /* eoc -> hstate FULL -> S_WAIT -> first step */
+#define M_REL 4            /* S_REL countdown after the last step */
+#define M_ARR_OUT 3        /* last step issued -> array's last PE -> d_fire_q -> D_ROW, beyond R+C-2 */
+#define M_RQ 6             /* row emitted -> requant pipeline -> segment full -> W_IDLE */
+#define M_W_ROW 3          /* W_IDLE, W_AWSET, W_AW per segment */
+#define M_B_TAIL 3         /* last W beat -> B response -> writer idle -> busy low */
+
+void qmx_model_config_default(struct qmx_model_config *cfg, uint32_t rows, uint32_t cols)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->rows = rows;
+	cfg->cols = cols;
+	/* TILE_P = ceil(512 / rows): the block is TILE_P * rows. */
+	cfg->block_m = rows ? (512 + rows - 1) / rows * rows : 512;
+	cfg->block_n = cols ? (512 + cols - 1) / cols * cols : 512;
+	cfg->tile_k = 256;
+	cfg->axi_data_bits = 8 * cols > 64 ? 8 * cols : 64;
+	/* The sim models' width is a power of two: round up. */
+	uint32_t w = 32;
+	while (w < cfg->axi_data_bits && w < 1024)
+		w <<= 1;
+	cfg->axi_data_bits = w;
+	cfg->rd_outstanding = 32;
+	cfg->wr_outstanding = 16;
+	cfg->mem_latency_cycles = 40;
+	cfg->mem_bytes_per_cycle = 0;
+	cfg->clock_mhz = 250;
+}
+
+static bool pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+int qmx_model_config_check(const struct qmx_model_config *c)
+{
+	if (!c)
+		return qmx_fail(QMX_EINVAL, "model: config is NULL");
+	if (!c->rows || c->rows > QMX_MODEL_MAX_ARRAY || !pow2(c->rows))
+		return qmx_fail(QMX_EINVAL,
+				"model: rows %u must be a power of two in [1, %u] (the A memories are banked by row bits)",
+				c->rows, QMX_MODEL_MAX_ARRAY);
+	if (!c->cols || c->cols > QMX_MODEL_MAX_ARRAY)
+		return qmx_fail(QMX_EINVAL, "model: cols %u must be in [1, %u]", c->cols,
+				QMX_MODEL_MAX_ARRAY);
+	if (c->rows + c->cols < 3)
+		return qmx_fail(QMX_EINVAL, "model: rows + cols must be >= 3 (array skew)");
+	if (!c->block_m || c->block_m % c->rows || !c->block_n || c->block_n % c->cols)
+		return qmx_fail(QMX_EINVAL,
+				"model: block %ux%u must be a positive multiple of the array %ux%u",
+				c->block_m, c->block_n, c->rows, c->cols);
+	if (c->block_m > (1u << 20) || c->block_n > (1u << 20))
+		return qmx_fail(QMX_EINVAL, "model: block_m/block_n must be <= %u", 1u << 20);
+	if ((uint64_t)(c->block_m / c->rows) * (c->block_n / c->cols) < 2)
+		return qmx_fail(QMX_EINVAL,
+				"model: block must hold at least 2 sub-tiles (TILE_P * TILE_Q >= 2)");
+	if (!c->tile_k || c->tile_k > 4096)
+		return qmx_fail(QMX_EINVAL, "model: tile_k %u must be in [1, 4096]", c->tile_k);
+	if (c->axi_data_bits < 32 || c->axi_data_bits > 1024 || !pow2(c->axi_data_bits))
+		return qmx_fail(QMX_EINVAL,
+				"model: axi_data_bits %u must be a power of two in [32, 1024]",
+				c->axi_data_bits);
+	if (c->rd_outstanding < 2 || !pow2(c->rd_outstanding) || c->rd_outstanding > 4096)
+		return qmx_fail(QMX_EINVAL,
+				"model: rd_outstanding %u must be a power of two in [2, 4096]",
+				c->rd_outstanding);
+	if (c->wr_outstanding < 2 || !pow2(c->wr_outstanding) || c->wr_outstanding > 4096)
+		return qmx_fail(QMX_EINVAL,
+				"model: wr_outstanding %u must be a power of two in [2, 4096]",
+				c->wr_outstanding);
+	if (c->mem_latency_cycles > 100000)
+		return qmx_fail(QMX_EINVAL, "model: mem_latency_cycles %u must be <= 100000",
+				c->mem_latency_cycles);
+	if (c->mem_bytes_per_cycle > 4096)
+		return qmx_fail(QMX_EINVAL, "model: mem_bytes_per_cycle %u must be <= 4096",
+				c->mem_bytes_per_cycle);
+	if (!c->clock_mhz || c->clock_mhz > 100000)
+		return qmx_fail(QMX_EINVAL, "model: clock_mhz %u must be in [1, 100000]",
+				c->clock_mhz);
+	return 0;
+}
+
+void qmx_model_memory(const struct qmx_model_config *c, struct qmx_model_memory *o)
+{
+	uint64_t wb = c->axi_data_bits / 8;
+	/* Words per buffered row: any byte offset plus the row (qmx_geom.vh). */
+	uint64_t rwa = (wb - 1 + c->tile_k + wb - 1) / wb;
+	uint64_t rwb = (wb - 1 + c->block_n + wb - 1) / wb;
+	uint64_t rwp = (wb - 1 + 4ull * c->block_n + wb - 1) / wb;
+
+	o->a_bytes = 2ull * c->block_m * rwa * wb;
+	o->b_bytes = 2ull * c->tile_k * rwb * wb;
+	o->vec_bytes = 3ull * 2 * rwp * wb;
+	o->acc_bytes = 4ull * c->block_m * c->block_n;
+	o->total_bytes = o->a_bytes + o->b_bytes + o->vec_bytes + o->acc_bytes;
+}
+
+/* ---------------------------------------------------------------- beats */
+
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* Bus beats of n rows of len bytes, row i starting at byte off + i*stride:
+ * ceil(((start mod wb) + len) / wb) each, summed over one period of the
+ * offsets.  Bursts split only at beat boundaries, so splits add no beats. */
+static uint64_t rows_beats(uint64_t n, uint64_t len, uint64_t off, uint64_t stride, uint64_t wb)
+{
+	if (!n)
+		return 0;
+	uint64_t s = stride % wb, o = off % wb;
+	if (!s)
+		return n * ((o + len + wb - 1) / wb);
+	uint64_t period = wb / gcd64(s, wb), per = 0, tail = 0, rem = n % period;
+	for (uint64_t i = 0; i < period; i++) {
+		uint64_t b = ((o + i * s) % wb + len + wb - 1) / wb;
+		per += b;
+		if (i < rem)
+			tail += b;
+	}
+	return n / period * per + tail;
+}
+
+/* Extra bursts of a run of n rows from 4 KiB crossings (one per crossing):
+ * rows are laid out at stride, each len bytes; a row crosses
+ * floor((start + len - 1) / 4096) - floor(start / 4096) boundaries. */
+static double rows_splits(uint64_t n, uint64_t len, uint64_t stride, uint64_t wb)
+{
+	/* On average a row of len bytes crosses (len - wb) / 4096 boundaries
+	 * beyond the ones between rows; bursts are also cut at 256 beats. */
+	double cross = len > 1 ? (double)(len - 1) / 4096.0 : 0;
+	double cut = (double)len / (256.0 * (double)wb);
+	(void)stride;
+	return (double)n * (cross > cut ? cross : cut);
+}
+
+/* ---------------------------------------------------------------- timing */
+
+struct mem {
+	double lat;     /* address -> first beat */
+	double r;       /* cycles per beat */
+	double fd;      /* bursts in flight */
+};
+
+/* The loader's stream: issue and data times. */
+struct stream {
+	double issue;   /* next issue cycle */
+	double data;    /* data channel free from */
+};
+
+/* A run of n rows of `beats` beats (mean) and `bursts` bursts (mean)
+ * each: the loader spends 1 + bursts cycles per row, the memory answers
+ * each burst lat later, one beat every r cycles.  Max-plus over the run,
+ * evaluated at its first and last row. */
+static void run_rows(struct stream *s, const struct mem *m, double n, double beats,
+		     double bursts)
+{
+	if (n <= 0)
+		return;
+	double g = 1.0 + bursts;
+	/* RD_OUTSTANDING bursts in flight: a burst's slot frees when its
+	 * last beat is in. */
+	double hold = (m->lat + M_AR_TO_R + beats / bursts * m->r) / m->fd * bursts;
+	if (hold > g && n * bursts > m->fd)
+		g = g + (hold - g) * (1.0 - m->fd / (n * bursts));
+	double first = s->issue + 1; /* L_ROW, then the first burst */
+	double last = first + (n - 1) * g;
+	double lat = m->lat + M_AR_TO_R;
+	double e = s->data + n * beats * m->r;
+	double e0 = first + lat + n * beats * m->r;
+	double e1 = last + lat + beats * m->r;
+	if (e0 > e)
+		e = e0;
+	if (e1 > e)
+		e = e1;
+	s->data = e;
+	s->issue = last + bursts;
+}
+
+/* One block's geometry for a chunk. */
+struct shape_run {
+	uint64_t mt, nt, kt;
+	uint64_t pp, qq; /* sub-tiles */
+};
+
+/* The writer: a segment per output row, periods in cycles. */
+struct writer {
+	double free_at;    /* writer idle from */
+	double slot[2];    /* when each segment slot is free again */
+	unsigned next;     /* slot of the next row */
+	double last_beat;  /* last W beat of the job so far */
+};
+
+/* Drain one sub-tile whose last step issued at t: returns the cycle from
+ * which the next sub-tile's last step may issue (last_pending clear). */
+static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, double pw)
+{
+	double e = t + x, clear = e;
+	for (uint64_t i = 0; i < rv; i++) {
+		unsigned sl = w->next;
+		if (w->slot[sl] > e)
+			e = w->slot[sl];
+		double ws = e + M_RQ;
+		if (w->free_at > ws)
+			ws = w->free_at;
+		w->free_at = ws + pw;
+		w->slot[sl] = w->free_at + 1;
+		w->next ^= 1;
+		clear = e + 1;
+		e += 1;
+	}
+	if (w->free_at > w->last_beat)
+		w->last_beat = w->free_at;
+	return clear;
+}
+
+int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model_gemm *g,
+		      struct qmx_model_result *out)
+{
+	int err = qmx_model_config_check(cfg);
+
+	if (err)
+		return err;
+	if (!g || !out)
+		return qmx_fail(QMX_EINVAL, "model: NULL shape or result");
+	if (!g->m || !g->n || !g->k)
+		return qmx_fail(QMX_EINVAL, "model: m, n, k must be >= 1 (got %u, %u, %u)", g->m,
+				g->n, g->k);
+	if (g->m > (1u << 20) || g->n > (1u << 20) || g->k > (1u << 20))
+		return qmx_fail(QMX_EINVAL, "model: m, n, k must be <= %u (MAX_DIM)", 1u << 20);
+	if (g->per_channel && !g->out_int8)
+		return qmx_fail(QMX_EINVAL, "model: per_channel needs out_int8");
+	uint64_t lda = g->lda ? g->lda : g->k, ldb = g->ldb ? g->ldb : g->n;
+	uint64_t ldc = g->ldc ? g->ldc : g->n;
+	if (lda < g->k || ldb < g->n || ldc < g->n)
+		return qmx_fail(QMX_EINVAL, "model: lda >= k, ldb >= n, ldc >= n required");
+
+	const uint64_t R = cfg->rows, C = cfg->cols, WB = cfg->axi_data_bits / 8;
+	const uint64_t BM = cfg->block_m, BN = cfg->block_n, BK = cfg->tile_k;
+	const uint64_t M = g->m, N = g->n, K = g->k;
+	const uint64_t e = g->out_int8 ? 1 : 4;
+	const uint64_t nvec = (g->bias ? 1 : 0) + (g->per_channel ? 2 : 0);
+	const uint64_t nb_m = (M + BM - 1) / BM, nb_n = (N + BN - 1) / BN, nk = (K + BK - 1) / BK;
+
+	memset(out, 0, sizeof(*out));
+
+	/* ---- counters (exact) */
+	uint64_t rd_beats = 0, wr_beats = 0, steps = 0;
+	for (uint64_t bi = 0; bi < 2; bi++) {
+		/* Block rows: nb_m - 1 full ones and a ragged last. */
+		uint64_t cnt_m = bi ? 1 : nb_m - 1, mt = bi ? M - (nb_m - 1) * BM : BM;
+		if (!cnt_m)
+			continue;
+		for (uint64_t bj = 0; bj < 2; bj++) {
+			uint64_t cnt_n = bj ? 1 : nb_n - 1, nt = bj ? N - (nb_n - 1) * BN : BN;
+			if (!cnt_n)
+				continue;
+			uint64_t pq = ((mt + R - 1) / R) * ((nt + C - 1) / C);
+			steps += cnt_m * cnt_n * pq * K;
+		}
+	}
+	/* A: every block column reads the block row's A; offsets depend on
+	 * the row and the chunk's k0. */
+	for (uint64_t kc = 0; kc < nk; kc++) {
+		uint64_t k0 = kc * BK, kt = K - k0 < BK ? K - k0 : BK;
+		rd_beats += nb_n * rows_beats(M, kt, g->a_off + k0, lda, WB);
+	}
+	/* B: every block row reads all of B; per block column and chunk. */
+	for (uint64_t bj = 0; bj < nb_n; bj++) {
+		uint64_t n0 = bj * BN, nt = N - n0 < BN ? N - n0 : BN;
+		rd_beats += nb_m * rows_beats(K, nt, g->b_off + n0, ldb, WB);
+		rd_beats += nb_m * nvec * rows_beats(1, 4 * nt, g->vec_off + 4 * n0, 0, WB);
+	}
+	/* C: a segment per output row per sub-tile column. */
+	if ((C * e) % WB == 0 && (ldc * e) % WB == 0 && (g->c_off % WB) == 0) {
+		uint64_t q_full = N / C, cl = N % C;
+		wr_beats = M * (q_full * ((C * e + WB - 1) / WB) + (cl ? (cl * e + WB - 1) / WB : 0));
+	} else {
+		for (uint64_t n0 = 0; n0 < N; n0 += C) {
+			uint64_t cv = N - n0 < C ? N - n0 : C;
+			wr_beats += rows_beats(M, cv * e, g->c_off + n0 * e, ldc * e, WB);
+		}
+	}
+	out->macs = M * N * K;
+	out->steps = steps;
+	out->ext_rd_bytes = rd_beats * WB;
+	out->ext_wr_bytes = wr_beats * WB;
+	/* Accumulators: loaded on a later chunk's first step (unless the block
+	 * is one sub-tile), stored on a non-final chunk's last step. */
+	uint64_t acc_wb = 4 * M * N * (nk - 1), acc_ld = acc_wb;
+	if (nk > 1) {
+		/* Blocks that are a single sub-tile never load. */
+		for (uint64_t bi = 0; bi < nb_m; bi++) {
+			uint64_t mt = M - bi * BM < BM ? M - bi * BM : BM;
+			for (uint64_t bj = 0; bj < nb_n; bj++) {
+				uint64_t nt = N - bj * BN < BN ? N - bj * BN : BN;
+				if (mt <= R && nt <= C)
+					acc_ld -= 4 * mt * nt * (nk - 1);
+			}
+		}
+	}
+	out->sram_rd_bytes = steps * (R + C) + acc_ld +
+			     (4 * (g->bias ? 1 : 0) + 8 * (g->per_channel ? 1 : 0)) * M * N;
+	out->sram_wr_bytes = rd_beats * WB + acc_wb;
+
+	/* ---- cycles */
+	struct mem mm = {
+		.lat = cfg->mem_latency_cycles,
+		.r = 1.0,
+		.fd = cfg->rd_outstanding < 32 ? cfg->rd_outstanding : 32,
+	};
+	if (cfg->mem_bytes_per_cycle && cfg->mem_bytes_per_cycle < WB)
+		mm.r = (double)WB / cfg->mem_bytes_per_cycle;
+	struct stream ls = { .issue = M_START, .data = 0 };
+	struct writer wr = { 0 };
+	double x = (double)(R + C - 2) + M_ARR_OUT;
+	double rel_prev = 0, rel_prev2 = 0; /* releases of the last two chunks */
+	double seq_free = 0;                /* sequencer back in S_WAIT */
+	double load_exposed = 0, drain_exposed = 0;
+	double fin[2] = { 0, 0 };           /* per-channel halves free */
+	unsigned blk = 0;
+
+	for (uint64_t bi = 0; bi < nb_m; bi++) {
+		uint64_t m0 = bi * BM, mt = M - m0 < BM ? M - m0 : BM;
+		uint64_t pp = (mt + R - 1) / R, rv_last = mt - (pp - 1) * R;
+		for (uint64_t bj = 0; bj < nb_n; bj++, blk++) {
+			uint64_t n0 = bj * BN, nt = N - n0 < BN ? N - n0 : BN;
+			uint64_t qq = (nt + C - 1) / C, cv_last = nt - (qq - 1) * C;
+			double wbeats = (double)rows_beats(1, C * e, 0, 0, WB);
+			double wbeats_last = (double)rows_beats(1, cv_last * e, 0, 0, WB);
+			for (uint64_t kc = 0; kc < nk; kc++) {
+				uint64_t k0 = kc * BK, kt = K - k0 < BK ? K - k0 : BK;
+				/* The half is free once the chunk two back released it;
+				 * a block's first chunk also needs its per-channel half. */
+				double start = ls.issue;
+				if (rel_prev2 + 1 > start)
+					start = rel_prev2 + 1;
+				if (kc == 0 && fin[blk & 1] > start)
+					start = fin[blk & 1];
+				ls.issue = start + 1; /* L_WAIT */
+				if (kc == 0 && nvec) {
+					double vb = (double)rows_beats(1, 4 * nt, g->vec_off + 4 * n0, 0, WB);
+					run_rows(&ls, &mm, (double)nvec, vb,
+						 1.0 + rows_splits(1, 4 * nt, 0, WB));
+				}
+				double ab = (double)rows_beats(mt, kt, g->a_off + m0 * lda + k0, lda, WB) / mt;
+				run_rows(&ls, &mm, (double)mt, ab, 1.0 + rows_splits(mt, kt, lda, WB) / mt);
+				double bb = (double)rows_beats(kt, nt, g->b_off + k0 * ldb + n0, ldb, WB) / kt;
+				run_rows(&ls, &mm, (double)kt, bb, 1.0 + rows_splits(kt, nt, ldb, WB) / kt);
+				double full = ls.data; /* last beat in: eoc */
+
+				double run = full + M_FULL_TO_RUN;
+				if (seq_free + 1 > run)
+					run = seq_free + 1;
+				if (full + M_FULL_TO_RUN > seq_free + 1)
+					load_exposed += full + M_FULL_TO_RUN - (seq_free + 1 > 0 ? seq_free + 1 : 0);
+				double t = run; /* next step's cycle */
+				if (kc + 1 < nk) {
+					t += (double)(pp * qq * kt);
+				} else {
+					/* Last chunk: each sub-tile's last step waits for the
+					 * drain of the one before (last_pending). */
+					double pend = 0;
+					uint64_t done = 0, total = pp * qq;
+					double per = 0;
+					for (uint64_t p = 0; p < pp; p++) {
+						uint64_t rv = p + 1 < pp ? R : rv_last;
+						for (uint64_t q = 0; q < qq; q++, done++) {
+							double pw = M_W_ROW +
+								(q + 1 < qq ? wbeats : wbeats_last) * mm.r;
+							double wlim = (mm.lat + M_B_TAIL + pw) /
+								      cfg->wr_outstanding;
+							if (wlim > pw)
+								pw = wlim;
+							double last = t + (double)kt - 1;
+							if (pend > last) {
+								drain_exposed += pend - last;
+								last = pend;
+							}
+							double before = t;
+							pend = drain_subtile(&wr, last, rv, x, pw);
+							t = last + 1;
+							/* Steady state: extrapolate the rest of
+							 * this row of sub-tiles. */
+							if (q >= 3 && q + 2 < qq && fabs((t - before) - per) < 1e-9) {
+								uint64_t skip = qq - 2 - q;
+								t += per * skip;
+								pend += per * skip;
+								wr.free_at += per * skip;
+								wr.slot[0] += per * skip;
+								wr.slot[1] += per * skip;
+								q += skip;
+								done += skip;
+							}
+							per = t - before;
+						}
+					}
+					(void)total;
+					if (wr.free_at > wr.last_beat)
+						wr.last_beat = wr.free_at;
+					fin[blk & 1] = pend + 1;
+				}
+				double rel = t - 1 + M_REL;
+				seq_free = rel;
+				rel_prev2 = rel_prev;
+				rel_prev = rel;
+			}
+		}
+	}
+	double end = seq_free + 1;
+	double wend = wr.last_beat + mm.lat + M_B_TAIL;
+	if (wend > end) {
+		drain_exposed += wend - end;
+		end = wend;
+	}
+	/* Reads and writes share the memory's bandwidth. */
+	if (cfg->mem_bytes_per_cycle) {
+		double bwb = (double)(out->ext_rd_bytes + out->ext_wr_bytes) /
+			     cfg->mem_bytes_per_cycle;
+		if (bwb > end)
+			end = bwb;
+	}
+	out->cycles = (uint64_t)llround(end);
+	if (out->cycles < steps)
+		out->cycles = steps;
+	out->stall_cycles = out->cycles - steps;
+	out->load_exposed = (uint64_t)llround(load_exposed);
+	out->drain_exposed = (uint64_t)llround(drain_exposed);
+	out->seconds = (double)out->cycles / (cfg->clock_mhz * 1e6);
+	return 0;
+}
