@@ -755,14 +755,14 @@ static void host_facts(struct cmp_report *rep)
 /* An option that sets a number the library reads from the environment
  * (so the figures and the reports use it alike); checked here to name the
  * option in the message. */
-static int env_option(const char *opt, const char *arg, double lo, double hi, const char *unit,
-		      const char *env)
+int cmp_env_option(const char *cmd, const char *opt, const char *arg, double lo, double hi,
+		   const char *unit, const char *env)
 {
 	char *end;
 	errno = 0;
 	double v = strtod(arg, &end);
 	if (errno || *end || end == arg || !(v >= lo) || v > hi) {
-		fprintf(stderr, "qmx compare: %s '%s' must be %s in [%g, %g]\n", opt, arg, unit, lo,
+		fprintf(stderr, "qmx %s: %s '%s' must be %s in [%g, %g]\n", cmd, opt, arg, unit, lo,
 			hi);
 		return -1;
 	}
@@ -813,12 +813,12 @@ int cmd_compare(int argc, char **argv)
 		case O_WL: spec = optarg; break;
 		case O_OUT: out_dir = optarg; break;
 		case O_GRID:
-			if (env_option("--grid", optarg, 0, 2000, "gCO2e/kWh", "QMX_GRID_INTENSITY"))
+			if (cmp_env_option("compare", "--grid", optarg, 0, 2000, "gCO2e/kWh", "QMX_GRID_INTENSITY"))
 				return 2;
 			break;
 		case O_REGION: setenv("QMX_REGION", optarg, 1); break;
 		case O_PUE:
-			if (env_option("--pue", optarg, 1, 3, "a ratio", "QMX_PUE"))
+			if (cmp_env_option("compare", "--pue", optarg, 1, 3, "a ratio", "QMX_PUE"))
 				return 2;
 			break;
 		case O_SEED:

@@ -16,6 +16,7 @@ int cmd_gemm(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
+int cmd_explore(int argc, char **argv);
 
 /* Print "qmx <cmd>: <what>: <qmx_last_error() or strerror>" to stderr and
  * return the exit status for that error (1). */

@@ -131,6 +131,12 @@ int cmp_cpu_gemm(qmx_device *cpu, const qmx_device_info *cpu_info, qmx_meter *me
 int cmp_finish_side(struct cmp_side *s, const struct cmp_workload *w,
 		    const qmx_carbon_config *cfg);
 
+/* An option that sets a number the library reads from the environment
+ * (`env`), checked here against [lo, hi] to name the option; -1 after a
+ * message. */
+int cmp_env_option(const char *cmd, const char *opt, const char *arg, double lo, double hi,
+		   const char *unit, const char *env);
+
 int report_write_json(const struct cmp_report *rep, const char *path);
 int report_write_csv(const struct cmp_report *rep, const char *path);
 int report_write_svg(const struct cmp_report *rep, const char *path);

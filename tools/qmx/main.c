@@ -15,6 +15,7 @@ static const struct qmx_command commands[] = {
 	{ "compare", "time, energy and carbon of workloads vs the CPU baseline", cmd_compare },
 	{ "bench", "CPU int8 GEMM against oneDNN and OpenBLAS", cmd_bench },
 	{ "schedule", "replay deferrable jobs against a grid-intensity trace", cmd_schedule },
+	{ "explore", "sweep accelerator designs: carbon per unit vs utilisation", cmd_explore },
 };
 
 static void usage(FILE *f)

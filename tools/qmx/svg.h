@@ -16,4 +16,10 @@ void svg_rect(FILE *f, double x, double y, double w, double h, const char *fill,
 void svg_line(FILE *f, double x1, double y1, double x2, double y2, const char *stroke,
 	      double width, const char *dash);
 
+/* <circle>, with a hover <title> when title is not NULL. */
+void svg_circle(FILE *f, double cx, double cy, double r, const char *fill, const char *title);
+/* An open <polyline> through n points (nothing for n < 2). */
+void svg_polyline(FILE *f, const double *xs, const double *ys, int n, const char *stroke,
+		  double width, const char *dash);
+
 #endif
