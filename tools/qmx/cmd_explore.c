@@ -53,7 +53,8 @@ static void explore_usage(FILE *f)
 		"  --no-files           write no files\n"
 		"  --json               print the JSON on stdout instead of the table\n"
 		"  --all                print every design (default: the Pareto front and the\n"
-		"                       optimal ones)\n");
+		"                       optimal ones)\n"
+		"  --list               print the mix (workloads, GEMMs, sources) and exit\n");
 }
 
 /* ---------------------------------------------------------------- options */
@@ -172,6 +173,22 @@ static int mix_shapes(struct xp_run *x)
 	x->units = x->n_wl == 1 ? x->wl[0].units : 1;
 	snprintf(x->unit, sizeof(x->unit), "%s", x->n_wl == 1 ? x->wl[0].unit : "run of the mix");
 	return 0;
+}
+
+static void print_mix(const struct xp_run *x)
+{
+	for (int w = 0; w < x->n_wl; w++) {
+		const struct cmp_workload *wl = &x->wl[w];
+		printf("%s: %s; %d GEMMs, %.0f MACs per run (%g %s)\n", wl->name, wl->what,
+		       wl->n_layers, cmp_workload_macs(wl), wl->units, wl->unit);
+		if (wl->source[0])
+			printf("  source: %s\n", wl->source);
+		for (int l = 0; l < wl->n_layers; l++)
+			printf("  gemm %lldx%lldx%lld\n", (long long)wl->layers[l].m,
+			       (long long)wl->layers[l].n, (long long)wl->layers[l].k);
+	}
+	printf("%d distinct shapes; functional unit: %g %s per run of the mix\n", x->n_shapes,
+	       x->units, x->unit);
 }
 
 /* ---------------------------------------------------------------- CPU baseline */
@@ -379,7 +396,7 @@ static void print_fit_line(const struct xp_run *x, const char *what,
 static void fmt_life(double v, char *buf, size_t len)
 {
 	if (v < 0)
-		snprintf(buf, len, "%s", "> capacity");
+		snprintf(buf, len, "%s", ">capacity");
 	else
 		snprintf(buf, len, "%.4g", v);
 }
@@ -505,7 +522,7 @@ static void cpu_model_name(char *out, size_t len)
 int cmd_explore(int argc, char **argv)
 {
 	enum { O_WL = 256, O_ARRAYS, O_BLOCKS, O_TILEK, O_AXI, O_PROF, O_UTIL, O_LIFE, O_GRID,
-	       O_REGION, O_PUE, O_BASE, O_OUT, O_NOFILES, O_JSON, O_ALL };
+	       O_REGION, O_PUE, O_BASE, O_OUT, O_NOFILES, O_JSON, O_ALL, O_LIST };
 	static const struct option opts[] = {
 		{ "workloads", required_argument, 0, O_WL },
 		{ "arrays", required_argument, 0, O_ARRAYS },
@@ -523,6 +540,7 @@ int cmd_explore(int argc, char **argv)
 		{ "no-files", no_argument, 0, O_NOFILES },
 		{ "json", no_argument, 0, O_JSON },
 		{ "all", no_argument, 0, O_ALL },
+		{ "list", no_argument, 0, O_LIST },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -532,7 +550,7 @@ int cmd_explore(int argc, char **argv)
 	double blocks[XP_MAX_LIST] = { 256, 512, 1024 }, tilek[XP_MAX_LIST] = { 128, 256, 512 };
 	double axi[XP_MAX_LIST] = { 64, 128, 256, 512, 1024 };
 	int n_arr = 6, n_blk = 3, n_tk = 3, n_axi = 5, c, status = 0, err;
-	bool files = true, json = false, all = false;
+	bool files = true, json = false, all = false, list = false;
 	static struct xp_run x;
 	memset(&x, 0, sizeof(x));
 	x.n_levels = 3;
@@ -580,6 +598,7 @@ int cmd_explore(int argc, char **argv)
 		case O_NOFILES: files = false; break;
 		case O_JSON: json = true; break;
 		case O_ALL: all = true; break;
+		case O_LIST: list = true; break;
 		case 'h': explore_usage(stdout); return 0;
 		default: return cli_bad_option("explore", argv, c);
 		}
@@ -600,6 +619,10 @@ int cmd_explore(int argc, char **argv)
 	if ((x.n_wl = cmp_workloads_parse("explore", spec, wl, 32)) < 0 || mix_shapes(&x))
 		return 2;
 	snprintf(x.set, sizeof(x.set), "%s", spec);
+	if (list) {
+		print_mix(&x);
+		return 0;
+	}
 	if ((status = pick_profiles(&x, prof_arg)))
 		return status;
 	if ((err = qmx_carbon_config_get(&x.cfg)))
