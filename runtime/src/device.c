@@ -13,6 +13,7 @@ static const struct qmx_backend_ops *const backends[] = {
 #ifdef QMX_HAVE_SIM
 	&qmx_backend_sim_ops,
 #endif
+	&qmx_backend_model_ops,
 #ifdef QMX_HAVE_KMOD
 	&qmx_backend_kmod_ops,
 #endif

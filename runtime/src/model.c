@@ -26,6 +26,8 @@
  * The job ends when the last write response is back.
  */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "qmx_backend.h"
@@ -33,14 +35,15 @@
 
 /* Fixed handshake latencies of the RTL and the simulator's memory port,
  * in cycles (each from the registers named). */
-#define M_START 1          /* job_go -> loader's first L_ROW (L_WAIT) */
-#define M_AR_TO_R 2        /* ar_valid_q -> AR accepted -> first R beat, beyond LAT */
-#define M_FULL_TO_RUN 2    /* eoc -> hstate FULL -> S_WAIT -> first step */
+#define M_START 0          /* job_go -> loader's first L_ROW (L_WAIT) */
+#define M_AR_TO_R 1        /* ar_valid_q -> AR accepted -> first R beat, beyond LAT */
+#define M_FULL_TO_RUN 1    /* eoc -> hstate FULL -> S_WAIT -> first step */
+#define M_SLOT 1          /* last beat in -> routing FIFO slot free -> next AR */
 #define M_REL 4            /* S_REL countdown after the last step */
 #define M_ARR_OUT 3        /* last step issued -> array's last PE -> d_fire_q -> D_ROW, beyond R+C-2 */
 #define M_RQ 6             /* row emitted -> requant pipeline -> segment full -> W_IDLE */
 #define M_W_ROW 3          /* W_IDLE, W_AWSET, W_AW per segment */
-#define M_B_TAIL 3         /* last W beat -> B response -> writer idle -> busy low */
+#define M_B_TAIL 1         /* last W beat -> B response -> writer idle -> busy low */
 
 void qmx_model_config_default(struct qmx_model_config *cfg, uint32_t rows, uint32_t cols)
 {
@@ -189,35 +192,52 @@ struct mem {
 struct stream {
 	double issue;   /* next issue cycle */
 	double data;    /* data channel free from */
+	double tp;      /* data cycles per burst of the last run */
+	double nb;      /* bursts of the last run */
 };
 
 /* A run of n rows of `beats` beats (mean) and `bursts` bursts (mean)
  * each: the loader spends 1 + bursts cycles per row, the memory answers
  * each burst lat later, one beat every r cycles.  Max-plus over the run,
- * evaluated at its first and last row. */
+ * evaluated at its first and last row.  RD_OUTSTANDING bursts in flight:
+ * burst j may issue only once burst j - FD's last beat is in, which holds
+ * back a run queued behind a long data backlog (B rows behind A's). */
 static void run_rows(struct stream *s, const struct mem *m, double n, double beats,
 		     double bursts)
 {
 	if (n <= 0)
 		return;
-	double g = 1.0 + bursts;
-	/* RD_OUTSTANDING bursts in flight: a burst's slot frees when its
-	 * last beat is in. */
-	double hold = (m->lat + M_AR_TO_R + beats / bursts * m->r) / m->fd * bursts;
-	if (hold > g && n * bursts > m->fd)
-		g = g + (hold - g) * (1.0 - m->fd / (n * bursts));
-	double first = s->issue + 1; /* L_ROW, then the first burst */
-	double last = first + (n - 1) * g;
 	double lat = m->lat + M_AR_TO_R;
-	double e = s->data + n * beats * m->r;
-	double e0 = first + lat + n * beats * m->r;
-	double e1 = last + lat + beats * m->r;
+	double nb = n * bursts;            /* bursts of the run */
+	double gb = (1.0 + bursts) / bursts; /* issue cycles per burst */
+	double tb = beats / bursts * m->r; /* data cycles per burst */
+	double first = s->issue + 1;       /* L_ROW, then the first burst */
+	/* Backlog: the FD bursts before burst j end at s->data - (FD-1-j)*tp. */
+	double j0 = m->fd - s->nb > 0 ? m->fd - s->nb : 0;
+	double jl = (nb < m->fd ? nb : m->fd) - 1;
+	if (j0 <= jl) {
+		double w0 = s->data - (m->fd - 1 - j0) * s->tp + M_SLOT - (first + j0 * gb);
+		double w1 = s->data - (m->fd - 1 - jl) * s->tp + M_SLOT - (first + jl * gb);
+		if (w0 > 0 || w1 > 0)
+			first += w0 > w1 ? w0 : w1;
+	}
+	/* Steady state within the run: FD bursts per round trip. */
+	double hold = (lat + M_SLOT + tb) / m->fd;
+	double g = gb;
+	if (hold > gb && nb > m->fd)
+		g = gb + (hold - gb) * (1.0 - m->fd / nb);
+	double last = first + (nb - 1) * g;
+	double e = s->data + nb * tb;
+	double e0 = first + lat + nb * tb;
+	double e1 = last + lat + tb;
 	if (e0 > e)
 		e = e0;
 	if (e1 > e)
 		e = e1;
 	s->data = e;
-	s->issue = last + bursts;
+	s->tp = tb;
+	s->nb = nb;
+	s->issue = last + 1;
 }
 
 /* One block's geometry for a chunk. */
@@ -247,13 +267,13 @@ static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, d
 		if (w->free_at > ws)
 			ws = w->free_at;
 		w->free_at = ws + pw;
-		w->slot[sl] = w->free_at + 1;
+		w->slot[sl] = w->free_at;
 		w->next ^= 1;
 		clear = e + 1;
 		e += 1;
 	}
-	if (w->free_at > w->last_beat)
-		w->last_beat = w->free_at;
+	if (w->free_at - 1 > w->last_beat)
+		w->last_beat = w->free_at - 1;
 	return clear;
 }
 
@@ -362,6 +382,11 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 	double load_exposed = 0, drain_exposed = 0;
 	double fin[2] = { 0, 0 };           /* per-channel halves free */
 	unsigned blk = 0;
+	struct {
+		bool valid;
+		double t, pend, free_at, slot[2], exposed;
+		unsigned next;
+	} cache[4] = { { 0 } };
 
 	for (uint64_t bi = 0; bi < nb_m; bi++) {
 		uint64_t m0 = bi * BM, mt = M - m0 < BM ? M - m0 : BM;
@@ -369,8 +394,12 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 		for (uint64_t bj = 0; bj < nb_n; bj++, blk++) {
 			uint64_t n0 = bj * BN, nt = N - n0 < BN ? N - n0 : BN;
 			uint64_t qq = (nt + C - 1) / C, cv_last = nt - (qq - 1) * C;
-			double wbeats = (double)rows_beats(1, C * e, 0, 0, WB);
-			double wbeats_last = (double)rows_beats(1, cv_last * e, 0, 0, WB);
+			/* Mean beats of an output row segment: rows start where
+			 * ldc puts them. */
+			uint64_t c0 = g->c_off + (m0 * ldc + n0) * e;
+			double wbeats = (double)rows_beats(mt, C * e, c0, ldc * e, WB) / mt;
+			double wbeats_last = (double)rows_beats(mt, cv_last * e, c0 + (qq - 1) * C * e,
+								ldc * e, WB) / mt;
 			for (uint64_t kc = 0; kc < nk; kc++) {
 				uint64_t k0 = kc * BK, kt = K - k0 < BK ? K - k0 : BK;
 				/* The half is free once the chunk two back released it;
@@ -406,6 +435,22 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 					double pend = 0;
 					uint64_t done = 0, total = pp * qq;
 					double per = 0;
+					/* Blocks alike (same ragged edges) that start with
+					 * the writer idle drain alike: reuse the first. */
+					unsigned ci = (bi + 1 == nb_m) * 2 + (bj + 1 == nb_n);
+					bool idle = wr.free_at <= run && wr.slot[0] <= run &&
+						    wr.slot[1] <= run;
+					if (idle && cache[ci].valid) {
+						t = run + cache[ci].t;
+						pend = run + cache[ci].pend;
+						wr.free_at = run + cache[ci].free_at;
+						wr.slot[0] = run + cache[ci].slot[0];
+						wr.slot[1] = run + cache[ci].slot[1];
+						wr.next = cache[ci].next;
+						drain_exposed += cache[ci].exposed;
+						pp = 0; /* skip the walk */
+					}
+					double exp0 = drain_exposed;
 					for (uint64_t p = 0; p < pp; p++) {
 						uint64_t rv = p + 1 < pp ? R : rv_last;
 						for (uint64_t q = 0; q < qq; q++, done++) {
@@ -439,8 +484,19 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 						}
 					}
 					(void)total;
-					if (wr.free_at > wr.last_beat)
-						wr.last_beat = wr.free_at;
+					if (idle && !cache[ci].valid && pp) {
+						cache[ci].valid = true;
+						cache[ci].t = t - run;
+						cache[ci].pend = pend - run;
+						cache[ci].free_at = wr.free_at - run;
+						cache[ci].slot[0] = wr.slot[0] - run;
+						cache[ci].slot[1] = wr.slot[1] - run;
+						cache[ci].next = wr.next;
+						cache[ci].exposed = drain_exposed - exp0;
+					}
+					pp = (mt + R - 1) / R;
+					if (wr.free_at - 1 > wr.last_beat)
+						wr.last_beat = wr.free_at - 1;
 					fin[blk & 1] = pend + 1;
 				}
 				double rel = t - 1 + M_REL;
@@ -452,6 +508,8 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 	}
 	double end = seq_free + 1;
 	double wend = wr.last_beat + mm.lat + M_B_TAIL;
+	if (getenv("QMX_MODEL_DEBUG"))
+		fprintf(stderr, "seq_free %g last_beat %g wend %g data %g\n", seq_free, wr.last_beat, wend, ls.data);
 	if (wend > end) {
 		drain_exposed += wend - end;
 		end = wend;

@@ -200,6 +200,7 @@ void qmx_account_job_begin(qmx_device *dev, qmx_job *job);
 extern const struct qmx_backend_ops qmx_backend_cpu_ops;
 extern const struct qmx_backend_ops qmx_backend_cpu_ref_ops;
 extern const struct qmx_backend_ops qmx_backend_sim_ops;
+extern const struct qmx_backend_ops qmx_backend_model_ops;
 extern const struct qmx_backend_ops qmx_backend_kmod_ops;
 extern const struct qmx_backend_ops qmx_backend_xrt_ops;
 extern const struct qmx_backend_ops qmx_backend_opencl_ops;

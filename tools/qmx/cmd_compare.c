@@ -677,6 +677,9 @@ static void print_result(const struct cmp_report *rep, const struct cmp_result *
 		snprintf(acc, sizeof(acc), "%s [%s]", rep->acc_dev.uri, rep->acc_profile.name);
 	else
 		snprintf(acc, sizeof(acc), "%s", rep->acc_dev.uri);
+	/* The model device's figures come from no run of the RTL: say so. */
+	if (!strcmp(rep->acc_dev.backend, "model"))
+		snprintf(acc + strlen(acc), sizeof(acc) - strlen(acc), " modelled (analytical)");
 	double chip_sci = (a->chip_op_g + a->chip_emb_g) / w->units;
 	snprintf(who, sizeof(who), "%s (%s) chip only", acc, a->method);
 	print_row(who, a->chip_time_s, a->chip_j, a->source, a->chip_op_g, a->chip_emb_g, chip_sci,
@@ -992,6 +995,9 @@ int cmd_compare(int argc, char **argv)
 	       rep.acc_emb.detail);
 	printf("          CPU baseline %.4g kgCO2e — %s\n", rep.cpu_emb.total_g / 1000,
 	       rep.cpu_emb.detail);
+	if (!strcmp(rep.acc_dev.backend, "model"))
+		printf("modelled (analytical) accelerator: results from the CPU kernels, cycles and "
+		       "activity from the analytical model of the RTL (docs/explore.md)\n");
 	if (rep.acc_dev.simulated)
 		printf("simulated accelerator: chip time = cycles / %u MHz clock; system time = that + "
 		       "host time outside the simulator; the simulator's own time is shown apart\n",

@@ -211,12 +211,13 @@ int cmd_gemm(int argc, char **argv)
 		printf("time      %.3f ms wall (median of %lld), %.3f ms device\n", wall / 1e6,
 		       repeat, last.device_ns / 1e6);
 		if (last.cycles)
-			printf("cycles    %" PRIu64 " (%" PRIu64 " stalled), utilisation %.1f%%\n",
+			printf("cycles    %" PRIu64 " (%" PRIu64 " stalled), utilisation %.1f%%%s\n",
 			       last.cycles, last.stall_cycles,
 			       info.array_rows ? 100.0 * (double)last.macs /
 							 ((double)last.cycles * info.array_rows *
 							  info.array_cols)
-					       : 0.0);
+					       : 0.0,
+			       !strcmp(info.backend, "model") ? ", modelled (analytical)" : "");
 		uint64_t dram = last.ext_bytes_read + last.ext_bytes_written;
 		if (dram) {
 			uint64_t comp = qmx_compulsory_bytes(&p);
