@@ -65,9 +65,14 @@ void xp_gpu_load(struct xp_run *x)
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '#') {
-			if (!g->what[0] && strstr(line, "NVIDIA"))
+			if (!g->what[0] && strstr(line, "NVIDIA")) {
+				/* "NVIDIA H200 (141 GB HBM3e, 700 W limit)": up to the ')'. */
+				const char *close = strchr(line + 2, ')');
+				int len = close ? (int)(close - (line + 2)) + 1
+						: (int)strcspn(line + 2, ",");
 				snprintf(g->what, sizeof(g->what), "%.*s; int8 rows of %s",
-					 (int)strcspn(line + 2, ",.;"), line + 2, GPU_FILE);
+					 len > 150 ? 150 : len, line + 2, GPU_FILE);
+			}
 			continue;
 		}
 		char *fields[16], *save = NULL;
