@@ -499,24 +499,6 @@ static void print_report(const struct xp_run *x, bool all)
 	       x->sweep_s > 0 ? x->evals / x->sweep_s : 0, x->cpu_s, x->cpu_model);
 }
 
-static void cpu_model_name(char *out, size_t len)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[256];
-	snprintf(out, len, "unknown");
-	while (f && fgets(line, sizeof(line), f)) {
-		char *c = strchr(line, ':');
-		if (!strncmp(line, "model name", 10) && c) {
-			c += 1 + strspn(c + 1, " \t");
-			c[strcspn(c, "\n")] = '\0';
-			snprintf(out, len, "%s", c);
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-}
-
 /* ---------------------------------------------------------------- main */
 
 int cmd_explore(int argc, char **argv)
@@ -631,7 +613,7 @@ int cmd_explore(int argc, char **argv)
 	x.days = x.lifetime_s / 86400.0;
 	if ((err = qmx_design_fit_get(&x.fit)))
 		return cli_error("explore", "area fit", err);
-	cpu_model_name(x.cpu_model, sizeof(x.cpu_model));
+	cmp_cpu_model_name(x.cpu_model, sizeof(x.cpu_model));
 
 	/* The baseline's progress lines go to stderr with --json. */
 	FILE *saved = NULL;

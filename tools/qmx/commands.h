@@ -34,5 +34,7 @@ int cli_device_arg(const char *cmd, const char *opt, const char *value);
 int cli_no_operands(const char *cmd, int argc, char **argv);
 /* Print a JSON string (with quotes and escapes). */
 void cli_json_string(FILE *f, const char *s);
+/* Print a JSON number, or null for one that has none (never, infinite). */
+void cli_json_number(FILE *f, double v);
 
 #endif

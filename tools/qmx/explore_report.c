@@ -152,33 +152,29 @@ out:
 
 /* ---------------------------------------------------------------- JSON */
 
-static void jnum(FILE *f, double v)
+
+/* ", \"key\": number" */
+static void jfield(FILE *f, const char *key, double v)
 {
-	if (isfinite(v))
-		fprintf(f, "%.10g", v);
-	else
-		fputs("null", f);
+	fprintf(f, ", \"%s\": ", key);
+	cli_json_number(f, v);
 }
 
 static void json_fit(FILE *f, const struct xp_run *x, const char *name,
 		     const struct qmx_design_fit_line *l, bool tr)
 {
 	fprintf(f, "\"%s\": {\"per_pe\": ", name);
-	jnum(f, l->per_pe);
-	fprintf(f, ", \"per_bus_bit\": ");
-	jnum(f, l->per_bus_bit);
-	fprintf(f, ", \"rms_relative_residual\": ");
-	jnum(f, l->rms_rel);
+	cli_json_number(f, l->per_pe);
+	jfield(f, "per_bus_bit", l->per_bus_bit);
+	jfield(f, "rms_relative_residual", l->rms_rel);
 	fprintf(f, ", \"points\": [");
 	for (int i = 0; i < x->fit.n; i++) {
 		fprintf(f, "%s{\"array\": \"%s\", \"pes\": %u, \"bus_bits\": %u, \"synthesised\": ",
 			i ? ", " : "", x->fit.point[i].array,
 			x->fit.point[i].rows * x->fit.point[i].cols, x->fit.point[i].bus_bits);
-		jnum(f, tr ? x->fit.point[i].transistors : x->fit.point[i].flipflop_bits);
-		fprintf(f, ", \"fitted\": ");
-		jnum(f, l->fitted[i]);
-		fprintf(f, ", \"residual\": ");
-		jnum(f, l->residual[i]);
+		cli_json_number(f, tr ? x->fit.point[i].transistors : x->fit.point[i].flipflop_bits);
+		jfield(f, "fitted", l->fitted[i]);
+		jfield(f, "residual", l->residual[i]);
 		fputc('}', f);
 	}
 	fputs("]}", f);
@@ -200,18 +196,15 @@ int xp_write_json(const struct xp_run *x, FILE *f)
 	}
 	fprintf(f, "],\n\"unit\": ");
 	cli_json_string(f, x->unit);
-	fprintf(f, ", \"units_per_run\": ");
-	jnum(f, x->units);
+	jfield(f, "units_per_run", x->units);
 	fprintf(f, ",\n\"grid_g_per_kwh\": ");
-	jnum(f, x->cfg.grid_g_per_kwh);
-	fprintf(f, ", \"pue\": ");
-	jnum(f, x->cfg.pue);
-	fprintf(f, ", \"lifetime_years\": ");
-	jnum(f, x->lifetime_s / (365.0 * 86400));
+	cli_json_number(f, x->cfg.grid_g_per_kwh);
+	jfield(f, "pue", x->cfg.pue);
+	jfield(f, "lifetime_years", x->lifetime_s / (365.0 * 86400));
 	fprintf(f, ",\n\"utilisation_runs_per_day\": [");
 	for (int l = 0; l < x->n_levels; l++) {
 		fputs(l ? ", " : "", f);
-		jnum(f, x->level[l]);
+		cli_json_number(f, x->level[l]);
 	}
 	fprintf(f, "],\n\"area_fit\": {\"file\": ");
 	cli_json_string(f, x->fit.path);
@@ -220,23 +213,17 @@ int xp_write_json(const struct xp_run *x, FILE *f)
 	fputs(", ", f);
 	json_fit(f, x, "flipflop_bits", &x->fit.flipflop_bits, false);
 	fprintf(f, "},\n\"host_share\": {\"w_per_thread\": ");
-	jnum(f, x->w_per_thread);
-	fprintf(f, ", \"server_embodied_g\": ");
-	jnum(f, x->server.total_g);
+	cli_json_number(f, x->w_per_thread);
+	jfield(f, "server_embodied_g", x->server.total_g);
 	fprintf(f, "},\n\"cpu_baseline\": {\"uri\": ");
 	cli_json_string(f, x->cpu.uri);
 	fprintf(f, ", \"source\": \"%s\", \"method\": ", cmp_source_name(x->cpu.source));
 	cli_json_string(f, x->cpu.method);
-	fprintf(f, ", \"time_s\": ");
-	jnum(f, x->cpu.time_s);
-	fprintf(f, ", \"energy_j\": ");
-	jnum(f, x->cpu.energy_j);
-	fprintf(f, ", \"operational_g\": ");
-	jnum(f, x->cpu.op_g);
-	fprintf(f, ", \"embodied_g\": ");
-	jnum(f, x->cpu.emb_g);
-	fprintf(f, ", \"lifecycle_g_per_unit\": ");
-	jnum(f, x->cpu.life_g);
+	jfield(f, "time_s", x->cpu.time_s);
+	jfield(f, "energy_j", x->cpu.energy_j);
+	jfield(f, "operational_g", x->cpu.op_g);
+	jfield(f, "embodied_g", x->cpu.emb_g);
+	jfield(f, "lifecycle_g_per_unit", x->cpu.life_g);
 	fprintf(f, ", \"cpu_model\": ");
 	cli_json_string(f, x->cpu_model);
 	fprintf(f, "},\n\"gpu_reference\": {\"label\": \"measured, other hardware, board energy incl. idle\", \"file\": ");
@@ -245,7 +232,7 @@ int xp_write_json(const struct xp_run *x, FILE *f)
 	cli_json_string(f, x->gpu.error);
 	fprintf(f, ", \"all_shapes_matched\": %s, \"operational_g_per_run_matched\": ",
 		x->gpu.all ? "true" : "false");
-	jnum(f, x->gpu.op_g);
+	cli_json_number(f, x->gpu.op_g);
 	fprintf(f, ", \"shapes\": [");
 	for (int i = 0; i < x->gpu.n; i++) {
 		const struct xp_gpu_row *r = &x->gpu.row[i];
@@ -254,11 +241,9 @@ int xp_write_json(const struct xp_run *x, FILE *f)
 			r->count, r->matched ? "true" : "false");
 		if (r->matched) {
 			fprintf(f, ", \"dtype\": \"int8\", \"uj_per_gemm\": ");
-			jnum(f, r->uj);
-			fprintf(f, ", \"us_per_gemm\": ");
-			jnum(f, r->us);
-			fprintf(f, ", \"pj_per_op\": ");
-			jnum(f, r->pj_per_op);
+			cli_json_number(f, r->uj);
+			jfield(f, "us_per_gemm", r->us);
+			jfield(f, "pj_per_op", r->pj_per_op);
 		}
 		fputc('}', f);
 	}
@@ -293,48 +278,44 @@ int xp_write_json(const struct xp_run *x, FILE *f)
 			{ "host_embodied_g", d->host_emb_g },
 			{ "capacity_runs_per_day", d->capacity },
 		};
-		for (size_t k = 0; k < sizeof(nums) / sizeof(nums[0]); k++) {
-			fprintf(f, ", \"%s\": ", nums[k].k);
-			jnum(f, nums[k].v);
-		}
+		for (size_t k = 0; k < sizeof(nums) / sizeof(nums[0]); k++)
+			jfield(f, nums[k].k, nums[k].v);
 		fprintf(f, ", \"lifecycle_g_per_unit\": [");
 		for (int l = 0; l < x->n_levels; l++) {
 			fputs(l ? ", " : "", f);
 			if (d->life_g[l] < 0)
 				fputs("null", f);
 			else
-				jnum(f, d->life_g[l]);
+				cli_json_number(f, d->life_g[l]);
 		}
 		fprintf(f, "], \"lifetime_operational_kg\": [");
 		for (int l = 0; l < x->n_levels; l++) {
 			fputs(l ? ", " : "", f);
-			jnum(f, (d->op_g + d->host_emb_g) * x->level[l] * x->days / 1000);
+			cli_json_number(f, (d->op_g + d->host_emb_g) * x->level[l] * x->days / 1000);
 		}
 		fprintf(f, "], \"beats_cpu_above_runs_per_day\": ");
 		if (d->beats_cpu < 0)
 			fputs("null", f);
 		else
-			jnum(f, d->beats_cpu);
+			cli_json_number(f, d->beats_cpu);
 		fprintf(f, ", \"pareto\": %s}", d->pareto ? "true" : "false");
 	}
 	fprintf(f, "\n],\n\"optimal\": [");
 	for (int l = 0; l < x->n_levels; l++) {
 		fprintf(f, "%s{\"runs_per_day\": ", l ? ", " : "");
-		jnum(f, x->level[l]);
+		cli_json_number(f, x->level[l]);
 		if (x->optimal[l] < 0) {
 			fputs(", \"design\": null}", f);
 			continue;
 		}
 		fprintf(f, ", \"design\": %d, \"lifecycle_g_per_unit\": ", x->optimal[l]);
-		jnum(f, x->d[x->optimal[l]].life_g[l]);
+		cli_json_number(f, x->d[x->optimal[l]].life_g[l]);
 		fputc('}', f);
 	}
 	fprintf(f, "],\n\"skipped_configurations\": %d, \"sweep_seconds\": ", x->skipped);
-	jnum(f, x->sweep_s);
-	fprintf(f, ", \"model_evaluations\": ");
-	jnum(f, x->evals);
-	fprintf(f, ", \"cpu_baseline_seconds\": ");
-	jnum(f, x->cpu_s);
+	cli_json_number(f, x->sweep_s);
+	jfield(f, "model_evaluations", x->evals);
+	jfield(f, "cpu_baseline_seconds", x->cpu_s);
 	fprintf(f, "\n}\n");
 	return ferror(f) ? -1 : 0;
 }
