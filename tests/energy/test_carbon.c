@@ -299,6 +299,19 @@ static void design_fit(void **state)
 	NEAR(die.logic_mm2, die.transistors / (16.4e6 * 0.7), 1e-12);
 	assert_int_equal(qmx_design_die_get(&fit, &p, 0, 8, 64, 0, &die), QMX_EINVAL);
 	expect_msg("rows (0)");
+	/* A device of an array the file lacks gets the fitted logic, at the
+	 * models' bus width max(64, 8 x 64) = 512 bits. */
+	qmx_device_info info;
+	qmx_embodied emb;
+	memset(&info, 0, sizeof(info));
+	snprintf(info.backend, sizeof(info.backend), "sim");
+	snprintf(info.profile, sizeof(info.profile), "asic-28nm");
+	info.array_rows = info.array_cols = 64;
+	assert_int_equal(qmx_device_embodied(&info, &emb), 0);
+	char want[96];
+	snprintf(want, sizeof(want), "no 64x64 synthesis: fitted %.0f transistors",
+		 fit.transistors.per_pe * 4096 + fit.transistors.per_bus_bit * 512);
+	assert_non_null(strstr(emb.detail, want));
 	/* Two points on one line (PEs proportional to bus bits) cannot be
 	 * split.  A new file: the area file is cached by path. */
 	unlink(path);
