@@ -143,10 +143,10 @@ with tempfile.TemporaryDirectory() as d:
           "measured shapes only" in out, "bert-base: partial match said to be a lower bound")
 
     # Shapes given on the command line: one with an H200 row, one without;
-    # --json prints only JSON on stdout.
+    # --json prints only JSON on stdout, the baseline's choice included.
     rc, out, err = run("--workloads", "256x256x256,100x100x100", "--arrays", "16x16",
                        "--blocks", "512", "--tile-k", "256", "--axi", "128", "--json",
-                       "--no-files", "--baseline", "cpu")
+                       "--no-files")
     check(rc == 0, f"--json run exits 0 ({err.strip()[:200]})")
     js2 = json.loads(out)
     check_gpu(js2, "", "shapes")

@@ -893,7 +893,7 @@ int cmd_compare(int argc, char **argv)
 					big = *g;
 			}
 		cmp_layer_params(&probe, &big, QMX_FEATURE_INT8_OUT | QMX_FEATURE_BIAS, (uint64_t)big.k);
-		if ((err = cmp_pick_baseline(&probe, picked, sizeof(picked))))
+		if ((err = cmp_pick_baseline(&probe, picked, sizeof(picked), stdout)))
 			return cli_error("compare", "choosing the CPU baseline", err);
 		cpu_uri = picked;
 	}

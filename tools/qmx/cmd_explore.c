@@ -195,7 +195,7 @@ static void print_mix(const struct xp_run *x)
 
 /* Every GEMM of the mix on the CPU baseline, in order, through the same
  * metered path as `qmx compare`. */
-static int cpu_baseline(struct xp_run *x, const char *uri, qmx_device_info *info)
+static int cpu_baseline(struct xp_run *x, const char *uri, qmx_device_info *info, FILE *log)
 {
 	qmx_device *cpu = NULL;
 	qmx_meter *meter = NULL;
@@ -215,7 +215,7 @@ static int cpu_baseline(struct xp_run *x, const char *uri, qmx_device_info *info
 		}
 		cmp_layer_params(&probe, &big, QMX_FEATURE_INT8_OUT | QMX_FEATURE_BIAS,
 				 (uint64_t)big.k);
-		if ((err = cmp_pick_baseline(&probe, picked, sizeof(picked)))) {
+		if ((err = cmp_pick_baseline(&probe, picked, sizeof(picked), log))) {
 			err = cli_error("explore", "choosing the CPU baseline", err);
 			goto out;
 		}
@@ -615,19 +615,12 @@ int cmd_explore(int argc, char **argv)
 		return cli_error("explore", "area fit", err);
 	cmp_cpu_model_name(x.cpu_model, sizeof(x.cpu_model));
 
-	/* The baseline's progress lines go to stderr with --json. */
-	FILE *saved = NULL;
-	if (json) {
-		fflush(stdout);
-		saved = stdout;
-		stdout = stderr;
-	}
+	/* With --json, stdout holds the JSON alone: the baseline's rates go
+	 * to stderr. */
 	qmx_device_info cpu_info;
-	status = cpu_baseline(&x, base, &cpu_info);
+	status = cpu_baseline(&x, base, &cpu_info, json ? stderr : stdout);
 	if (!status)
 		status = host_share(&x, &cpu_info);
-	if (saved)
-		stdout = saved;
 	if (status)
 		return status;
 	xp_gpu_load(&x);

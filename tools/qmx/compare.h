@@ -113,8 +113,9 @@ struct cmp_report {
 extern const char *const cmp_boundary;
 /* Without --baseline: time every exact CPU device (cpu, onednn) on `probe`
  * side by side, print each rate, the choice and the runner-up, and write the
- * fastest one's URI into out.  0, or an error code after a message. */
-int cmp_pick_baseline(const qmx_gemm_params *probe, char *out, size_t len);
+ * fastest one's URI into out; the rates go to `log`.  0, or an error code
+ * after a message. */
+int cmp_pick_baseline(const qmx_gemm_params *probe, char *out, size_t len, FILE *log);
 
 /* The GEMM parameters `qmx compare` runs a shape with on a device with
  * these features and K limit (int8 output with bias where it can). */
