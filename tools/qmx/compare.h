@@ -37,6 +37,11 @@ double cmp_workload_macs(const struct cmp_workload *w);
 /* Directory of the workload files: $QMX_WORKLOADS_DIR, else the source
  * tree's (build tree), else the installed share/qmx/workloads. */
 const char *cmp_workloads_dir(void);
+/* A data file or directory of the tool: `build` (the source tree's, when the
+ * build tree runs), else `install`, else <program dir>/../share/qmx/<rel>
+ * (installed under another prefix); buf holds the last. */
+const char *cmp_data_path(const char *build, const char *install, const char *rel, char *buf,
+			  size_t len);
 /* Load a workload file (format: tools/qmx/workloads/README.md) into at most
  * cap entries: the count, or -1 with "FILE:LINE: field 'F': why" in err. */
 int cmp_workload_file_load(const char *path, struct cmp_workload *out, int cap, char *err,

@@ -33,11 +33,9 @@ static const char *gpu_path(char *buf, size_t len)
 	const char *env = getenv("QMX_GPU_REFERENCE");
 	if (env && *env)
 		return env;
-	snprintf(buf, len, "%s/%s", QMX_REFERENCE_DIR_BUILD, GPU_FILE);
-	if (QMX_REFERENCE_DIR_BUILD[0] && access(buf, R_OK) == 0)
-		return buf;
-	snprintf(buf, len, "%s/%s", QMX_REFERENCE_DIR_INSTALL, GPU_FILE);
-	return buf;
+	return cmp_data_path(QMX_REFERENCE_DIR_BUILD[0] ? QMX_REFERENCE_DIR_BUILD "/" GPU_FILE : "",
+			     QMX_REFERENCE_DIR_INSTALL "/" GPU_FILE,
+			     "energy/reference/" GPU_FILE, buf, len);
 }
 
 enum { C_M, C_N, C_K, C_DTYPE, C_US, C_W, C_UJ, C_PJ, C_COLS };

@@ -24,14 +24,38 @@
 #define WL_MAX_DIM 65536
 #define WL_MAX_REPEAT 64
 
+const char *cmp_data_path(const char *build, const char *install, const char *rel, char *buf,
+			  size_t len)
+{
+	if (build[0] && access(build, R_OK) == 0)
+		return build;
+	if (access(install, R_OK) == 0)
+		return install;
+	/* Installed under another prefix than configured: beside the program,
+	 * <bin>/../share/qmx/<rel>. */
+	char exe[1024];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(buf, len, "%s/../share/qmx/%s", exe, rel);
+			if (access(buf, R_OK) == 0)
+				return buf;
+		}
+	}
+	return install;
+}
+
 const char *cmp_workloads_dir(void)
 {
+	static char buf[1200];
 	const char *env = getenv("QMX_WORKLOADS_DIR");
 	if (env && *env)
 		return env;
-	if (QMX_WORKLOADS_DIR_BUILD[0] && access(QMX_WORKLOADS_DIR_BUILD, R_OK) == 0)
-		return QMX_WORKLOADS_DIR_BUILD;
-	return QMX_WORKLOADS_DIR_INSTALL;
+	return cmp_data_path(QMX_WORKLOADS_DIR_BUILD, QMX_WORKLOADS_DIR_INSTALL, "workloads", buf,
+			     sizeof(buf));
 }
 
 struct wl_parse {
