@@ -48,10 +48,14 @@ def check_gpu(js, out, label):
         if key in ref:
             check(s["matched"] and s["uj_per_gemm"] == ref[key],
                   f"{label}: {shape} matched with the file's {ref[key]} uJ")
+            opt = {o["design"] for o in js["optimal"] if o["design"] is not None}
+            check(s["model"] and {m["design"] for m in s["model"]} == opt and
+                  all(m["us"] > 0 and m["chip_uj"] > 0 for m in s["model"]),
+                  f"{label}: {shape} has the optimal designs' modelled figures beside it")
             check(not out or re.search(rf"^  {shape} x\d+: [0-9.e+]+ uJ", out, re.M),
                   f"{label}: {shape}'s measured row printed")
         else:
-            check(not s["matched"] and "uj_per_gemm" not in s,
+            check(not s["matched"] and "uj_per_gemm" not in s and "model" not in s,
                   f"{label}: {shape} has no H200 row and gets none")
             check(f"{shape} x{s['count']}: no measured row" in out or not out,
                   f"{label}: {shape} said to have no row")

@@ -284,6 +284,65 @@ static int host_share(struct xp_run *x, const qmx_device_info *cpu_info)
 
 /* ---------------------------------------------------------------- one design */
 
+/* One GEMM on a design: the model's time and counters, priced by action
+ * at its profile (chip and its DRAM). */
+static int shape_cost(const struct xp_run *x, const struct xp_design *d, const struct cmp_gemm *s,
+		      double *sec, double *chip_j, double *macs)
+{
+	const qmx_profile_info *p = &x->prof[d->profile];
+	struct qmx_model_gemm g = {
+		.m = (uint32_t)s->m, .n = (uint32_t)s->n, .k = (uint32_t)s->k,
+		.out_int8 = true, .bias = true,
+	};
+	struct qmx_model_result r;
+	qmx_job_stats st;
+	qmx_energy_breakdown b;
+	int err;
+	if ((err = qmx_model_predict(&d->cfg, &g, &r)))
+		return err;
+	memset(&st, 0, sizeof(st));
+	st.cycles = r.cycles;
+	st.stall_cycles = r.stall_cycles;
+	st.macs = r.macs;
+	st.sram_bytes_read = r.sram_rd_bytes;
+	st.sram_bytes_written = r.sram_wr_bytes;
+	st.ext_bytes_read = r.ext_rd_bytes;
+	st.ext_bytes_written = r.ext_wr_bytes;
+	st.device_ns = (uint64_t)llround(r.seconds * 1e9);
+	if ((err = qmx_design_energy(p, d->cfg.rows, d->cfg.cols, d->cfg.clock_mhz,
+				     d->die.flipflop_bits, d->die.memory_bits, &st, &b)))
+		return err;
+	*sec = r.seconds;
+	*chip_j = b.joules;
+	*macs = (double)r.macs;
+	return 0;
+}
+
+/* Beside each measured GPU row: the same GEMM on the optimal design of
+ * each utilisation level (each design once). */
+static int gpu_beside(struct xp_run *x)
+{
+	for (int i = 0; i < x->gpu.n; i++) {
+		struct xp_gpu_row *r = &x->gpu.row[i];
+		for (int l = 0; r->matched && l < x->n_levels; l++) {
+			int o = x->optimal[l], seen = 0;
+			for (int j = 0; j < r->n_model; j++)
+				seen |= r->model[j].design == o;
+			if (o < 0 || seen)
+				continue;
+			double sec, joules, macs;
+			int err = shape_cost(x, &x->d[o], &r->g, &sec, &joules, &macs);
+			if (err)
+				return err;
+			r->model[r->n_model].design = o;
+			r->model[r->n_model].us = sec * 1e6;
+			r->model[r->n_model].chip_uj = joules * 1e6;
+			r->model[r->n_model++].host_uj = x->w_per_thread * sec * 1e6;
+		}
+	}
+	return 0;
+}
+
 static int evaluate(struct xp_run *x, struct xp_design *d)
 {
 	const qmx_profile_info *p = &x->prof[d->profile];
@@ -298,31 +357,13 @@ static int evaluate(struct xp_run *x, struct xp_design *d)
 		return err;
 	d->emb_g = emb.total_g;
 	for (int i = 0; i < x->n_shapes; i++) {
-		struct qmx_model_gemm g = {
-			.m = (uint32_t)x->shape[i].m, .n = (uint32_t)x->shape[i].n,
-			.k = (uint32_t)x->shape[i].k, .out_int8 = true, .bias = true,
-		};
-		struct qmx_model_result r;
-		qmx_job_stats st;
-		qmx_energy_breakdown b;
-		if ((err = qmx_model_predict(&d->cfg, &g, &r)))
-			return err;
-		memset(&st, 0, sizeof(st));
-		st.cycles = r.cycles;
-		st.stall_cycles = r.stall_cycles;
-		st.macs = r.macs;
-		st.sram_bytes_read = r.sram_rd_bytes;
-		st.sram_bytes_written = r.sram_wr_bytes;
-		st.ext_bytes_read = r.ext_rd_bytes;
-		st.ext_bytes_written = r.ext_wr_bytes;
-		st.device_ns = (uint64_t)llround(r.seconds * 1e9);
-		if ((err = qmx_design_energy(p, d->cfg.rows, d->cfg.cols, d->cfg.clock_mhz,
-					     d->die.flipflop_bits, d->die.memory_bits, &st, &b)))
+		double sec, joules, macs;
+		if ((err = shape_cost(x, d, &x->shape[i], &sec, &joules, &macs)))
 			return err;
 		double n = x->shape_count[i];
-		d->time_s += n * r.seconds;
-		d->chip_j += n * b.joules;
-		d->macs += n * (double)r.macs;
+		d->time_s += n * sec;
+		d->chip_j += n * joules;
+		d->macs += n * macs;
 		x->evals++;
 	}
 	double k = x->cfg.pue * x->cfg.grid_g_per_kwh / 3.6e6; /* g per J */
@@ -462,11 +503,17 @@ static void print_report(const struct xp_run *x, bool all)
 		       x->gpu.what);
 		for (int i = 0; i < x->gpu.n; i++) {
 			const struct xp_gpu_row *r = &x->gpu.row[i];
-			if (r->matched)
+			if (r->matched) {
 				printf("  %lldx%lldx%lld x%d: %.4g uJ, %.4g us, %.4g pJ/op per GEMM (int8)\n",
 				       (long long)r->g.m, (long long)r->g.n, (long long)r->g.k, r->count,
 				       r->uj, r->us, r->pj_per_op);
-			else
+				for (int j = 0; j < r->n_model; j++) {
+					char name[96];
+					xp_design_name(x, &x->d[r->model[j].design], name, sizeof(name));
+					printf("      beside it, modelled %-34s %.4g uJ chip + %.4g uJ host thread, %.4g us\n",
+					       name, r->model[j].chip_uj, r->model[j].host_uj, r->model[j].us);
+				}
+			} else
 				printf("  %lldx%lldx%lld x%d: no measured row (not interpolated)\n",
 				       (long long)r->g.m, (long long)r->g.n, (long long)r->g.k, r->count);
 		}
@@ -672,6 +719,10 @@ int cmd_explore(int argc, char **argv)
 	}
 	pareto(&x);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (x.n && (err = gpu_beside(&x))) {
+		status = cli_error("explore", "the model beside the GPU", err);
+		goto out;
+	}
 	x.sweep_s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
 	if (!x.n) {
 		fprintf(stderr, "qmx explore: no valid configuration in the sweep (%s)\n", x.skipped_why);

@@ -44,6 +44,11 @@ struct xp_gpu_row {
 	bool matched;
 	double us, uj, board_w, pj_per_op;
 	int count; /* times the shape appears in one run of the mix */
+	int n_model; /* the optimal designs' figures for the same GEMM (modelled) */
+	struct {
+		int design;
+		double us, chip_uj, host_uj;
+	} model[XP_MAX_LEVELS];
 };
 struct xp_gpu {
 	char path[600], what[200];

@@ -242,6 +242,15 @@ int xp_write_json(const struct xp_run *x, FILE *f)
 			cli_json_number(f, r->uj);
 			jfield(f, "us_per_gemm", r->us);
 			jfield(f, "pj_per_op", r->pj_per_op);
+			fprintf(f, ", \"model\": [");
+			for (int j = 0; j < r->n_model; j++) {
+				fprintf(f, "%s{\"design\": %d", j ? ", " : "", r->model[j].design);
+				jfield(f, "chip_uj", r->model[j].chip_uj);
+				jfield(f, "host_uj", r->model[j].host_uj);
+				jfield(f, "us", r->model[j].us);
+				fputc('}', f);
+			}
+			fputc(']', f);
 		}
 		fputc('}', f);
 	}
