@@ -43,6 +43,7 @@
 #define M_ARR_OUT 3        /* last step issued -> array's last PE -> d_fire_q -> D_ROW, beyond R+C-2 */
 #define M_RQ 6             /* row emitted -> requant pipeline -> segment full -> W_IDLE */
 #define M_W_ROW 3          /* W_IDLE, W_AWSET, W_AW per segment */
+#define M_B_RESP 1         /* last W beat -> B response -> b_cnt down -> AW may go */
 #define M_B_TAIL 1         /* last W beat -> B response -> writer idle -> busy low */
 
 void qmx_model_config_default(struct qmx_model_config *cfg, uint32_t rows, uint32_t cols)
@@ -186,6 +187,8 @@ struct mem {
 	double lat;     /* address -> first beat */
 	double r;       /* cycles per beat */
 	double fd;      /* bursts in flight */
+	double credit;  /* cycles a full token bucket saves */
+	double refill;  /* idle cycles that fill it */
 };
 
 /* The loader's stream: issue and data times. */
@@ -194,6 +197,7 @@ struct stream {
 	double data;    /* data channel free from */
 	double tp;      /* data cycles per burst of the last run */
 	double nb;      /* bursts of the last run */
+	double credit;  /* token-bucket credit left, cycles */
 };
 
 /* A run of n rows of `beats` beats (mean) and `bursts` bursts (mean)
@@ -210,28 +214,51 @@ static void run_rows(struct stream *s, const struct mem *m, double n, double bea
 	double lat = m->lat + M_AR_TO_R;
 	double nb = n * bursts;            /* bursts of the run */
 	double gb = (1.0 + bursts) / bursts; /* issue cycles per burst */
-	double tb = beats / bursts * m->r; /* data cycles per burst */
+	/* Data cycles per burst: a beat a cycle, or a whole beat's bytes at
+	 * the bandwidth (bursts start on a beat: every beat is charged whole). */
+	double tb = beats * m->r / bursts;
 	double first = s->issue + 1;       /* L_ROW, then the first burst */
-	/* Backlog: the FD bursts before burst j end at s->data - (FD-1-j)*tp. */
+	/* Backlog: burst j waits for burst j - FD of the run before, which
+	 * ends at s->data - (FD-1-j)*tp; the bursts from the first bound one
+	 * on are held back (shift), the ones before go at once. */
+	double shift = 0, jb = 0;
 	double j0 = m->fd - s->nb > 0 ? m->fd - s->nb : 0;
 	double jl = (nb < m->fd ? nb : m->fd) - 1;
 	if (j0 <= jl) {
 		double w0 = s->data - (m->fd - 1 - j0) * s->tp + M_SLOT - (first + j0 * gb);
 		double w1 = s->data - (m->fd - 1 - jl) * s->tp + M_SLOT - (first + jl * gb);
-		if (w0 > 0 || w1 > 0)
-			first += w0 > w1 ? w0 : w1;
+		shift = w0 > w1 ? w0 : w1;
+		jb = w0 > w1 ? j0 : jl;
+		if (shift < 0)
+			shift = 0;
 	}
 	/* Steady state within the run: FD bursts per round trip. */
 	double hold = (lat + M_SLOT + tb) / m->fd;
 	double g = gb;
 	if (hold > gb && nb > m->fd)
 		g = gb + (hold - gb) * (1.0 - m->fd / nb);
-	double last = first + (nb - 1) * g;
+	double last = first + shift + (nb - 1) * g;
+	/* Max-plus: data of burst j cannot start before I_j + lat, nor
+	 * before the burst ahead of it ends. */
 	double e = s->data + nb * tb;
 	double e0 = first + lat + nb * tb;
+	/* Token bucket: idle cycles refill it (one cycle of credit each, up
+	 * to two beats); the run's beats spend it. */
+	double gap = first + lat - s->data;
+	if (gap > 0)
+		s->credit = s->credit + gap < m->credit ? s->credit + gap : m->credit;
+	double use = tb > 1 ? nb * (tb - 1) : 0;
+	if (use > s->credit)
+		use = s->credit;
+	s->credit -= use;
+	e -= use;
+	e0 -= use;
+	double eb = first + jb * gb + shift + lat + (nb - jb) * tb - use;
 	double e1 = last + lat + tb;
 	if (e0 > e)
 		e = e0;
+	if (eb > e)
+		e = eb;
 	if (e1 > e)
 		e = e1;
 	s->data = e;
@@ -247,26 +274,59 @@ struct shape_run {
 };
 
 /* The writer: a segment per output row, periods in cycles. */
+#define M_WD_RING 256 /* more write bursts in flight than this never wait */
+
 struct writer {
 	double free_at;    /* writer idle from */
 	double slot[2];    /* when each segment slot is free again */
 	unsigned next;     /* slot of the next row */
 	double last_beat;  /* last W beat of the job so far */
+	double resp_lat;   /* last W beat -> its B response counted */
+	double r;          /* cycles per beat at the bandwidth */
+	double refill;     /* idle cycles that fill the token bucket */
+	double cap_cycles; /* cycles the full bucket saves */
+	double credit;     /* of which left */
+	unsigned wd;       /* WR_OUTSTANDING (0: not limiting) */
+	uint64_t rows;     /* rows written so far */
+	double ring[M_WD_RING]; /* last beat of each of the last wd rows */
 };
 
 /* Drain one sub-tile whose last step issued at t: returns the cycle from
- * which the next sub-tile's last step may issue (last_pending clear). */
-static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, double pw)
+ * which the next sub-tile's last step may issue (last_pending clear).
+ * A row's AW waits while WR_OUTSTANDING bursts await their response. */
+static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, double beats)
 {
 	double e = t + x, clear = e;
+	/* A row costs its handshakes and beats, or its beats at the
+	 * bandwidth: the AW cycles refill the token bucket. */
+	double hs = M_W_ROW + beats, bwt = beats * w->r;
 	for (uint64_t i = 0; i < rv; i++) {
 		unsigned sl = w->next;
 		if (w->slot[sl] > e)
 			e = w->slot[sl];
 		double ws = e + M_RQ;
+		/* A pause refills the bucket a cycle of credit per cycle: the
+		 * next rows go at the handshake rate until it is spent. */
+		if (ws > w->free_at)
+			w->credit = w->credit + (ws - w->free_at) < w->cap_cycles ?
+					    w->credit + (ws - w->free_at) : w->cap_cycles;
 		if (w->free_at > ws)
 			ws = w->free_at;
+		double pw = hs;
+		if (bwt > hs) {
+			double use = bwt - hs < w->credit ? bwt - hs : w->credit;
+			pw = bwt - use;
+			w->credit -= use;
+		}
+		if (w->wd && w->rows >= w->wd) {
+			double b = w->ring[w->rows % w->wd] + w->resp_lat;
+			if (b > ws)
+				ws = b;
+		}
 		w->free_at = ws + pw;
+		if (w->wd)
+			w->ring[w->rows % w->wd] = w->free_at - 1;
+		w->rows++;
 		w->slot[sl] = w->free_at;
 		w->next ^= 1;
 		clear = e + 1;
@@ -275,6 +335,16 @@ static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, d
 	if (w->free_at - 1 > w->last_beat)
 		w->last_beat = w->free_at - 1;
 	return clear;
+}
+
+/* Move the writer's state by dt cycles (steady-state extrapolation). */
+static void writer_shift(struct writer *w, double dt)
+{
+	w->free_at += dt;
+	w->slot[0] += dt;
+	w->slot[1] += dt;
+	for (unsigned i = 0; i < w->wd; i++)
+		w->ring[i] += dt;
 }
 
 int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model_gemm *g,
@@ -372,10 +442,24 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 		.r = 1.0,
 		.fd = cfg->rd_outstanding < 32 ? cfg->rd_outstanding : 32,
 	};
-	if (cfg->mem_bytes_per_cycle && cfg->mem_bytes_per_cycle < WB)
+	if (cfg->mem_bytes_per_cycle && cfg->mem_bytes_per_cycle < WB) {
 		mm.r = (double)WB / cfg->mem_bytes_per_cycle;
+		/* The simulator's token bucket holds bw + 2 beats: after a
+		 * pause two beats go without waiting for it. */
+		mm.credit = 2.0 * WB / cfg->mem_bytes_per_cycle;
+		mm.refill = (cfg->mem_bytes_per_cycle + 2.0 * WB) / cfg->mem_bytes_per_cycle;
+	}
 	struct stream ls = { .issue = M_START, .data = 0 };
-	struct writer wr = { 0 };
+	struct writer wr;
+	wr.free_at = wr.slot[0] = wr.slot[1] = wr.last_beat = 0;
+	wr.next = 0;
+	wr.rows = 0;
+	wr.resp_lat = mm.lat + M_B_RESP;
+	wr.r = mm.r;
+	wr.refill = mm.refill;
+	wr.cap_cycles = mm.credit;
+	wr.credit = 0;
+	wr.wd = cfg->wr_outstanding <= M_WD_RING ? cfg->wr_outstanding : 0;
 	double x = (double)(R + C - 2) + M_ARR_OUT;
 	double rel_prev = 0, rel_prev2 = 0; /* releases of the last two chunks */
 	double seq_free = 0;                /* sequencer back in S_WAIT */
@@ -386,7 +470,11 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 		bool valid;
 		double t, pend, free_at, slot[2], exposed;
 		unsigned next;
-	} cache[4] = { { 0 } };
+		uint64_t rows;
+		double ring[M_WD_RING];
+	} cache[4];
+	for (unsigned i = 0; i < 4; i++)
+		cache[i].valid = false;
 
 	for (uint64_t bi = 0; bi < nb_m; bi++) {
 		uint64_t m0 = bi * BM, mt = M - m0 < BM ? M - m0 : BM;
@@ -439,7 +527,8 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 					 * the writer idle drain alike: reuse the first. */
 					unsigned ci = (bi + 1 == nb_m) * 2 + (bj + 1 == nb_n);
 					bool idle = wr.free_at <= run && wr.slot[0] <= run &&
-						    wr.slot[1] <= run;
+						    wr.slot[1] <= run && wr.last_beat + wr.resp_lat <= run;
+					uint64_t rows0 = wr.rows;
 					if (idle && cache[ci].valid) {
 						t = run + cache[ci].t;
 						pend = run + cache[ci].pend;
@@ -447,6 +536,9 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 						wr.slot[0] = run + cache[ci].slot[0];
 						wr.slot[1] = run + cache[ci].slot[1];
 						wr.next = cache[ci].next;
+						for (unsigned j = 0; j < wr.wd; j++)
+							wr.ring[(rows0 + j) % wr.wd] = run + cache[ci].ring[j];
+						wr.rows += cache[ci].rows;
 						drain_exposed += cache[ci].exposed;
 						pp = 0; /* skip the walk */
 					}
@@ -454,19 +546,14 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 					for (uint64_t p = 0; p < pp; p++) {
 						uint64_t rv = p + 1 < pp ? R : rv_last;
 						for (uint64_t q = 0; q < qq; q++, done++) {
-							double pw = M_W_ROW +
-								(q + 1 < qq ? wbeats : wbeats_last) * mm.r;
-							double wlim = (mm.lat + M_B_TAIL + pw) /
-								      cfg->wr_outstanding;
-							if (wlim > pw)
-								pw = wlim;
+							double wb_q = q + 1 < qq ? wbeats : wbeats_last;
 							double last = t + (double)kt - 1;
 							if (pend > last) {
 								drain_exposed += pend - last;
 								last = pend;
 							}
 							double before = t;
-							pend = drain_subtile(&wr, last, rv, x, pw);
+							pend = drain_subtile(&wr, last, rv, x, wb_q);
 							t = last + 1;
 							/* Steady state: extrapolate the rest of
 							 * this row of sub-tiles. */
@@ -474,9 +561,7 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 								uint64_t skip = qq - 2 - q;
 								t += per * skip;
 								pend += per * skip;
-								wr.free_at += per * skip;
-								wr.slot[0] += per * skip;
-								wr.slot[1] += per * skip;
+								writer_shift(&wr, per * skip);
 								q += skip;
 								done += skip;
 							}
@@ -492,6 +577,9 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 						cache[ci].slot[0] = wr.slot[0] - run;
 						cache[ci].slot[1] = wr.slot[1] - run;
 						cache[ci].next = wr.next;
+						for (unsigned j = 0; j < wr.wd; j++)
+							cache[ci].ring[j] = wr.ring[(rows0 + j) % wr.wd] - run;
+						cache[ci].rows = wr.rows - rows0;
 						cache[ci].exposed = drain_exposed - exp0;
 					}
 					pp = (mt + R - 1) / R;
