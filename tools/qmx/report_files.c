@@ -183,6 +183,11 @@ int report_write_json(const struct cmp_report *rep, const char *path)
 		cli_json_string(f, r->w->unit);
 		fprintf(f, ", \"units\": ");
 		cli_json_number(f, r->w->units);
+		if (r->w->source[0]) {
+			/* A workload file's: where the model's dimensions come from. */
+			fprintf(f, ", \"source\": ");
+			cli_json_string(f, r->w->source);
+		}
 		fprintf(f, ", \"gemms\": [");
 		for (int l = 0; l < r->w->n_layers; l++)
 			fprintf(f, "%s{\"m\": %lld, \"n\": %lld, \"k\": %lld}", l ? ", " : "",
