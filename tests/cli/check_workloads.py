@@ -5,6 +5,7 @@ the published sizes of its model; bad files are refused with the file, the
 line and the field named; `--workloads` tells a path from a set name.
 
     check_workloads.py QMX_BINARY"""
+import json
 import os
 import re
 import subprocess
@@ -113,6 +114,18 @@ with tempfile.TemporaryDirectory() as d:
     rc, out, err = run("explore", "--workloads", "nosuch-set", "--list")
     check(rc == 2 and "'nosuch-set' is neither" in err and "bert-base" in err,
           f"unknown set lists the sets: {err.strip()[:300]}")
+
+# qmx compare runs a set by name and carries its source into report.json.
+with tempfile.TemporaryDirectory() as d:
+    p = subprocess.run([QMX, "compare", "--workloads", "digits-mlp", "--device", "cpu-ref",
+                        "--baseline", "cpu", "--out", d], capture_output=True, text=True,
+                       timeout=120)
+    check(p.returncode == 0, f"compare --workloads digits-mlp exits 0 ({p.stderr.strip()[:200]})")
+    with open(os.path.join(d, "report.json")) as f:
+        w = json.load(f)["workloads"][0]
+    check(w["name"] == "digits-mlp-train-step" and len(w["gemms"]) == 5 and
+          w["source"].startswith("host-examples/train_digits"),
+          f"report.json: {w['name']}, {len(w['gemms'])} GEMMs, source {w.get('source', '')[:40]}")
 
 print(f"{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)
