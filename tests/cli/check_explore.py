@@ -16,14 +16,9 @@ import sys
 import tempfile
 import xml.dom.minidom
 
+from checklib import check, finish
+
 QMX, SRC = sys.argv[1], sys.argv[2]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def run(*args):
@@ -175,5 +170,4 @@ for args, want in [
     rc, out, err = run(*args, "--workloads", "8x8x8", "--no-files", "--baseline", "cpu")
     check(rc != 0 and want in err, f"{args}: refused with '{want}' ({err.strip()[:200]})")
 
-print(f"{len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+finish()

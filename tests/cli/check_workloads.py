@@ -12,14 +12,9 @@ import subprocess
 import sys
 import tempfile
 
+from checklib import check, finish
+
 QMX = sys.argv[1]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def run(*args):
@@ -127,5 +122,4 @@ with tempfile.TemporaryDirectory() as d:
           w["source"].startswith("host-examples/train_digits"),
           f"report.json: {w['name']}, {len(w['gemms'])} GEMMs, source {w.get('source', '')[:40]}")
 
-print(f"{len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+finish()

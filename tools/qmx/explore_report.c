@@ -589,11 +589,7 @@ int xp_write_svg(const struct xp_run *x, const char *path)
 		return -1;
 	const int height = 960;
 	char buf[600];
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		   "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" height=\"%d\" "
-		   "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n",
-		SW, height, SW, height);
-	svg_rect(f, 0, 0, SW, height, "#fff", NULL, NULL);
+	svg_begin(f, SW, height);
 	snprintf(buf, sizeof(buf), "qmx explore: %s — %d designs, accelerator modelled (analytical model), CPU measured here",
 		 x->set, x->n);
 	svg_text(f, 10, 24, "start", 16, "#000", buf);

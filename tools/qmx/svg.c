@@ -75,3 +75,12 @@ void svg_polyline(FILE *f, const double *xs, const double *ys, int n, const char
 	fprintf(f, "\" stroke=\"%s\" stroke-width=\"%.1f\"%s%s%s/>\n", stroke, width,
 		dash ? " stroke-dasharray=\"" : "", dash ? dash : "", dash ? "\"" : "");
 }
+
+void svg_begin(FILE *f, int width, int height)
+{
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		   "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" height=\"%d\" "
+		   "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n",
+		width, height, width, height);
+	svg_rect(f, 0, 0, width, height, "#fff", NULL, NULL);
+}

@@ -5,6 +5,9 @@
 
 #include <stdio.h>
 
+/* The XML declaration and <svg> element of a width x height drawing on
+ * a white background; close it with "</svg>". */
+void svg_begin(FILE *f, int width, int height);
 /* Text with XML's special characters escaped (control characters dropped). */
 void svg_escape(FILE *f, const char *s);
 /* <text> at x, y; anchor "start" | "middle" | "end". */
