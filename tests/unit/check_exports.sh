@@ -23,7 +23,7 @@ for sym in qmx_strerror qmx_error_name qmx_last_error qmx_device_open qmx_device
 	qmx_meter_new qmx_meter_start qmx_meter_stop qmx_meter_del qmx_sci qmx_sci_embodied \
 	qmx_act_cpa qmx_act_chip qmx_carbon_config_get qmx_grid_intensity qmx_device_embodied \
 	qmx_accel_energy qmx_accel_energy_breakdown qmx_energy_model_name qmx_profile_list \
-	qmx_profile_get \
+	qmx_profile_get qmx_design_fit_get qmx_design_die_get qmx_design_energy qmx_design_embodied \
 	qmx_time_parse qmx_time_format qmx_grid_trace_load qmx_grid_trace_parse \
 	qmx_grid_trace_del qmx_grid_trace_get_info qmx_grid_trace_get_sample qmx_grid_trace_at \
 	qmx_grid_trace_carbon qmx_shift_request_init qmx_shift_choose qmx_place_option_from_job \
