@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "energy_internal.h"
+#include "qmx_design.h"
 #include "qmx_backend.h"
 
 static int poly(const struct qmx_data *d, int node, double vdd, double *e)
@@ -143,6 +144,43 @@ static void action_add(qmx_energy_breakdown *b, const char *name, double count, 
 	b->joules += a->joules;
 }
 
+QMX_API int qmx_design_energy(const qmx_profile_info *p, uint32_t rows, uint32_t cols,
+			      uint32_t clock_mhz, double flipflop_bits, double memory_bits,
+			      const qmx_job_stats *st, qmx_energy_breakdown *b)
+{
+	if (!p || !st || !b)
+		return qmx_fail(QMX_EINVAL, "qmx_design_energy: %s is NULL",
+				!p ? "p" : !st ? "st" : "out");
+	memset(b, 0, sizeof(*b));
+	double t = st->device_ns ? st->device_ns * 1e-9 : st->wall_ns * 1e-9;
+	double hz = (clock_mhz ? clock_mhz : p->clock_mhz) * 1e6;
+	/* Busy cycles as the counters say, else device time at the clock. */
+	double cycles = st->cycles ? (double)st->cycles : t * hz;
+	double mac_j = p->mac_pj * 1e-12;
+	action_add(b, "mac", (double)st->macs, mac_j);
+	action_add(b, "sram_byte", (double)(st->sram_bytes_read + st->sram_bytes_written),
+		   p->sram_byte_pj * 1e-12);
+	action_add(b, "dram_byte", (double)(st->ext_bytes_read + st->ext_bytes_written),
+		   p->dram_byte_pj * 1e-12);
+	/* Every flip-flop bit is clocked on every busy cycle (no clock gating
+	 * assumed): a bigger array or deeper pipeline costs energy. */
+	action_add(b, "ff_bit_cycle", flipflop_bits * cycles, p->ff_bit_cycle_pj * 1e-12);
+	/* Every SRAM bit leaks for the whole device time. */
+	action_add(b, "sram_bit_second", memory_bits * t, p->sram_leak_pw_per_bit * 1e-12);
+	/* Other static power: a fraction of the array's peak MAC power, per
+	 * cycle of the device time so it is a count x energy too. */
+	double lanes = (double)rows * (double)cols;
+	double p_static = p->static_fraction * lanes * mac_j * hz;
+	if (hz > 0)
+		action_add(b, "static_cycle", t * hz, p_static / hz);
+	snprintf(b->detail, sizeof(b->detail),
+		 "modelled: profile %s (%d nm, %.0f MHz, %.40s): %.3g pJ/MAC, %.3g pJ/SRAM byte, %.3g pJ/DRAM byte, %.3g fJ per flip-flop bit-cycle x %.0f bits, leakage %.3g pW/bit x %.0f bits, static %.3g W x %.3g s",
+		 p->name, p->node_nm, hz / 1e6, p->dram, p->mac_pj, p->sram_byte_pj, p->dram_byte_pj,
+		 p->ff_bit_cycle_pj * 1e3, flipflop_bits, p->sram_leak_pw_per_bit,
+		 memory_bits, p_static, t);
+	return 0;
+}
+
 /* The one energy model of a job on a device, as count x energy per action:
  * the ASIC by action at the device's profile, the FPGA card's board power,
  * or the CPU model. */
@@ -194,32 +232,8 @@ QMX_API int qmx_accel_energy_breakdown(const qmx_device_info *info, const qmx_jo
 	}
 	if ((err = qmx_device_die(info, &p, &die)))
 		return err;
-	double hz = (info->clock_mhz ? info->clock_mhz : p.clock_mhz) * 1e6;
-	/* Busy cycles as the counters say, else device time at the clock. */
-	double cycles = st->cycles ? (double)st->cycles : t * hz;
-	double mac_j = p.mac_pj * 1e-12;
-	action_add(b, "mac", (double)st->macs, mac_j);
-	action_add(b, "sram_byte", (double)(st->sram_bytes_read + st->sram_bytes_written),
-		   p.sram_byte_pj * 1e-12);
-	action_add(b, "dram_byte", (double)(st->ext_bytes_read + st->ext_bytes_written),
-		   p.dram_byte_pj * 1e-12);
-	/* Every flip-flop bit is clocked on every busy cycle (no clock gating
-	 * assumed): a bigger array or deeper pipeline costs energy. */
-	action_add(b, "ff_bit_cycle", die.flipflop_bits * cycles, p.ff_bit_cycle_pj * 1e-12);
-	/* Every SRAM bit leaks for the whole device time. */
-	action_add(b, "sram_bit_second", die.memory_bits * t, p.sram_leak_pw_per_bit * 1e-12);
-	/* Other static power: a fraction of the array's peak MAC power, per
-	 * cycle of the device time so it is a count x energy too. */
-	double lanes = (double)info->array_rows * (double)info->array_cols;
-	double p_static = p.static_fraction * lanes * mac_j * hz;
-	if (hz > 0)
-		action_add(b, "static_cycle", t * hz, p_static / hz);
-	snprintf(b->detail, sizeof(b->detail),
-		 "modelled: profile %s (%d nm, %.0f MHz, %.40s): %.3g pJ/MAC, %.3g pJ/SRAM byte, %.3g pJ/DRAM byte, %.3g fJ per flip-flop bit-cycle x %.0f bits, leakage %.3g pW/bit x %.0f bits, static %.3g W x %.3g s",
-		 p.name, p.node_nm, hz / 1e6, p.dram, p.mac_pj, p.sram_byte_pj, p.dram_byte_pj,
-		 p.ff_bit_cycle_pj * 1e3, die.flipflop_bits, p.sram_leak_pw_per_bit,
-		 die.memory_bits, p_static, t);
-	return 0;
+	return qmx_design_energy(&p, info->array_rows, info->array_cols, info->clock_mhz,
+				 die.flipflop_bits, die.memory_bits, st, b);
 }
 
 void qmx_energy_split_of(const qmx_energy_breakdown *b, struct qmx_energy_split *sp)

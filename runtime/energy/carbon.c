@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "energy_internal.h"
+#include "qmx_design.h"
 #include "grid_internal.h"
 #include "qmx_backend.h"
 
@@ -350,22 +351,37 @@ QMX_API int qmx_device_embodied(const qmx_device_info *info, qmx_embodied *out)
 	 * (synthesised logic + memory bits x bit cell, profile.c). */
 	qmx_profile_info prof;
 	struct qmx_die die;
-	double pkgs, dram_pkgs, gb;
 	if ((err = qmx_device_profile(info, &prof)) || (err = qmx_device_die(info, &prof, &die)))
 		return err;
-	out->area_mm2 = die.area_mm2;
+	char from[300];
+	snprintf(from, sizeof(from), "%.3g logic + %.3g SRAM; %.64s", die.logic_mm2, die.sram_mm2,
+		 die.from);
+	return qmx_design_embodied(&prof, die.area_mm2, from, out);
+}
+
+QMX_API int qmx_design_embodied(const qmx_profile_info *p, double area_mm2, const char *from,
+				qmx_embodied *out)
+{
+	const struct qmx_data *d;
+	qmx_carbon_config cfg;
+	double pkgs, dram_pkgs, gb;
+	int err;
+	if (!p || !out)
+		return qmx_fail(QMX_EINVAL, "qmx_design_embodied: %s is NULL", !p ? "p" : "out");
+	memset(out, 0, sizeof(*out));
+	if ((err = qmx_carbon_config_get(&cfg)) || (err = qmx_data_get("embodied.ini", &d)))
+		return err;
+	out->area_mm2 = area_mm2;
 	if ((err = qmx_data_value(d, "accel", "packages", 0, &pkgs)) ||
 	    (err = qmx_data_value(d, "accel", "dram_gb", 0, &gb)) ||
 	    (err = qmx_data_value(d, "accel", "dram_packages", 0, &dram_pkgs)) ||
-	    (err = qmx_act_chip(die.node_nm, out->area_mm2, (int)(pkgs + dram_pkgs), gb,
-				&out->total_g)))
+	    (err = qmx_act_chip(p->node_nm, area_mm2, (int)(pkgs + dram_pkgs), gb, &out->total_g)))
 		return err;
 	out->lifetime_s = cfg.accel_lifetime_s;
 	out->resources = 1;
 	/* One package per IC, as ACT counts them: the die and each DRAM device. */
 	snprintf(out->detail, sizeof(out->detail),
-		 "ACT, ASIC %s at %d nm: %.4g mm^2 (%.3g logic + %.3g SRAM; %.64s) + %.0f GB DRAM + %.0f packages (die, DRAM)",
-		 prof.name, die.node_nm, out->area_mm2, die.logic_mm2, die.sram_mm2, die.from, gb,
-		 pkgs + dram_pkgs);
+		 "ACT, ASIC %s at %d nm: %.4g mm^2 (%.100s) + %.0f GB DRAM + %.0f packages (die, DRAM)",
+		 p->name, p->node_nm, area_mm2, from ? from : "", gb, pkgs + dram_pkgs);
 	return 0;
 }

@@ -425,6 +425,40 @@ int qmx_area_json_read(const char *path, const char *array, struct qmx_synth_are
 	return err;
 }
 
+int qmx_area_json_arrays(const char *path, char (*names)[16], int cap, int *n)
+{
+	char *buf;
+	int err = area_json_text(path, &buf), depth = 0;
+	if (err)
+		return err;
+	*n = 0;
+	/* Top-level keys of the form "<rows>x<cols>" whose value is an object. */
+	for (const char *p = buf; *p; p++) {
+		if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			depth--;
+		} else if (*p == '"') {
+			const char *q = p + 1;
+			while (*q && *q != '"')
+				q += *q == '\\' && q[1] ? 2 : 1;
+			if (!*q)
+				break;
+			unsigned r, c;
+			int used = 0;
+			const char *colon = q + 1 + strspn(q + 1, " \t\r\n");
+			if (depth == 1 && q - p - 1 < 16 && *colon == ':' &&
+			    colon[1 + strspn(colon + 1, " \t\r\n")] == '{' &&
+			    sscanf(p + 1, "%ux%u%n", &r, &c, &used) == 2 && p + 1 + used == q &&
+			    *n < cap)
+				snprintf(names[(*n)++], 16, "%ux%u", r, c);
+			p = q;
+		}
+	}
+	free(buf);
+	return 0;
+}
+
 int qmx_area_json_parse(const char *buf, const char *path, const char *array,
 			struct qmx_synth_area *a)
 {
@@ -450,10 +484,11 @@ int qmx_area_json_parse(const char *buf, const char *path, const char *array,
 	/* Optional, 0 when absent; present, they must be numbers >= 0. */
 	if (json_number(open, close, "cells", &a->cells) < 0 ||
 	    json_number(open, close, "memory_bits", &a->memory_bits) < 0 ||
-	    json_number(open, close, "flipflop_bits", &a->flipflop_bits) < 0) {
+	    json_number(open, close, "flipflop_bits", &a->flipflop_bits) < 0 ||
+	    json_number(open, close, "bus_bits", &a->bus_bits) < 0) {
 		memset(a, 0, sizeof(*a));
 		return qmx_fail(QMX_EINVAL,
-				"%s: %s.cells, .memory_bits or .flipflop_bits is not a finite number >= 0",
+				"%s: %s.cells, .memory_bits, .flipflop_bits or .bus_bits is not a finite number >= 0",
 				path, array);
 	}
 	return 0;

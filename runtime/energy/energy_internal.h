@@ -58,8 +58,12 @@ int qmx_data_text(const struct qmx_data *d, const char *section, const char *key
  * hw/synth/area.json ($QMX_AREA_JSON overrides the path). */
 struct qmx_synth_area {
 	double cells, transistors, memory_bits, flipflop_bits;
+	double bus_bits; /* AXI data width it was synthesised with; 0 when absent */
 };
 int qmx_area_json_read(const char *path, const char *array, struct qmx_synth_area *a);
+/* The array sizes ("8x8", ...) the file has entries for, in file order:
+ * at most cap names into names[], their count into *n. */
+int qmx_area_json_arrays(const char *path, char (*names)[16], int cap, int *n);
 /* The same on the file's text (NUL-terminated); `path` names it in messages. */
 int qmx_area_json_parse(const char *text, const char *path, const char *array,
 			struct qmx_synth_area *a);

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "energy_internal.h"
+#include "qmx_design.h"
+#include "qmx_model.h"
 #include "qmx_backend.h"
 
 #define PROFILES_FILE "profiles.ini"
@@ -297,7 +299,28 @@ int qmx_device_die(const qmx_device_info *info, const qmx_profile_info *p, struc
 	const char *path = qmx_area_json_path();
 	char saved[512];
 	snprintf(saved, sizeof(saved), "%s", qmx_last_error());
-	if (qmx_area_json_read(path, array, &area)) {
+	struct qmx_design_fit fit;
+	bool missing = qmx_area_json_read(path, array, &area) != 0;
+	if (missing && !qmx_design_fit_get(&fit)) {
+		/* Not synthesised: logic from the fit to the synthesised sizes
+		 * (design.c), memories the RTL's default buffers at this array
+		 * with the models' bus width (qmx_model.h). */
+		struct qmx_model_config cfg;
+		struct qmx_model_memory mem;
+		qmx_model_config_default(&cfg, info->array_rows, info->array_cols);
+		qmx_model_memory(&cfg, &mem);
+		qmx_fail(0, "%s", saved); /* a missing entry is said in `from` */
+		double pes = (double)info->array_rows * info->array_cols;
+		memset(&area, 0, sizeof(area));
+		area.transistors = fit.transistors.per_pe * pes +
+				   fit.transistors.per_bus_bit * cfg.axi_data_bits;
+		area.flipflop_bits = fit.flipflop_bits.per_pe * pes +
+				     fit.flipflop_bits.per_bus_bit * cfg.axi_data_bits;
+		area.memory_bits = (double)mem.total_bytes * 8;
+		snprintf(die->from, sizeof(die->from),
+			 "no %s synthesis: fitted %.0f transistors, %.0f flip-flop bits (%d synthesised sizes), %.0f memory bits",
+			 array, area.transistors, area.flipflop_bits, fit.n, area.memory_bits);
+	} else if (missing) {
 		qmx_fail(0, "%s", saved); /* a missing entry is said in `from` */
 		memset(&area, 0, sizeof(area));
 		if ((err = qmx_data_get("embodied.ini", &d)) ||

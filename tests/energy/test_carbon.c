@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "energy_internal.h"
+#include "qmx_design.h"
 #include "qmx/qmx.h"
 
 #define NEAR(a, b, rel) \
@@ -180,7 +181,7 @@ static void asic_area_and_embodied(void **state)
 	assert_int_equal(qmx_area_json_parse("{\"8x8\": {\"transistors\": 4e5, \"cells\": -5}}",
 					     "t.json", "8x8", &a),
 			 QMX_EINVAL);
-	expect_msg("t.json: 8x8.cells, .memory_bits or .flipflop_bits is not a finite number >= 0");
+	expect_msg("t.json: 8x8.cells, .memory_bits, .flipflop_bits or .bus_bits is not a finite number >= 0");
 	assert_int_equal(qmx_area_json_parse("{\"8x8\": {\"transistors\": 4e5, \"memory_bits\": 1e999}}",
 					     "t.json", "8x8", &a),
 			 QMX_EINVAL);
@@ -242,6 +243,90 @@ static void device_kinds(void **state)
 	snprintf(info.backend, sizeof(info.backend), "xrt");
 	assert_int_equal(qmx_device_embodied(&info, &emb), 0);
 	NEAR(emb.total_g, 6.0 * 1556.6857 + 17 * 150 + 64 * 65 / 0.875, 1e-6);
+}
+
+/* The area fit of qmx explore on a file made to be checked by hand:
+ * transistors = 1000 x PEs + 50 x bus bits exactly at 4x4/32 and 8x8/64,
+ * 16x16/128 off by +6400; least squares must split that residual. */
+static void design_fit(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/qmx_design_fit_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	/* A quoted key inside a string must not be taken for an array. */
+	fputs("{\"notes\": \"\\\"2x2\\\": {\", \"4x4\": {\"bus_bits\": 32, \"transistors\": 17600, "
+	      "\"flipflop_bits\": 160},\n \"8x8\": {\"bus_bits\": 64, \"transistors\": 67200, "
+	      "\"flipflop_bits\": 640, \"memory_bits\": 8},\n \"16x16\": {\"bus_bits\": 128, "
+	      "\"transistors\": 268800, \"flipflop_bits\": 2560},\n \"32x32\": {\"transistors\": 9}}\n",
+	      f);
+	fclose(f);
+	char names[8][16];
+	int n = 0;
+	assert_int_equal(qmx_area_json_arrays(path, names, 8, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(names[0], "4x4");
+	assert_string_equal(names[3], "32x32");
+	setenv("QMX_AREA_JSON", path, 1);
+	struct qmx_design_fit fit;
+	assert_int_equal(qmx_design_fit_get(&fit), 0);
+	/* 32x32 has no bus width: not a point of the fit. */
+	assert_int_equal(fit.n, 3);
+	/* Flip-flops lie on 10 x PEs exactly: a = 10, b = 0, no residual. */
+	NEAR(fit.flipflop_bits.per_pe, 10, 1e-9);
+	NEAR(fit.flipflop_bits.per_bus_bit, 0, 1e-9);
+	NEAR(fit.flipflop_bits.rms_rel, 0, 1e-12);
+	/* Transistors: 17600 = 1000 x 16 + 50 x 32, 67200 = 1000 x 64 + 50 x 64,
+	 * 268800 = 1000 x 256 + 50 x 128 + 6400.  Normal equations by hand:
+	 * X'X = [[69888, 37376], [37376, 21504]], X'y = [69888 x 1000 +
+	 * 37376 x 50 + 256 x 6400, 37376 x 1000 + 21504 x 50 + 128 x 6400]. */
+	double s11 = 69888, s12 = 37376, s22 = 21504;
+	double y1 = 69888e3 + 37376 * 50 + 256 * 6400.0, y2 = 37376e3 + 21504 * 50 + 128 * 6400.0;
+	double det = s11 * s22 - s12 * s12;
+	NEAR(fit.transistors.per_pe, (s22 * y1 - s12 * y2) / det, 1e-9);
+	NEAR(fit.transistors.per_bus_bit, (s11 * y2 - s12 * y1) / det, 1e-9);
+	for (int i = 0; i < 3; i++)
+		NEAR(fit.transistors.residual[i],
+		     fit.transistors.fitted[i] - fit.point[i].transistors, 1e-9);
+	/* A die from the fit at 28 nm: logic / (16.4e6 x 0.7) + SRAM bits. */
+	qmx_profile_info p;
+	struct qmx_design_die die;
+	assert_int_equal(qmx_profile_get("asic-28nm", &p), 0);
+	assert_int_equal(qmx_design_die_get(&fit, &p, 8, 8, 64, 1e6, &die), 0);
+	NEAR(die.flipflop_bits, 640, 1e-9);
+	NEAR(die.sram_mm2, 1e6 * 0.127e-6 / 0.5, 1e-12);
+	NEAR(die.logic_mm2, die.transistors / (16.4e6 * 0.7), 1e-12);
+	assert_int_equal(qmx_design_die_get(&fit, &p, 0, 8, 64, 0, &die), QMX_EINVAL);
+	expect_msg("rows (0)");
+	/* A device of an array the file lacks gets the fitted logic, at the
+	 * models' bus width max(64, 8 x 64) = 512 bits. */
+	qmx_device_info info;
+	qmx_embodied emb;
+	memset(&info, 0, sizeof(info));
+	snprintf(info.backend, sizeof(info.backend), "sim");
+	snprintf(info.profile, sizeof(info.profile), "asic-28nm");
+	info.array_rows = info.array_cols = 64;
+	assert_int_equal(qmx_device_embodied(&info, &emb), 0);
+	char want[96];
+	snprintf(want, sizeof(want), "no 64x64 synthesis: fitted %.0f transistors",
+		 fit.transistors.per_pe * 4096 + fit.transistors.per_bus_bit * 512);
+	assert_non_null(strstr(emb.detail, want));
+	/* Two points on one line (PEs proportional to bus bits) cannot be
+	 * split.  A new file: the area file is cached by path. */
+	unlink(path);
+	char line[] = "/tmp/qmx_design_line_XXXXXX";
+	fd = mkstemp(line);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs("{\"4x4\": {\"bus_bits\": 32, \"transistors\": 1}, \"8x8\": {\"bus_bits\": 128, "
+	      "\"transistors\": 4}}", f);
+	fclose(f);
+	setenv("QMX_AREA_JSON", line, 1);
+	assert_int_equal(qmx_design_fit_get(&fit), QMX_EINVAL);
+	expect_msg("do not separate PEs from bus bits");
+	unsetenv("QMX_AREA_JSON");
+	unlink(line);
 }
 
 static void settings_bad_input(void **state)
@@ -353,7 +438,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sci_worked_example), cmocka_unit_test(sci_bad_input),
 		cmocka_unit_test(act_cpa_defaults), cmocka_unit_test(act_published_example),   cmocka_unit_test(node_scaling),
-		cmocka_unit_test(accel_model),        cmocka_unit_test(asic_area_and_embodied),
+		cmocka_unit_test(accel_model),        cmocka_unit_test(asic_area_and_embodied), cmocka_unit_test(design_fit),
 		cmocka_unit_test(settings_bad_input), cmocka_unit_test(data_reader),
 		cmocka_unit_test(device_kinds),
 	};

@@ -12,6 +12,9 @@ cmake --install "$build" --prefix "$work/prefix" >"$work/install.log"
 libdir=$(ls -d "$work"/prefix/lib*/ | head -1)
 test -f "$work/prefix/include/qmx/qmx.h"
 test -f "$libdir/pkgconfig/qmx.pc"
+# The tool's data: workload files and the measured GPU reference.
+test -f "$work/prefix/share/qmx/workloads/bert-base.ini"
+test -f "$work/prefix/share/qmx/energy/reference/h200-gemm-energy.csv"
 
 cmake -S "$src/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$work/prefix" >"$work/configure.log"
 cmake --build "$work/consumer" >"$work/build.log"

@@ -50,7 +50,9 @@ static void compare_usage(FILE *f)
 		"                       (`qmx devices` lists the profiles)\n"
 		"  --baseline URI       CPU baseline (default: the fastest exact CPU device,\n"
 		"                       cpu or onednn, timed on the largest layer)\n"
-		"  --workloads SET      default, small, or a comma list of names / MxNxK\n"
+		"  --workloads SET      default, small, a set of real models (bert-base, ...),\n"
+		"                       a workload file (a path: contains '/' or ends .ini),\n"
+		"                       or a comma list of names / MxNxK\n"
 		"  --out DIR            where the reports go (default: current directory)\n"
 		"  --grid G             grid intensity, gCO2e/kWh (else $QMX_GRID_INTENSITY,\n"
 		"                       $QMX_REGION, or the world average)\n"
@@ -104,7 +106,7 @@ static void progress_done(void)
 
 /* int8 output with bias (a quantized layer) where the accelerator has them,
  * else what it has. */
-static void layer_params(qmx_gemm_params *p, const struct cmp_gemm *g, uint32_t features,
+void cmp_layer_params(qmx_gemm_params *p, const struct cmp_gemm *g, uint32_t features,
 			 uint64_t max_k)
 {
 	bool bias = (features & QMX_FEATURE_BIAS) != 0;
@@ -197,7 +199,7 @@ const char *const cmp_boundary =
 	"host CPU time outside any simulator + one host thread held for the device time. "
 	"A simulator's own host time is shown, never counted.";
 
-static int finish_side(struct cmp_side *s, const struct cmp_workload *w,
+int cmp_finish_side(struct cmp_side *s, const struct cmp_workload *w,
 		       const qmx_carbon_config *cfg)
 {
 	double k = cfg->pue * cfg->grid_g_per_kwh / 3.6e6; /* g per J */
@@ -259,11 +261,53 @@ static void host_settle(void)
 	}
 }
 
+int cmp_cpu_gemm(qmx_device *cpu, const qmx_device_info *cpu_info, qmx_meter *meter,
+		 const qmx_gemm_params *p, qmx_problem *pb, int l, struct cmp_side *s)
+{
+	qmx_gemm_host_operands ops;
+	qmx_energy_reading rd;
+	qmx_job_stats st;
+	qmx_energy_breakdown bd;
+	int err;
+
+	qmx_problem_operands(pb, &ops, true);
+	if ((err = qmx_meter_start(meter)) || (err = qmx_gemm(cpu, p, &ops, &st)) ||
+	    (err = qmx_meter_add_job(meter, &st)) || /* its DRAM: not in the package */
+	    (err = qmx_meter_stop(meter, &rd)))
+		return err;
+	s->wall_s += st.wall_ns * 1e-9;
+	s->time_s += st.wall_ns * 1e-9;
+	s->chip_time_s += st.wall_ns * 1e-9;
+	s->emb_g += st.carbon_embodied_g;
+	s->chip_emb_g += st.carbon_embodied_g;
+	bool cpu_model = qmx_accel_energy_breakdown(cpu_info, &st, &bd) == 0;
+	side_add(s, l, &st, cpu_model ? &bd : NULL);
+	for (int i = 0; cpu_model && i < bd.n; i++)
+		if (!strcmp(bd.action[i].name, "dram_byte"))
+			s->dram_j += bd.action[i].joules;
+	if (rd.source == QMX_ENERGY_MEASURED) {
+		s->chip_j += rd.joules;
+		s->source = QMX_ENERGY_MEASURED;
+		snprintf(s->method, sizeof(s->method), "%s", rd.method);
+		snprintf(s->detail, sizeof(s->detail), "%s", rd.detail);
+	} else {
+		/* The per-job model (CPU time x W/thread + DRAM traffic) is
+		 * attributed to the job alone, so it is preferred. */
+		const char *why = strstr(rd.detail, "no counter:");
+		s->chip_j += st.energy_j;
+		s->source = st.energy_source;
+		snprintf(s->method, sizeof(s->method), "model:tdp");
+		snprintf(s->detail, sizeof(s->detail),
+			 "modelled per job: CPU time x W/thread + compulsory DRAM bytes x J/byte (hw/energy); %.400s",
+			 why ? why : rd.detail);
+	}
+	return 0;
+}
+
 static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int idx, int total,
 			struct cmp_result *r)
 {
 	qmx_meter *meter = NULL;
-	qmx_energy_reading rd;
 	int err = 0;
 	double lanes = cx->acc_info.array_rows * (double)cx->acc_info.array_cols;
 
@@ -283,52 +327,23 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 		char label[320];
 		const struct cmp_gemm *g = &w->layers[l];
 
-		layer_params(&p, g, cx->acc_info.features, cx->tile_k);
+		cmp_layer_params(&p, g, cx->acc_info.features, cx->tile_k);
 		if ((err = qmx_problem_init(&pb, &p, &rng, QMX_FILL_RANDOM)))
 			break;
 		/* CPU baseline into c_ref, metered (RAPL when readable). */
-		snprintf(label, sizeof(label), "[%d/%d] %s layer %d/%d %lldx%lldx%lld on %s",
+		snprintf(label, sizeof(label), "[%d/%d] %.47s layer %d/%d %lldx%lldx%lld on %s",
 			 idx + 1, total, w->name, l + 1, w->n_layers, (long long)g->m,
 			 (long long)g->n, (long long)g->k, cx->cpu_info.uri);
 		if (tty)
 			progress("  %s", label);
-		qmx_problem_operands(&pb, &ops, true);
-		if ((err = qmx_meter_start(meter)) || (err = qmx_gemm(cx->cpu, &p, &ops, &st)) ||
-		    (err = qmx_meter_add_job(meter, &st)) || /* its DRAM: not in the package */
-		    (err = qmx_meter_stop(meter, &rd))) {
+		if ((err = cmp_cpu_gemm(cx->cpu, &cx->cpu_info, meter, &p, &pb, l, &r->cpu))) {
 			qmx_problem_free(&pb);
 			break;
-		}
-		r->cpu.wall_s += st.wall_ns * 1e-9;
-		r->cpu.time_s += st.wall_ns * 1e-9;
-		r->cpu.chip_time_s += st.wall_ns * 1e-9;
-		r->cpu.emb_g += st.carbon_embodied_g;
-		r->cpu.chip_emb_g += st.carbon_embodied_g;
-		bool cpu_model = qmx_accel_energy_breakdown(&cx->cpu_info, &st, &bd) == 0;
-		side_add(&r->cpu, l, &st, cpu_model ? &bd : NULL);
-		for (int i = 0; cpu_model && i < bd.n; i++)
-			if (!strcmp(bd.action[i].name, "dram_byte"))
-				r->cpu.dram_j += bd.action[i].joules;
-		if (rd.source == QMX_ENERGY_MEASURED) {
-			r->cpu.chip_j += rd.joules;
-			r->cpu.source = QMX_ENERGY_MEASURED;
-			snprintf(r->cpu.method, sizeof(r->cpu.method), "%s", rd.method);
-			snprintf(r->cpu.detail, sizeof(r->cpu.detail), "%s", rd.detail);
-		} else {
-			/* The per-job model (CPU time x W/thread + DRAM traffic) is
-			 * attributed to the job alone, so it is preferred. */
-			const char *why = strstr(rd.detail, "no counter:");
-			r->cpu.chip_j += st.energy_j;
-			r->cpu.source = st.energy_source;
-			snprintf(r->cpu.method, sizeof(r->cpu.method), "model:tdp");
-			snprintf(r->cpu.detail, sizeof(r->cpu.detail),
-				 "modelled per job: CPU time x W/thread + compulsory DRAM bytes x J/byte (hw/energy); %.400s",
-				 why ? why : rd.detail);
 		}
 
 		/* Accelerator into c, with a host meter around it for the host's
 		 * share: its CPU time outside any simulator, the thread it holds. */
-		snprintf(label, sizeof(label), "[%d/%d] %s layer %d/%d %lldx%lldx%lld on %s",
+		snprintf(label, sizeof(label), "[%d/%d] %.47s layer %d/%d %lldx%lldx%lld on %s",
 			 idx + 1, total, w->name, l + 1, w->n_layers, (long long)g->m,
 			 (long long)g->n, (long long)g->k, cx->acc_info.uri);
 		if (tty)
@@ -427,7 +442,7 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 		snprintf(r->acc.method, sizeof(r->acc.method), "%s",
 			 qmx_energy_model_name(&cx->acc_info));
 	r->cpu.host_source = r->cpu.source;
-	if ((err = finish_side(&r->cpu, w, &cx->cfg)) || (err = finish_side(&r->acc, w, &cx->cfg)))
+	if ((err = cmp_finish_side(&r->cpu, w, &cx->cfg)) || (err = cmp_finish_side(&r->acc, w, &cx->cfg)))
 		return err;
 	/* Both ways, as Jouppi et al. report TPU v1: the chip alone
 	 * ("incremental") and the system with its host's share. */
@@ -558,23 +573,28 @@ static void make_run_id(char *out, size_t len, uint64_t seed)
 		 (unsigned long long)(b & 0xffffffffffffULL));
 }
 
-static void host_facts(struct cmp_report *rep)
+void cmp_cpu_model_name(char *out, size_t len)
 {
-	struct utsname u;
 	FILE *f = fopen("/proc/cpuinfo", "r");
 	char line[256];
-	snprintf(rep->cpu_model, sizeof(rep->cpu_model), "unknown");
+	snprintf(out, len, "unknown");
 	while (f && fgets(line, sizeof(line), f)) {
 		char *c = strchr(line, ':');
 		if (!strncmp(line, "model name", 10) && c) {
 			c += 1 + strspn(c + 1, " \t");
 			c[strcspn(c, "\n")] = '\0';
-			snprintf(rep->cpu_model, sizeof(rep->cpu_model), "%s", c);
+			snprintf(out, len, "%s", c);
 			break;
 		}
 	}
 	if (f)
 		fclose(f);
+}
+
+static void host_facts(struct cmp_report *rep)
+{
+	struct utsname u;
+	cmp_cpu_model_name(rep->cpu_model, sizeof(rep->cpu_model));
 	if (uname(&u) == 0)
 		snprintf(rep->os, sizeof(rep->os), "%.20s-%.50s-%.20s", u.sysname, u.release, u.machine);
 	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
@@ -590,14 +610,14 @@ static void host_facts(struct cmp_report *rep)
 /* An option that sets a number the library reads from the environment
  * (so the figures and the reports use it alike); checked here to name the
  * option in the message. */
-static int env_option(const char *opt, const char *arg, double lo, double hi, const char *unit,
-		      const char *env)
+int cmp_env_option(const char *cmd, const char *opt, const char *arg, double lo, double hi,
+		   const char *unit, const char *env)
 {
 	char *end;
 	errno = 0;
 	double v = strtod(arg, &end);
 	if (errno || *end || end == arg || !(v >= lo) || v > hi) {
-		fprintf(stderr, "qmx compare: %s '%s' must be %s in [%g, %g]\n", opt, arg, unit, lo,
+		fprintf(stderr, "qmx %s: %s '%s' must be %s in [%g, %g]\n", cmd, opt, arg, unit, lo,
 			hi);
 		return -1;
 	}
@@ -648,12 +668,12 @@ int cmd_compare(int argc, char **argv)
 		case O_WL: spec = optarg; break;
 		case O_OUT: out_dir = optarg; break;
 		case O_GRID:
-			if (env_option("--grid", optarg, 0, 2000, "gCO2e/kWh", "QMX_GRID_INTENSITY"))
+			if (cmp_env_option("compare", "--grid", optarg, 0, 2000, "gCO2e/kWh", "QMX_GRID_INTENSITY"))
 				return 2;
 			break;
 		case O_REGION: setenv("QMX_REGION", optarg, 1); break;
 		case O_PUE:
-			if (env_option("--pue", optarg, 1, 3, "a ratio", "QMX_PUE"))
+			if (cmp_env_option("compare", "--pue", optarg, 1, 3, "a ratio", "QMX_PUE"))
 				return 2;
 			break;
 		case O_SEED:
@@ -695,8 +715,7 @@ int cmd_compare(int argc, char **argv)
 	}
 
 	static struct cmp_workload wl[CMP_MAX_WORKLOADS];
-	static struct cmp_gemm shapes[CMP_MAX_WORKLOADS];
-	int n = cmp_workloads_parse(spec, wl, CMP_MAX_WORKLOADS, shapes);
+	int n = cmp_workloads_parse("compare", spec, wl, CMP_MAX_WORKLOADS);
 	if (n < 0)
 		return 2;
 
@@ -720,8 +739,8 @@ int cmd_compare(int argc, char **argv)
 				if (macs > (double)big.m * big.n * big.k && macs <= 1024.0 * 1024 * 1024)
 					big = *g;
 			}
-		layer_params(&probe, &big, QMX_FEATURE_INT8_OUT | QMX_FEATURE_BIAS, (uint64_t)big.k);
-		if ((err = cmp_pick_baseline(&probe, picked, sizeof(picked))))
+		cmp_layer_params(&probe, &big, QMX_FEATURE_INT8_OUT | QMX_FEATURE_BIAS, (uint64_t)big.k);
+		if ((err = cmp_pick_baseline(&probe, picked, sizeof(picked), stdout)))
 			return cli_error("compare", "choosing the CPU baseline", err);
 		cpu_uri = picked;
 	}
@@ -844,7 +863,7 @@ int cmd_compare(int argc, char **argv)
 		qmx_problem pb;
 		qmx_gemm_host_operands ops;
 		qmx_rng rng = { 7 };
-		layer_params(&p, &(struct cmp_gemm){ 64, 64, 64 }, 0, 64);
+		cmp_layer_params(&p, &(struct cmp_gemm){ 64, 64, 64 }, 0, 64);
 		if (qmx_problem_init(&pb, &p, &rng, QMX_FILL_RANDOM) == 0) {
 			qmx_problem_operands(&pb, &ops, true);
 			(void)qmx_gemm(cx.cpu, &p, &ops, NULL);

@@ -16,6 +16,7 @@ int cmd_gemm(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
+int cmd_explore(int argc, char **argv);
 
 /* Print "qmx <cmd>: <what>: <qmx_last_error() or strerror>" to stderr and
  * return the exit status for that error (1). */
@@ -33,5 +34,7 @@ int cli_device_arg(const char *cmd, const char *opt, const char *value);
 int cli_no_operands(const char *cmd, int argc, char **argv);
 /* Print a JSON string (with quotes and escapes). */
 void cli_json_string(FILE *f, const char *s);
+/* Print a JSON number, or null for one that has none (never, infinite). */
+void cli_json_number(FILE *f, double v);
 
 #endif

@@ -8,29 +8,44 @@
 #include <stdio.h>
 
 #include "qmx/qmx.h"
+#include "qmx_util.h"
 
-#define CMP_MAX_LAYERS 6
+#define CMP_MAX_LAYERS 64 /* ResNet-50 has 54 GEMMs */
 
 struct cmp_gemm {
 	int64_t m, n, k;
 };
 
 struct cmp_workload {
-	const char *name;
-	const char *what;  /* one line for the table */
-	const char *unit;  /* functional unit R: "GEMM", "inference", "training step" */
-	double units;      /* R per run of the workload */
+	char name[48];
+	char what[160];   /* one line for the table */
+	char unit[48];    /* functional unit R: "GEMM", "inference", "training step" */
+	double units;     /* R per run of the workload */
+	char source[400]; /* where the shapes come from ("" for the built-in sets) */
 	int n_layers;
 	struct cmp_gemm layers[CMP_MAX_LAYERS];
 };
 
-/* Resolve --workloads: "default", "small", or a comma list of workload names
- * and MxNxK shapes.  Fills at most cap entries; returns the count or -1 with
- * a message on stderr. */
-int cmp_workloads_parse(const char *spec, struct cmp_workload *out, int cap,
-			struct cmp_gemm *shape_store);
+/* Resolve --workloads: "default", "small", a workload file's set name
+ * (tools/qmx/workloads/NAME.ini: bert-base, llama-7b, ...), a path to such a
+ * file (a `/` or a `.ini` ending), or a comma list of workload names and
+ * MxNxK shapes.  `cmd` prefixes messages.  Fills at most cap entries;
+ * returns the count or -1 with a message on stderr. */
+int cmp_workloads_parse(const char *cmd, const char *spec, struct cmp_workload *out, int cap);
 void cmp_workloads_list(FILE *f);
 double cmp_workload_macs(const struct cmp_workload *w);
+/* Directory of the workload files: $QMX_WORKLOADS_DIR, else the source
+ * tree's (build tree), else the installed share/qmx/workloads. */
+const char *cmp_workloads_dir(void);
+/* A data file or directory of the tool: `build` (the source tree's, when the
+ * build tree runs), else `install`, else <program dir>/../share/qmx/<rel>
+ * (installed under another prefix); buf holds the last. */
+const char *cmp_data_path(const char *build, const char *install, const char *rel, char *buf,
+			  size_t len);
+/* Load a workload file (format: tools/qmx/workloads/README.md) into at most
+ * cap entries: the count, or -1 with "FILE:LINE: field 'F': why" in err. */
+int cmp_workload_file_load(const char *path, struct cmp_workload *out, int cap, char *err,
+			   size_t err_len);
 
 /* One side of a comparison, inside one boundary (docs/energy.md): its chip
  * (the CPU package, or the accelerator with its DRAM) and the host server's
@@ -103,8 +118,33 @@ struct cmp_report {
 extern const char *const cmp_boundary;
 /* Without --baseline: time every exact CPU device (cpu, onednn) on `probe`
  * side by side, print each rate, the choice and the runner-up, and write the
- * fastest one's URI into out.  0, or an error code after a message. */
-int cmp_pick_baseline(const qmx_gemm_params *probe, char *out, size_t len);
+ * fastest one's URI into out; the rates go to `log`.  0, or an error code
+ * after a message. */
+int cmp_pick_baseline(const qmx_gemm_params *probe, char *out, size_t len, FILE *log);
+
+/* The GEMM parameters `qmx compare` runs a shape with on a device with
+ * these features and K limit (int8 output with bias where it can). */
+void cmp_layer_params(qmx_gemm_params *p, const struct cmp_gemm *g, uint32_t features,
+		      uint64_t max_k);
+/* The CPU baseline on one GEMM, as `qmx compare` measures it: run `pb` on
+ * `cpu` inside `meter` (RAPL when readable, else the per-job model: CPU time
+ * x W/thread + DRAM bytes), and add time, energy, embodied time-share and
+ * counters to side s (and to its GEMM l).  Output goes to pb's c_ref. */
+int cmp_cpu_gemm(qmx_device *cpu, const qmx_device_info *cpu_info, qmx_meter *meter,
+		 const qmx_gemm_params *p, qmx_problem *pb, int l, struct cmp_side *s);
+/* Energy total, operational carbon and SCI per unit of a side once its
+ * GEMMs are in. */
+int cmp_finish_side(struct cmp_side *s, const struct cmp_workload *w,
+		    const qmx_carbon_config *cfg);
+
+/* An option that sets a number the library reads from the environment
+ * (`env`), checked here against [lo, hi] to name the option; -1 after a
+ * message. */
+int cmp_env_option(const char *cmd, const char *opt, const char *arg, double lo, double hi,
+		   const char *unit, const char *env);
+
+/* /proc/cpuinfo's model name, "unknown" when there is none. */
+void cmp_cpu_model_name(char *out, size_t len);
 
 int report_write_json(const struct cmp_report *rep, const char *path);
 int report_write_csv(const struct cmp_report *rep, const char *path);

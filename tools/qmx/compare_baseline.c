@@ -71,7 +71,7 @@ static bool base_exact(struct base_cand *c)
 	return ok;
 }
 
-int cmp_pick_baseline(const qmx_gemm_params *probe, char *out, size_t len)
+int cmp_pick_baseline(const qmx_gemm_params *probe, char *out, size_t len, FILE *log)
 {
 	qmx_device_info infos[64];
 	struct base_cand cand[BASE_MAX];
@@ -141,26 +141,26 @@ int cmp_pick_baseline(const qmx_gemm_params *probe, char *out, size_t len)
 		}
 	}
 	double ops_n = 2.0 * (double)probe->m * (double)probe->n * (double)probe->k;
-	printf("CPU baseline: the fastest exact CPU device on %lldx%lldx%lld int8 (median of %d, wall):\n",
+	fprintf(log, "CPU baseline: the fastest exact CPU device on %lldx%lldx%lld int8 (median of %d, wall):\n",
 	       (long long)probe->m, (long long)probe->n, (long long)probe->k, BASE_REPS);
 	for (int i = 0; i < n; i++) {
 		const struct base_cand *c = &cand[i];
 		if (c->exact)
-			printf("  %-10s %8.1f GOP/s  %s\n", c->info.uri, ops_n / c->secs * 1e-9,
+			fprintf(log, "  %-10s %8.1f GOP/s  %s\n", c->info.uri, ops_n / c->secs * 1e-9,
 			       i == best ? "<- baseline" : i == second ? "runner-up" : "");
 		else
-			printf("  %-10s not used: %s\n", c->info.uri, c->why);
+			fprintf(log, "  %-10s not used: %s\n", c->info.uri, c->why);
 	}
 	if (best < 0) {
-		fprintf(stderr, "qmx compare: no exact CPU device to use as the baseline\n");
+		fprintf(stderr, "qmx: no exact CPU device to use as the baseline\n");
 		err = QMX_ENODEV;
 		goto out;
 	}
 	if (second >= 0)
-		printf("baseline %s, %.2fx the runner-up %s\n", cand[best].info.uri,
+		fprintf(log, "baseline %s, %.2fx the runner-up %s\n", cand[best].info.uri,
 		       cand[second].secs / cand[best].secs, cand[second].info.uri);
 	else
-		printf("baseline %s (no runner-up: the only exact CPU device)\n", cand[best].info.uri);
+		fprintf(log, "baseline %s (no runner-up: the only exact CPU device)\n", cand[best].info.uri);
 	snprintf(out, len, "%s", cand[best].info.uri);
 	err = 0;
 out:

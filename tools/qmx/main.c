@@ -2,6 +2,7 @@
 /* main.c - `qmx <command> [options]`: dispatch and shared option helpers. */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ static const struct qmx_command commands[] = {
 	{ "compare", "time, energy and carbon of workloads vs the CPU baseline", cmd_compare },
 	{ "bench", "CPU int8 GEMM against oneDNN and OpenBLAS", cmd_bench },
 	{ "schedule", "replay deferrable jobs against a grid-intensity trace", cmd_schedule },
+	{ "explore", "sweep accelerator designs: carbon per unit vs utilisation", cmd_explore },
 };
 
 static void usage(FILE *f)
@@ -81,6 +83,14 @@ int cli_no_operands(const char *cmd, int argc, char **argv)
 	fprintf(stderr, "qmx %s: unexpected argument '%s' (see qmx %s --help)\n", cmd,
 		argv[optind], cmd);
 	return -1;
+}
+
+void cli_json_number(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.10g", v); /* enough digits to recompute from */
+	else
+		fputs("null", f);
 }
 
 void cli_json_string(FILE *f, const char *s)

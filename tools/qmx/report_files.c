@@ -13,14 +13,6 @@
 #include "commands.h"
 #include "compare.h"
 
-/* JSON number, or null for a value that has none (never, infinite). */
-static void jnum(FILE *f, double v)
-{
-	if (isfinite(v))
-		fprintf(f, "%.10g", v); /* enough digits to recompute from */
-	else
-		fputs("null", f);
-}
 
 /* Counters and every modelled joule: count x pJ each = joules, per action. */
 static void json_acct(FILE *f, const struct cmp_acct *c)
@@ -44,15 +36,15 @@ static void json_acct(FILE *f, const struct cmp_acct *c)
 		fprintf(f, "%s{\"action\": ", i ? ", " : "");
 		cli_json_string(f, a->name);
 		fprintf(f, ", \"count\": ");
-		jnum(f, a->count);
+		cli_json_number(f, a->count);
 		fprintf(f, ", \"pj_each\": ");
-		jnum(f, a->j_each * 1e12);
+		cli_json_number(f, a->j_each * 1e12);
 		fprintf(f, ", \"joules\": ");
-		jnum(f, a->joules);
+		cli_json_number(f, a->joules);
 		fputc('}', f);
 	}
 	fprintf(f, "], \"energy_by_action_total_j\": ");
-	jnum(f, c->actions.joules);
+	cli_json_number(f, c->actions.joules);
 }
 
 static void json_side(FILE *f, const struct cmp_workload *w, const struct cmp_side *dev,
@@ -63,42 +55,42 @@ static void json_side(FILE *f, const struct cmp_workload *w, const struct cmp_si
 	fprintf(f, ", \"backend\": ");
 	cli_json_string(f, dev->backend);
 	fprintf(f, ", \"time_s\": ");
-	jnum(f, s->time_s);
+	cli_json_number(f, s->time_s);
 	fprintf(f, ", \"time_kind\": \"%s\", \"wall_s\": ",
 		!acc ? "wall" : dev->simulated ? "device+host" : "wall");
-	jnum(f, s->wall_s);
+	cli_json_number(f, s->wall_s);
 	fprintf(f, ", \"energy_j\": ");
-	jnum(f, s->energy_j);
+	cli_json_number(f, s->energy_j);
 	fprintf(f, ", \"energy_source\": \"%s\", \"energy_method\": ", cmp_source_name(s->source));
 	cli_json_string(f, s->method);
 	fprintf(f, ", \"energy_detail\": ");
 	cli_json_string(f, s->detail);
 	fprintf(f, ", \"carbon_operational_g\": ");
-	jnum(f, s->op_g);
+	cli_json_number(f, s->op_g);
 	fprintf(f, ", \"carbon_embodied_g\": ");
-	jnum(f, s->emb_g);
+	cli_json_number(f, s->emb_g);
 	fprintf(f, ", \"sci_g_per_unit\": ");
-	jnum(f, s->sci_g);
+	cli_json_number(f, s->sci_g);
 	fprintf(f, ", \"cycles\": %llu,\n       \"chip\": {\"time_s\": ", (unsigned long long)s->cycles);
-	jnum(f, s->chip_time_s);
+	cli_json_number(f, s->chip_time_s);
 	fprintf(f, ", \"energy_j\": ");
-	jnum(f, s->chip_j);
+	cli_json_number(f, s->chip_j);
 	fprintf(f, ", \"carbon_operational_g\": ");
-	jnum(f, s->chip_op_g);
+	cli_json_number(f, s->chip_op_g);
 	fprintf(f, ", \"carbon_embodied_g\": ");
-	jnum(f, s->chip_emb_g);
+	cli_json_number(f, s->chip_emb_g);
 	fprintf(f, "},\n       \"host_share\": {\"energy_j\": ");
-	jnum(f, s->host_j);
+	cli_json_number(f, s->host_j);
 	fprintf(f, ", \"energy_source\": \"%s\", \"cpu_s\": ", cmp_source_name(s->host_source));
-	jnum(f, s->host_cpu_s);
+	cli_json_number(f, s->host_cpu_s);
 	fprintf(f, ", \"thread_held_s\": ");
-	jnum(f, s->held_s);
+	cli_json_number(f, s->held_s);
 	fprintf(f, ", \"carbon_embodied_g\": ");
-	jnum(f, s->emb_g - s->chip_emb_g);
+	cli_json_number(f, s->emb_g - s->chip_emb_g);
 	fprintf(f, "},\n       \"simulation\": {\"wall_s\": ");
-	jnum(f, s->sim_wall_s);
+	cli_json_number(f, s->sim_wall_s);
 	fprintf(f, ", \"cpu_s\": ");
-	jnum(f, s->sim_cpu_s);
+	cli_json_number(f, s->sim_cpu_s);
 	fprintf(f, ", \"counted\": false},\n       ");
 	json_acct(f, &s->total);
 	fprintf(f, ",\n       \"per_gemm\": [");
@@ -123,17 +115,17 @@ int report_write_json(const struct cmp_report *rep, const char *path)
 		rep->timestamp, rep->run_id);
 	cli_json_string(f, rep->set);
 	fprintf(f, ",\n  \"grid\": {\"g_per_kwh\": ");
-	jnum(f, rep->grid);
+	cli_json_number(f, rep->grid);
 	fprintf(f, ", \"region\": ");
 	cli_json_string(f, rep->region);
 	fprintf(f, ", \"source\": ");
 	cli_json_string(f, rep->grid_source);
 	fprintf(f, "},\n  \"pue\": {\"value\": ");
-	jnum(f, rep->pue);
+	cli_json_number(f, rep->pue);
 	fprintf(f, ", \"source\": ");
 	cli_json_string(f, rep->pue_source);
 	fprintf(f, ", \"typical\": ");
-	jnum(f, rep->pue_typical);
+	cli_json_number(f, rep->pue_typical);
 	fprintf(f, ", \"typical_source\": \"Uptime Institute Global Data Center Survey 2023 (hw/energy/grid.ini)\"},\n  \"boundary\": ");
 	cli_json_string(f, cmp_boundary);
 	fprintf(f, ",\n  \"host\": {\"cpu_model\": ");
@@ -156,13 +148,13 @@ int report_write_json(const struct cmp_report *rep, const char *path)
 		cli_json_string(f, devs[i].dev->name);
 		fprintf(f, ", \"simulated\": %s, \"embodied_total_g\": ",
 			devs[i].dev->simulated ? "true" : "false");
-		jnum(f, devs[i].emb->total_g);
+		cli_json_number(f, devs[i].emb->total_g);
 		fprintf(f, ", \"lifetime_s\": ");
-		jnum(f, devs[i].emb->lifetime_s);
+		cli_json_number(f, devs[i].emb->lifetime_s);
 		fprintf(f, ", \"resources\": ");
-		jnum(f, devs[i].emb->resources);
+		cli_json_number(f, devs[i].emb->resources);
 		fprintf(f, ", \"area_mm2\": ");
-		jnum(f, devs[i].emb->area_mm2);
+		cli_json_number(f, devs[i].emb->area_mm2);
 		fprintf(f, ", \"embodied_detail\": ");
 		cli_json_string(f, devs[i].emb->detail);
 		const qmx_profile_info *p = &rep->acc_profile;
@@ -175,7 +167,7 @@ int report_write_json(const struct cmp_report *rep, const char *path)
 				p->clock_mhz);
 			cli_json_string(f, p->dram);
 			fprintf(f, ", \"dram_pj_per_bit\": ");
-			jnum(f, p->dram_pj_per_bit);
+			cli_json_number(f, p->dram_pj_per_bit);
 			fprintf(f, ", \"source\": \"hw/energy/profiles.ini\"}");
 		}
 		fprintf(f, "},\n");
@@ -190,14 +182,19 @@ int report_write_json(const struct cmp_report *rep, const char *path)
 		fprintf(f, ", \"functional_unit\": ");
 		cli_json_string(f, r->w->unit);
 		fprintf(f, ", \"units\": ");
-		jnum(f, r->w->units);
+		cli_json_number(f, r->w->units);
+		if (r->w->source[0]) {
+			/* A workload file's: where the model's dimensions come from. */
+			fprintf(f, ", \"source\": ");
+			cli_json_string(f, r->w->source);
+		}
 		fprintf(f, ", \"gemms\": [");
 		for (int l = 0; l < r->w->n_layers; l++)
 			fprintf(f, "%s{\"m\": %lld, \"n\": %lld, \"k\": %lld}", l ? ", " : "",
 				(long long)r->w->layers[l].m, (long long)r->w->layers[l].n,
 				(long long)r->w->layers[l].k);
 		fprintf(f, "], \"macs\": ");
-		jnum(f, cmp_workload_macs(r->w));
+		cli_json_number(f, cmp_workload_macs(r->w));
 		fprintf(f, ", \"bit_exact\": %s, \"error\": ", r->exact ? "true" : "false");
 		if (r->error[0])
 			cli_json_string(f, r->error);
@@ -208,17 +205,17 @@ int report_write_json(const struct cmp_report *rep, const char *path)
 		fprintf(f, ",\n     \"accelerator\": ");
 		json_side(f, r->w, &rep->acc_dev, &r->acc, true);
 		fprintf(f, ",\n     \"speedup\": ");
-		jnum(f, r->speedup);
+		cli_json_number(f, r->speedup);
 		fprintf(f, ", \"speedup_chip\": ");
-		jnum(f, r->speedup_chip);
+		cli_json_number(f, r->speedup_chip);
 		fprintf(f, ", \"energy_ratio\": ");
-		jnum(f, r->energy_ratio);
+		cli_json_number(f, r->energy_ratio);
 		fprintf(f, ", \"energy_ratio_chip\": ");
-		jnum(f, r->energy_ratio_chip);
+		cli_json_number(f, r->energy_ratio_chip);
 		fprintf(f, ", \"breakeven_jobs_per_day\": ");
-		jnum(f, r->breakeven >= 0 ? r->breakeven : NAN);
+		cli_json_number(f, r->breakeven >= 0 ? r->breakeven : NAN);
 		fprintf(f, ", \"capacity_jobs_per_day\": ");
-		jnum(f, r->capacity);
+		cli_json_number(f, r->capacity);
 		fprintf(f, "}");
 	}
 	fprintf(f, "\n  ]\n}\n");

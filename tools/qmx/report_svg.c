@@ -86,11 +86,7 @@ int report_write_svg(const struct cmp_report *rep, const char *path)
 	double y_be = 70 + rows * PH + 30;
 	double bh = 22;
 	int height = (int)(y_be + 50 + rep->n * bh + 60);
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		   "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" height=\"%d\" "
-		   "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n",
-		W, height, W, height);
-	svg_rect(f, 0, 0, W, height, "#fff", NULL, NULL);
+	svg_begin(f, W, height);
 	snprintf(buf, sizeof(buf), "qmx compare: %s (%s) vs CPU baseline %s — energy and carbon per run",
 		 rep->acc_dev.uri, rep->acc_dev.name, rep->cpu_dev.uri);
 	svg_text(f, 10, 24, "start", 16, "#000", buf);

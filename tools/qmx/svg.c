@@ -51,3 +51,36 @@ void svg_line(FILE *f, double x1, double y1, double x2, double y2, const char *s
 		x1, y1, x2, y2, stroke, width, dash ? " stroke-dasharray=\"" : "", dash ? dash : "",
 		dash ? "\"" : "");
 }
+
+void svg_circle(FILE *f, double cx, double cy, double r, const char *fill, const char *title)
+{
+	fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"", cx, cy, r, fill);
+	if (!title) {
+		fputs("/>\n", f);
+		return;
+	}
+	fputs("><title>", f);
+	svg_escape(f, title);
+	fputs("</title></circle>\n", f);
+}
+
+void svg_polyline(FILE *f, const double *xs, const double *ys, int n, const char *stroke,
+		  double width, const char *dash)
+{
+	if (n < 2)
+		return;
+	fputs("<polyline fill=\"none\" points=\"", f);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s%.1f,%.1f", i ? " " : "", xs[i], ys[i]);
+	fprintf(f, "\" stroke=\"%s\" stroke-width=\"%.1f\"%s%s%s/>\n", stroke, width,
+		dash ? " stroke-dasharray=\"" : "", dash ? dash : "", dash ? "\"" : "");
+}
+
+void svg_begin(FILE *f, int width, int height)
+{
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		   "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" height=\"%d\" "
+		   "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n",
+		width, height, width, height);
+	svg_rect(f, 0, 0, width, height, "#fff", NULL, NULL);
+}
