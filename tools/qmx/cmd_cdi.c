@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_cdi.c - `qmx cdi`: a Container Device Interface spec (CDI 0.6.0, kind
+ * cmd_cdi.c - `qmx cdi`: a Container Device Interface spec (kind
  * qmx.dev/gemm) for the accel or render nodes of qmx.ko, so a container
  * engine with CDI (Podman, Docker >= 25, containerd) passes one card with
- * `--device qmx.dev/gemm=0`, or every card with `=all`.
+ * `--device qmx.dev/gemm=0`, or every card with `=all`.  cdiVersion 0.5.0:
+ * the newest that Debian 12's Podman (CDI library 0.5) reads; the spec uses
+ * nothing later versions added.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,16 +27,14 @@ static void node_json(FILE *f, const struct kmod_node *k)
 
 static void spec_json(FILE *f, const struct kmod_node *nodes, size_t n)
 {
-	fprintf(f, "{\n  \"cdiVersion\": \"0.6.0\",\n  \"kind\": \"qmx.dev/gemm\",\n  \"devices\": [\n");
+	fprintf(f, "{\n  \"cdiVersion\": \"0.5.0\",\n  \"kind\": \"qmx.dev/gemm\",\n  \"devices\": [\n");
 	for (size_t i = 0; i < n; i++) {
 		/* The device's own URI in the container, so libqmx's default
 		 * device is the card it was given. */
 		char env[128];
 		snprintf(env, sizeof(env), "QMX_DEVICE=kmod:%s", nodes[i].path);
-		fprintf(f, "    {\n      \"name\": \"%zu\",\n      \"annotations\": {\"qmx.dev/node\": ",
+		fprintf(f, "    {\n      \"name\": \"%zu\",\n      \"containerEdits\": {\n        \"env\": [",
 			i);
-		cli_json_string(f, nodes[i].name);
-		fprintf(f, "},\n      \"containerEdits\": {\n        \"env\": [");
 		cli_json_string(f, env);
 		fprintf(f, "],\n        \"deviceNodes\": [");
 		node_json(f, &nodes[i]);
@@ -68,7 +68,7 @@ int cmd_cdi(int argc, char **argv)
 			return cli_bad_option("cdi", argv, c);
 		} else {
 			printf("usage: qmx cdi [--output FILE]\n\n"
-			       "Write a Container Device Interface spec (cdiVersion 0.6.0, kind\n"
+			       "Write a Container Device Interface spec (cdiVersion 0.5.0, kind\n"
 			       "qmx.dev/gemm) for the accel (/dev/accel/accelN) or render\n"
 			       "(/dev/dri/renderDN) nodes bound to qmx.ko, found through the\n"
 			       "sysfs driver links ($QMX_SYSFS_ROOT, default /sys).  Devices are\n"
