@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -57,6 +58,11 @@ def main():
                 except urllib.error.HTTPError as err:
                     if err.code != code:
                         errors.append(f"{url}: HTTP {err.code}, expected {code}")
+            # The port taken: one line naming the address and the reason.
+            r = subprocess.run([qmx, "exporter", "--listen", f"127.0.0.1:{ex.port}"],
+                               capture_output=True, text=True, timeout=30)
+            if r.returncode != 1 or "Address already in use" not in r.stderr:
+                errors.append(f"second exporter on port {ex.port}: exit {r.returncode}, {r.stderr!r}")
         finally:
             rc = ex.stop()
         if rc != 0:
@@ -74,6 +80,35 @@ def main():
             tsamples, _ = parse_exposition(f.read())
         for dev, js in jobs.items():
             errors += check_device(tsamples, js[0]["uri"], expected(js), GRID)
+        # The textfile rewritten every --interval while jobs arrive.
+        periodic = os.path.join(prom_dir, "periodic.prom")
+        p = subprocess.Popen([qmx, "exporter", "--journal", journal, "--textfile", periodic,
+                              "--interval", "1"], stderr=subprocess.PIPE, text=True)
+        try:
+            more = run_jobs(qmx, journal, devices[0], 1, rng)
+            jobs[devices[0]] += more
+            want = expected(jobs[devices[0]])
+            deadline, seen = time.monotonic() + 30, None
+            while time.monotonic() < deadline:
+                if os.path.exists(periodic):
+                    with open(periodic) as f:
+                        seen = value(parse_exposition(f.read())[0], "qmx_jobs_total",
+                                     device=more[0]["uri"])
+                    if seen == want["jobs"]:
+                        break
+                time.sleep(0.2)
+            if seen != want["jobs"]:
+                errors.append(f"periodic textfile: {seen} jobs, expected {want['jobs']}")
+        finally:
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            p.stderr.close()
+        if p.returncode != 0:
+            errors.append(f"textfile exporter exited {p.returncode} on SIGTERM")
     for e in errors:
         print("FAIL:", e)
     if errors:

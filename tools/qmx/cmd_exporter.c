@@ -464,7 +464,7 @@ struct metric {
 	const char *name, *type, *help, *extra;
 	enum metric_kind kind;
 	size_t off;
-	double scale;
+	bool ns; /* a count of nanoseconds, shown in seconds */
 	int need; /* 0 always, 1 activity known, 2 carbon known, 3 embodied, 4 power */
 };
 
@@ -472,36 +472,36 @@ struct metric {
 #define DBL(field) M_DOUBLE, offsetof(struct dev_acc, field)
 
 static const struct metric metrics[] = {
-	{ "qmx_jobs_total", "counter", "Jobs finished on the device.", NULL, U64(jobs), 1, 0 },
+	{ "qmx_jobs_total", "counter", "Jobs finished on the device.", NULL, U64(jobs), false, 0 },
 	{ "qmx_busy_seconds_total", "counter", "Device busy time (cycles / clock; CPU devices: compute time).",
-	  NULL, U64(device_ns), 1e-9, 0 },
+	  NULL, U64(device_ns), true, 0 },
 	{ "qmx_cycles_total", "counter", "Device busy clock cycles (0 where not counted).", NULL,
-	  U64(cycles), 1, 0 },
-	{ "qmx_macs_total", "counter", "Multiply-accumulates performed.", NULL, U64(macs), 1, 1 },
+	  U64(cycles), false, 0 },
+	{ "qmx_macs_total", "counter", "Multiply-accumulates performed.", NULL, U64(macs), false, 1 },
 	{ "qmx_memory_read_bytes_total", "counter",
 	  "Bytes read: memory=\"offchip\" external DRAM, memory=\"onchip\" on-chip buffers.",
-	  ",memory=\"offchip\"", U64(ext_read), 1, 1 },
-	{ "qmx_memory_read_bytes_total", NULL, NULL, ",memory=\"onchip\"", U64(sram_read), 1, 1 },
+	  ",memory=\"offchip\"", U64(ext_read), false, 1 },
+	{ "qmx_memory_read_bytes_total", NULL, NULL, ",memory=\"onchip\"", U64(sram_read), false, 1 },
 	{ "qmx_memory_written_bytes_total", "counter",
 	  "Bytes written: memory=\"offchip\" external DRAM, memory=\"onchip\" on-chip buffers.",
-	  ",memory=\"offchip\"", U64(ext_written), 1, 1 },
-	{ "qmx_memory_written_bytes_total", NULL, NULL, ",memory=\"onchip\"", U64(sram_written), 1,
+	  ",memory=\"offchip\"", U64(ext_written), false, 1 },
+	{ "qmx_memory_written_bytes_total", NULL, NULL, ",memory=\"onchip\"", U64(sram_written), false,
 	  1 },
 	{ "qmx_energy_joules_total", "counter",
 	  "Energy of the device's jobs, source=\"measured\" (a meter) or \"modelled\" (activity x per-action energy, CPU time x TDP share).",
-	  ",source=\"measured\"", DBL(joules[0]), 1, 2 },
-	{ "qmx_energy_joules_total", NULL, NULL, ",source=\"modelled\"", DBL(joules[1]), 1, 2 },
+	  ",source=\"measured\"", DBL(joules[0]), false, 2 },
+	{ "qmx_energy_joules_total", NULL, NULL, ",source=\"modelled\"", DBL(joules[1]), false, 2 },
 	{ "qmx_operational_carbon_grams_total", "counter",
 	  "Operational carbon in grams CO2e: energy x PUE x grid intensity.", NULL,
-	  DBL(operational_g), 1, 2 },
+	  DBL(operational_g), false, 2 },
 	{ "qmx_embodied_carbon_grams_total", "counter",
 	  "Embodied carbon in grams CO2e: the hardware's share for its busy time (SCI).", NULL,
-	  DBL(embodied_g), 1, 3 },
+	  DBL(embodied_g), false, 3 },
 	{ "qmx_grid_intensity_grams_per_kilowatt_hour", "gauge",
 	  "Grid carbon intensity in use, gCO2e/kWh (the last job's; kmod: the exporter's).",
-	  NULL, DBL(grid), 1, 2 },
+	  NULL, DBL(grid), false, 2 },
 	{ "qmx_power_watts", "gauge", "Device power from its hwmon sensor (measured).",
-	  ",source=\"measured\"", DBL(power_w), 1, 4 },
+	  ",source=\"measured\"", DBL(power_w), false, 4 },
 };
 
 static bool wanted(const struct metric *m, const struct dev_acc *a)
@@ -539,10 +539,11 @@ static void render(struct exporter *ex, FILE *f)
 				continue;
 			const char *p = (const char *)&all[i] + mt->off;
 			series(f, mt->name, &all[i], mt->extra);
-			if (mt->kind == M_U64 && mt->scale == 1)
+			if (mt->kind == M_U64 && !mt->ns)
 				fprintf(f, "%" PRIu64 "\n", *(const uint64_t *)p);
-			else if (mt->kind == M_U64)
-				fprintf(f, "%.17g\n", (double)*(const uint64_t *)p * mt->scale);
+			else if (mt->kind == M_U64) /* nanoseconds, printed exactly */
+				fprintf(f, "%" PRIu64 ".%09" PRIu64 "\n", *(const uint64_t *)p / 1000000000,
+					*(const uint64_t *)p % 1000000000);
 			else
 				fprintf(f, "%.17g\n", *(const double *)p);
 		}
