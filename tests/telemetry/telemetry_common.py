@@ -69,6 +69,18 @@ def has(samples, name, **labels):
     return any(n == name and set(labels.items()) <= ls for (n, ls), _ in samples.items())
 
 
+def stop_process(proc, timeout=20):
+    """SIGTERM, then SIGKILL after `timeout` seconds; the exit status."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
 class Exporter:
     """`qmx exporter --listen 127.0.0.1:0` on a free port; stopped by stop()."""
 
@@ -91,14 +103,7 @@ class Exporter:
             return r.read().decode()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        rc = self.proc.returncode
+        rc = stop_process(self.proc)
         for f in (self.proc.stdout, self.proc.stderr):
             f.close()
         return rc

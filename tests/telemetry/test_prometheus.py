@@ -15,7 +15,8 @@ import time
 import urllib.parse
 import urllib.request
 
-from telemetry_common import Exporter, expected, free_port, run_jobs, seeded_rng, close
+from telemetry_common import (Exporter, close, expected, free_port, run_jobs, seeded_rng,
+                              stop_process)
 
 GRID = 123.0
 WAIT_S = 60  # for the first scrapes to land; each takes a second
@@ -28,16 +29,6 @@ def query(api, expr):
     assert body["status"] == "success", body
     return {tuple(sorted((k, v) for k, v in s["metric"].items() if k not in ("instance", "job"))):
             float(s["value"][1]) for s in body["data"]["result"]}
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def main():
@@ -98,7 +89,7 @@ def main():
                     print(f"ok: {k[0]}{{device=\"{k[1]}\"}} {got[k]!r}")
         finally:
             if prom:
-                stop(prom)
+                stop_process(prom)
             if log:
                 log.close()
             ex.stop()

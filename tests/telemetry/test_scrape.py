@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 
 from telemetry_common import (Exporter, check_device, expected, parse_exposition, run_jobs,
-                              seeded_rng, value)
+                              seeded_rng, stop_process, value)
 
 GRID = 321.5  # gCO2e/kWh, set for the jobs so the gauge is known
 
@@ -100,14 +100,9 @@ def main():
             if seen != want["jobs"]:
                 errors.append(f"periodic textfile: {seen} jobs, expected {want['jobs']}")
         finally:
-            p.terminate()
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            rc = stop_process(p)
             p.stderr.close()
-        if p.returncode != 0:
+        if rc != 0:
             errors.append(f"textfile exporter exited {p.returncode} on SIGTERM")
     for e in errors:
         print("FAIL:", e)
