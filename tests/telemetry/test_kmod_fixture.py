@@ -41,9 +41,13 @@ def make_tree(root):
     pci = "devices/pci0000:00/0000:00:03.0"
     other = "devices/pci0000:00/0000:00:04.0"
     plat = "devices/platform/qmx.0"
+    # qmx.ko's drivers (qmx, qmx-platform, qmx_cosim) are told by their
+    # module link; a driver without one (built in) by its name.
     link(f"{sys_}/{pci}/driver", "../../../bus/pci/drivers/qmx")
     link(f"{sys_}/{other}/driver", "../../../bus/pci/drivers/virtio-pci")
-    link(f"{sys_}/{plat}/driver", "../../../bus/platform/drivers/qmx")
+    link(f"{sys_}/bus/pci/drivers/virtio-pci/module", "../../../../module/virtio_pci")
+    link(f"{sys_}/{plat}/driver", "../../../bus/platform/drivers/qmx-platform")
+    link(f"{sys_}/bus/platform/drivers/qmx-platform/module", "../../../../module/qmx")
     for dev, cls, node, nums in ((pci, "drm", "renderD128", "226:128"),
                                  (pci, "drm", "card0", "226:0"),
                                  (other, "drm", "renderD129", "226:129"),

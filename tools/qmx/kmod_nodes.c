@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * kmod_nodes.c - find the device nodes of qmx.ko: a class entry's "device"
- * link leads to the bound device, whose "driver" link names the driver.
+ * link leads to the bound device, whose "driver" link leads to the driver and
+ * its "module" link to the module: qmx.ko registers several drivers (qmx,
+ * qmx-platform, qmx_cosim), all with the module qmx.
  * Shared by `qmx exporter` (fdinfo, hwmon) and `qmx cdi`.
  */
 #include <dirent.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +47,20 @@ static const struct {
 	{ "drm", "renderD", "/dev/dri" },
 };
 
+/* Whether <dir>/<name>/<rel> is a link whose last component is "qmx". */
+static bool link_named(const char *dir, const char *name, const char *rel, char *buf,
+		       size_t len)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, name, rel);
+	ssize_t l = readlink(path, buf, len - 1);
+	if (l <= 0)
+		return false;
+	buf[l] = '\0';
+	const char *base = strrchr(buf, '/');
+	return !strcmp(base ? base + 1 : buf, "qmx");
+}
+
 static int node_cmp(const void *a, const void *b)
 {
 	const struct kmod_node *x = a, *y = b;
@@ -73,13 +90,8 @@ size_t kmod_nodes_find(const char *sysroot, struct kmod_node *out, size_t cap)
 			    strspn(num, "0123456789") != strlen(num) ||
 			    strlen(de->d_name) >= sizeof(out[n].name))
 				continue;
-			snprintf(path, sizeof(path), "%s/%s/device/driver", dir, de->d_name);
-			ssize_t l = readlink(path, link, sizeof(link) - 1);
-			if (l <= 0)
-				continue;
-			link[l] = '\0';
-			const char *base = strrchr(link, '/');
-			if (strcmp(base ? base + 1 : link, "qmx"))
+			if (!link_named(dir, de->d_name, "device/driver/module", link, sizeof(link)) &&
+			    !link_named(dir, de->d_name, "device/driver", link, sizeof(link)))
 				continue;
 			struct kmod_node *k = &out[n];
 			memset(k, 0, sizeof(*k));

@@ -20,7 +20,8 @@ const char *kmod_sysfs_root(void);
 const char *kmod_procfs_root(void);
 
 /* Every accel node (<sys>/class/accel/accelN) and render node
- * (<sys>/class/drm/renderDN) whose device is bound to the driver "qmx",
+ * (<sys>/class/drm/renderDN) whose device is bound to a driver of the module
+ * qmx (the driver's "module" link; a driver named "qmx" when it has none),
  * accel nodes first, each class by number.  Fills at most cap entries and
  * returns how many were found. */
 size_t kmod_nodes_find(const char *sysroot, struct kmod_node *out, size_t cap);
