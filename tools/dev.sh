@@ -17,7 +17,8 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 JOBS=${QMX_JOBS:-$(nproc)}
 
 # Debian 12 packages.  Build (every backend: libdrm for kmod, the OpenCL ICD
-# loader for opencl, oneDNN for onednn) and the simulated accelerator:
+# loader for opencl, oneDNN for onednn), the simulated accelerator, and
+# libmicrohttpd for the /metrics server of `qmx exporter`:
 PKGS_DEMO=(build-essential cmake pkg-config python3 verilator zlib1g-dev
 	libdrm-dev ocl-icd-opencl-dev opencl-c-headers libjansson-dev libdnnl-dev
 	libmicrohttpd-dev)
