@@ -17,14 +17,18 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 JOBS=${QMX_JOBS:-$(nproc)}
 
 # Debian 12 packages.  Build (every backend: libdrm for kmod, the OpenCL ICD
-# loader for opencl, oneDNN for onednn) and the simulated accelerator:
+# loader for opencl, oneDNN for onednn), the simulated accelerator, and
+# libmicrohttpd for the /metrics server of `qmx exporter`:
 PKGS_DEMO=(build-essential cmake pkg-config python3 verilator zlib1g-dev
-	libdrm-dev ocl-icd-opencl-dev opencl-c-headers libjansson-dev libdnnl-dev)
+	libdrm-dev ocl-icd-opencl-dev opencl-c-headers libjansson-dev libdnnl-dev
+	libmicrohttpd-dev)
 # Everything the test suite uses on top: unit tests, peers for benchmarks,
-# synthesis, the kernel test (headers, QEMU, busybox), OpenCL on PoCL, Python.
+# synthesis, the kernel test (headers, QEMU, busybox), OpenCL on PoCL, Python,
+# the telemetry tests (a Prometheus server; the CDI project's JSON schema).
 PKGS_TEST=(libcmocka-dev valgrind yosys libopenblas-dev
 	clang tcl linux-headers-amd64 qemu-system-x86 busybox-static cpio kmod xz-utils zstd
 	pocl-opencl-icd librsvg2-bin
+	prometheus python3-jsonschema golang-github-container-orchestrated-devices-container-device-interface-dev
 	python3-numpy python3-pytest python3-sklearn python3-torch python3-pip python3-venv)
 
 # Slow checks carry one of these ctest labels and run only when asked for,

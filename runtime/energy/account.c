@@ -105,7 +105,7 @@ static bool cpu_job_measured(const qmx_job *job, double *joules)
 	return true;
 }
 
-static int account(qmx_device *dev, qmx_job *job)
+static int account(qmx_device *dev, qmx_job *job, qmx_carbon_config *cfgp)
 {
 	qmx_job_stats *st = &job->stats;
 	qmx_carbon_config cfg;
@@ -186,6 +186,7 @@ static int account(qmx_device *dev, qmx_job *job)
 	st->energy_j = j;
 	st->energy_source = measured ? QMX_ENERGY_MEASURED : QMX_ENERGY_MODELLED;
 	st->carbon_operational_g = j * cfg.pue / 3.6e6 * cfg.grid_g_per_kwh;
+	*cfgp = cfg;
 	return 0;
 }
 
@@ -193,7 +194,8 @@ void qmx_account_job(qmx_device *dev, qmx_job *job)
 {
 	/* Accounting must not fail a finished job: on error (e.g. data files
 	 * not found) the job says "no figure" and the message stays readable. */
-	if (account(dev, job)) {
+	qmx_carbon_config cfg = { .grid_g_per_kwh = 0 };
+	if (account(dev, job, &cfg)) {
 		job->stats.energy_source = QMX_ENERGY_NONE;
 		job->stats.energy_j = 0;
 		job->stats.carbon_operational_g = job->stats.carbon_embodied_g = 0;
@@ -201,4 +203,5 @@ void qmx_account_job(qmx_device *dev, qmx_job *job)
 		job->stats.energy_clock_j = job->stats.energy_leakage_j = 0;
 		job->stats.energy_static_j = 0;
 	}
+	qmx_journal_job(dev, &job->stats, cfg.grid_g_per_kwh);
 }

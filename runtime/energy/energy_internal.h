@@ -69,6 +69,11 @@ int qmx_area_json_parse(const char *text, const char *path, const char *array,
 			struct qmx_synth_area *a);
 const char *qmx_area_json_path(void);
 
+/* ---------------------------------------------------------------- job journal */
+
+/* Append a finished job to $QMX_STATS_FILE when set (journal.c); never fails. */
+void qmx_journal_job(const qmx_device *dev, const qmx_job_stats *st, double grid_g_per_kwh);
+
 /* ---------------------------------------------------------------- sysfs roots */
 
 /* $QMX_SYSFS_ROOT (default "/sys") and $QMX_PROCFS_ROOT (default "/proc"). */

@@ -41,6 +41,21 @@ expect_error "qmx schedule: unexpected argument 'stray'" schedule --grid x.csv s
 expect_error "qmx schedule: --duration '0' must be hours in (0, 8784]" schedule --duration 0
 expect_error "qmx compare: --pue '5' must be a ratio in [1, 3]" compare --pue 5 --no-files
 expect_error "qmx compare: --start needs --grid-trace" compare --start 2023-03-13T12:00Z --no-files
+expect_error "qmx exporter: --textfile 'metrics.txt' must name a file ending in .prom" exporter --textfile metrics.txt
+expect_error "qmx exporter: --interval '0' must be an integer in [1, 86400]" exporter --textfile x.prom --interval 0
+expect_error "qmx exporter: --interval is the --textfile period: give --textfile too" exporter --interval 5
+expect_error "qmx exporter: --once writes the metrics and exits: it takes no --listen" exporter --once --listen 127.0.0.1:0
+expect_error "qmx exporter: --listen '127.0.0.1' must be ADDRESS:PORT" exporter --listen 127.0.0.1
+expect_error "qmx exporter: --listen 'localhost:9840': 'localhost' is not a numeric IPv4 or [IPv6] address" exporter --listen localhost:9840
+expect_error "qmx exporter: --listen '127.0.0.1:70000': port '70000' must be an integer in [0, 65535]" exporter --listen 127.0.0.1:70000
+expect_error "qmx exporter: --journal needs a file name" exporter --journal ""
+expect_error "qmx exporter: unknown option '--bogus' (see qmx exporter --help)" exporter --bogus
+expect_error "qmx exporter: unexpected argument 'stray'" exporter --once stray
+RC=1 expect_error "qmx exporter: --textfile '$tmp/nodir/q.prom': No such file or directory" exporter --once --textfile "$tmp/nodir/q.prom"
+expect_error "qmx cdi: option '--output' needs a value (see qmx cdi --help)" cdi --output
+expect_error "qmx cdi: --output needs a file name" cdi --output ""
+expect_error "qmx cdi: unexpected argument 'x'" cdi x
+RC=1 QMX_SYSFS_ROOT=$tmp expect_error "qmx cdi: no accel or render node bound to qmx.ko under $tmp/class/{accel,drm}" cdi
 if "$QMX" devices | grep -q '^sim'; then
 	# Negative and garbage array sizes are named as such, not wrapped.
 	RC=1 expect_error "sim device: '-8x-8' is not an array size RxC, rows and columns integers in [1, 1024]" \

@@ -9,7 +9,7 @@
 # WARNING:/BUG:/Oops/KASAN/"Call Trace" in the guest log.
 #
 #   run_kernel_test.sh --src DIR --work DIR --cache DIR --simd BIN
-#                      --ktest BIN --conformance BIN --uapi BIN [--mode test|bench]
+#                      --ktest BIN --conformance BIN --uapi BIN --qmx BIN [--mode test|bench]
 #                      [--bench GUEST_BIN --host-bench HOST_BIN] [--seed N]
 #                      [--fuzz-count N]
 #
@@ -34,6 +34,7 @@ while [ $# -gt 0 ]; do
 	--ktest) KTEST=$2 ;;
 	--conformance) CONF=$2 ;;
 	--uapi) UAPI=$2 ;;
+	--qmx) QMX_CLI=$2 ;;
 	--bench) BENCH=$2 ;;
 	--host-bench) HOST_BENCH=$2 ;;
 	--mode) MODE=$2 ;;
@@ -54,6 +55,7 @@ die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 	die "usage: --src --work --cache --simd --ktest are required (qmx-simd: '$SIMD', qmx_ktest: '$KTEST')"
 [ "$MODE" = test ] && { [ -x "$CONF" ] || die "--conformance binary missing: '$CONF'"; }
 [ "$MODE" = test ] && { [ -x "$UAPI" ] || die "--uapi binary missing: '$UAPI'"; }
+[ "$MODE" = test ] && { [ -x "${QMX_CLI:-}" ] || die "--qmx binary missing: '${QMX_CLI:-}'"; }
 [ "$MODE" = bench ] && { [ -x "$BENCH" ] || die "--bench binary missing: '$BENCH'"; }
 for tool in qemu-system-x86_64 busybox cpio modinfo make dpkg-deb apt-get python3; do
 	command -v "$tool" >/dev/null || die "$tool not found (tools/dev.sh deps test installs it)"
@@ -161,6 +163,14 @@ install -m 0755 "$SRC/tests/kernel/guest/init.sh" "$INITRD/init"
 install -m 0755 "$KTEST" "$INITRD/bin/qmx_ktest"
 [ "$MODE" = test ] && install -m 0755 "$CONF" "$INITRD/bin/qmx_conformance"
 [ "$MODE" = test ] && install -m 0755 "$UAPI" "$INITRD/bin/qmx_uapi_test"
+# The qmx tool for the telemetry step, with the energy data it reads (the
+# path compiled into the build tree's libqmx).
+if [ "$MODE" = test ]; then
+	install -m 0755 "$QMX_CLI" "$INITRD/bin/qmx_cli"
+	install -m 0755 "$SRC/tests/kernel/guest/telemetry.sh" "$INITRD/bin/telemetry.sh"
+	mkdir -p "$INITRD$SRC/hw"
+	cp -r "$SRC/hw/energy" "$INITRD$SRC/hw/energy"
+fi
 [ "$MODE" = bench ] && install -m 0755 "$BENCH" "$INITRD/bin/qmx_bench_kmod"
 
 # Dynamic binaries bring their libraries (the conformance suite links

@@ -149,34 +149,23 @@ static int cmp_progress_cb(uint64_t done, uint64_t total, void *user)
 	return 0;
 }
 
-/* Write one report into a temporary file beside `path` and rename it over
- * `path` once complete: a reader (or a full disk) never leaves a truncated
- * report behind, only the previous one or none.  errno on failure. */
+struct report_writer {
+	const struct cmp_report *rep;
+	int (*write)(const struct cmp_report *, const char *);
+};
+
+static int write_report(void *ctx, const char *tmp)
+{
+	const struct report_writer *w = ctx;
+	return w->write(w->rep, tmp);
+}
+
+/* One report, written whole or not at all (cli_write_atomic). */
 static int write_atomic(const struct cmp_report *rep, const char *path,
 			int (*write)(const struct cmp_report *, const char *))
 {
-	char tmp[4096 + 16];
-	int fd, e;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = mkstemp(tmp)) < 0)
-		return -1;
-	/* mkstemp makes it 0600; a report is as readable as any new file. */
-	mode_t mask = umask(0);
-	umask(mask);
-	int bad = fchmod(fd, 0666 & ~mask);
-	if (close(fd))
-		bad = -1;
-	if (bad || write(rep, tmp) || rename(tmp, path)) {
-		e = errno;
-		unlink(tmp);
-		errno = e;
-		return -1;
-	}
-	return 0;
+	struct report_writer w = { rep, write };
+	return cli_write_atomic(path, write_report, &w);
 }
 
 /* ---------------------------------------------------------------- one workload */

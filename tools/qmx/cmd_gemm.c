@@ -202,6 +202,16 @@ int cmd_gemm(int argc, char **argv)
 		       "\"clock\": %.6g, \"leakage\": %.6g, \"static\": %.6g}",
 		       last.energy_mac_j, last.energy_sram_j, last.energy_dram_j, last.energy_clock_j,
 		       last.energy_leakage_j, last.energy_static_j);
+		/* The last run's stats in full precision (what the job journal
+		 * and `qmx exporter` count). */
+		printf(", \"stats\": {\"device_ns\": %" PRIu64 ", \"cycles\": %" PRIu64
+		       ", \"macs\": %" PRIu64 ", \"ext_bytes_read\": %" PRIu64
+		       ", \"ext_bytes_written\": %" PRIu64 ", \"sram_bytes_read\": %" PRIu64
+		       ", \"sram_bytes_written\": %" PRIu64 ", \"energy_j\": %.17g"
+		       ", \"carbon_operational_g\": %.17g, \"carbon_embodied_g\": %.17g}",
+		       last.device_ns, last.cycles, last.macs, last.ext_bytes_read,
+		       last.ext_bytes_written, last.sram_bytes_read, last.sram_bytes_written,
+		       last.energy_j, last.carbon_operational_g, last.carbon_embodied_g);
 		printf("}\n");
 	} else {
 		printf("device    %s (%s)\n", info.uri, info.name);

@@ -17,6 +17,8 @@ int cmd_bench(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
+int cmd_exporter(int argc, char **argv);
+int cmd_cdi(int argc, char **argv);
 
 /* Print "qmx <cmd>: <what>: <qmx_last_error() or strerror>" to stderr and
  * return the exit status for that error (1). */
@@ -32,6 +34,17 @@ int cli_bad_option(const char *cmd, char **argv, int c);
 int cli_device_arg(const char *cmd, const char *opt, const char *value);
 /* Reject arguments left after the options; prints and returns -1. */
 int cli_no_operands(const char *cmd, int argc, char **argv);
+/* Write a file whole or not at all: write(ctx, tmp) fills a temporary file
+ * beside `path`, which is then renamed over it, so a reader (a textfile
+ * collector, a container engine) or a full disk never sees it truncated.
+ * 0, or -1 with errno. */
+int cli_write_atomic(const char *path, int (*write)(void *ctx, const char *tmp), void *ctx);
+struct cli_buffer {
+	const char *data;
+	size_t len;
+};
+/* cli_write_atomic() of one buffer. */
+int cli_write_buffer_atomic(const char *path, const char *data, size_t len);
 /* Print a JSON string (with quotes and escapes). */
 void cli_json_string(FILE *f, const char *s);
 /* Print a JSON number, or null for one that has none (never, infinite). */

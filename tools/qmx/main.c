@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "qmx/qmx.h"
@@ -17,6 +19,8 @@ static const struct qmx_command commands[] = {
 	{ "bench", "CPU int8 GEMM against oneDNN and OpenBLAS", cmd_bench },
 	{ "schedule", "replay deferrable jobs against a grid-intensity trace", cmd_schedule },
 	{ "explore", "sweep accelerator designs: carbon per unit vs utilisation", cmd_explore },
+	{ "exporter", "serve device telemetry to Prometheus (/metrics, textfile)", cmd_exporter },
+	{ "cdi", "write a Container Device Interface spec for qmx.ko's nodes", cmd_cdi },
 };
 
 static void usage(FILE *f)
@@ -91,6 +95,50 @@ void cli_json_number(FILE *f, double v)
 		fprintf(f, "%.10g", v); /* enough digits to recompute from */
 	else
 		fputs("null", f);
+}
+
+int cli_write_atomic(const char *path, int (*write)(void *ctx, const char *tmp), void *ctx)
+{
+	char tmp[4096 + 16];
+	int fd, e;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkstemp(tmp)) < 0)
+		return -1;
+	/* mkstemp makes it 0600; the file is as readable as any new file. */
+	mode_t mask = umask(0);
+	umask(mask);
+	int bad = fchmod(fd, 0666 & ~mask);
+	if (close(fd))
+		bad = -1;
+	if (bad || write(ctx, tmp) || rename(tmp, path)) {
+		e = errno;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+static int write_buffer(void *ctx, const char *tmp)
+{
+	const struct cli_buffer *b = ctx;
+	FILE *f = fopen(tmp, "we");
+	if (!f)
+		return -1;
+	int bad = fwrite(b->data, 1, b->len, f) != b->len;
+	if (fclose(f))
+		bad = 1;
+	return bad ? -1 : 0;
+}
+
+int cli_write_buffer_atomic(const char *path, const char *data, size_t len)
+{
+	struct cli_buffer b = { data, len };
+	return cli_write_atomic(path, write_buffer, &b);
 }
 
 void cli_json_string(FILE *f, const char *s)

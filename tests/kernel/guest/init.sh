@@ -97,6 +97,7 @@ else
 	step fuzz "$FUZZ_SECS" /bin/qmx_ktest fuzz --count "$FUZZ" --seed "$SEED"
 	# After the fuzzer: the device must still be exact.
 	step conformance 300 /bin/qmx_conformance --device kmod --quick --seed "$SEED"
+	step telemetry 120 sh /bin/telemetry.sh
 	step multiproc 180 /bin/qmx_ktest multiproc --seed "$SEED"
 	step kill 180 /bin/qmx_ktest kill
 	step cq-killbatch 180 /bin/qmx_ktest killbatch --seed "$SEED"
