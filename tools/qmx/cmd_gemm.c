@@ -37,6 +37,40 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The members' parts of the latest GEMM on a device group (nothing for one
+ * device): its share, where the share comes from, and the part's figures. */
+static void print_group_members(qmx_device *dev, bool json)
+{
+	qmx_group_member_stats ms[QMX_GROUP_MAX_MEMBERS];
+	size_t n = 0;
+	qmx_device_info info;
+	qmx_device_query(dev, &info);
+	if (strcmp(info.backend, "group") ||
+	    qmx_device_group_stats(dev, ms, QMX_GROUP_MAX_MEMBERS, &n))
+		return;
+	if (json)
+		printf(", \"members\": [");
+	for (size_t i = 0; i < n; i++) {
+		const qmx_job_stats *l = &ms[i].last;
+		if (json) {
+			printf("%s{\"device\": ", i ? ", " : "");
+			cli_json_string(stdout, ms[i].info.uri);
+			printf(", \"share\": %.6g, \"share_source\": ", ms[i].weight);
+			cli_json_string(stdout, ms[i].weight_source);
+			printf(", \"macs\": %" PRIu64 ", \"device_ns\": %" PRIu64
+			       ", \"energy_j\": %.6g, \"carbon_g\": %.6g}",
+			       l->macs, l->device_ns, l->energy_j,
+			       l->carbon_operational_g + l->carbon_embodied_g);
+			continue;
+		}
+		printf("member %zu  %s: share %.3f (%s), %" PRIu64 " MACs, %.3f ms device, %.6g J\n",
+		       i + 1, ms[i].info.uri, ms[i].weight, ms[i].weight_source, l->macs,
+		       l->device_ns / 1e6, l->energy_j);
+	}
+	if (json)
+		printf("]");
+}
+
 int cmd_gemm(int argc, char **argv)
 {
 	enum { O_M = 256, O_N, O_K, O_LDA, O_LDB, O_LDC, O_OUT, O_PC, O_BIAS, O_AZ, O_BZ,
@@ -202,6 +236,7 @@ int cmd_gemm(int argc, char **argv)
 		       "\"clock\": %.6g, \"leakage\": %.6g, \"static\": %.6g}",
 		       last.energy_mac_j, last.energy_sram_j, last.energy_dram_j, last.energy_clock_j,
 		       last.energy_leakage_j, last.energy_static_j);
+		print_group_members(dev, true);
 		printf("}\n");
 	} else {
 		printf("device    %s (%s)\n", info.uri, info.name);
@@ -238,6 +273,7 @@ int cmd_gemm(int argc, char **argv)
 			       last.energy_clock_j, last.energy_leakage_j, last.energy_static_j);
 		printf("checksum  %016" PRIx64 "\n", sum);
 		printf("check     %s%s%s\n", verdict, msg[0] ? ": " : "", msg);
+		print_group_members(dev, false);
 	}
 out:
 	free(walls);
