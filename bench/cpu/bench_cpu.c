@@ -739,28 +739,6 @@ static void print_peak(const struct peak *pk, const char *isa)
 
 /* ---------------------------------------------------------------- output */
 
-static void cpu_model(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[256];
-
-	snprintf(buf, len, "unknown");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "model name", 10)) {
-			char *v = strchr(line, ':');
-			if (v) {
-				v += 1 + (v[1] == ' ');
-				v[strcspn(v, "\n")] = 0;
-				snprintf(buf, len, "%s", v);
-			}
-			break;
-		}
-	}
-	fclose(f);
-}
-
 /* The 1-minute load average: other work on the machine skews every column. */
 static double loadavg(void)
 {
@@ -1078,7 +1056,7 @@ int main(int argc, char **argv)
 	for (int s = 0; s < o.nshapes; s++)
 		for (int t = 0; t < o.nthreads; t++)
 			rows[nrows++] = (struct row){ .s = o.shapes[s], .threads = o.threads[t] };
-	cpu_model(model, sizeof(model));
+	qmx_util_cpu_model(model, sizeof(model));
 	double load[2] = { loadavg(), 0 };
 
 	b.have[IM_OURS] = true;

@@ -9,9 +9,10 @@ quantization-aware linear layer whose forward runs on a qmx device;
 """
 
 from ._lib import QmxError
-from .device import (Buffer, Device, Job, Weights, backends,
+from .device import (Batch, Buffer, Device, Job, Weights, backends,
                      default_device_uri, gemm, gemm_reference, gemm_submit,
-                     list_devices, SYNC_FROM_DEVICE, SYNC_TO_DEVICE)
+                     gemm_tiled, list_devices, SYNC_FROM_DEVICE,
+                     SYNC_TO_DEVICE)
 from .meter import Meter
 from .quant import (QGemm, QParams, choose_qparams, choose_qparams_per_channel,
                     dequantize, dequantize_per_channel, fake_quantize,
@@ -21,10 +22,10 @@ from .quant import (QGemm, QParams, choose_qparams, choose_qparams_per_channel,
 __version__ = "0.1.0"
 
 __all__ = [
-    "Buffer", "Device", "Job", "Meter", "QGemm", "QParams", "QmxError",
+    "Batch", "Buffer", "Device", "Job", "Meter", "QGemm", "QParams", "QmxError",
     "SYNC_FROM_DEVICE", "SYNC_TO_DEVICE", "Weights", "backends", "choose_qparams",
     "choose_qparams_per_channel", "default_device_uri", "dequantize",
     "dequantize_per_channel", "fake_quantize", "gemm", "gemm_reference",
-    "gemm_submit", "list_devices", "qparams_from_minmax", "quantize",
+    "gemm_submit", "gemm_tiled", "list_devices", "qparams_from_minmax", "quantize",
     "quantize_multiplier", "quantize_per_channel",
 ]

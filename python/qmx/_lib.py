@@ -199,6 +199,9 @@ class EnergyReading(ctypes.Structure):
 
 _P = ctypes.c_void_p
 _I = ctypes.c_int
+# qmx_progress_fn: int (*)(uint64_t done, uint64_t total, void *user)
+PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint64, ctypes.c_uint64,
+                               ctypes.c_void_p)
 _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "qmx_strerror": (ctypes.c_char_p, [_I]),
     "qmx_error_name": (ctypes.c_char_p, [_I]),
@@ -238,6 +241,19 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "qmx_job_wait": (_I, [_P, ctypes.c_int64]),
     "qmx_job_get_stats": (_I, [_P, ctypes.POINTER(JobStats)]),
     "qmx_job_del": (None, [_P]),
+    "qmx_batch_create": (_I, [_P, ctypes.POINTER(_P)]),
+    "qmx_batch_add_gemm": (_I, [_P, ctypes.POINTER(GemmDesc), ctypes.c_int32,
+                                ctypes.POINTER(ctypes.c_uint32)]),
+    "qmx_batch_size": (ctypes.c_uint32, [_P]),
+    "qmx_batch_submit": (_I, [_P]),
+    "qmx_batch_wait": (_I, [_P, ctypes.c_int64]),
+    "qmx_batch_entry_status": (_I, [_P, ctypes.c_uint32, ctypes.POINTER(_I),
+                                    ctypes.POINTER(JobStats)]),
+    "qmx_batch_entry_message": (ctypes.c_char_p, [_P, ctypes.c_uint32]),
+    "qmx_batch_destroy": (None, [_P]),
+    "qmx_gemm_tiled": (_I, [_P, ctypes.POINTER(GemmParams),
+                            ctypes.POINTER(GemmHostOperands),
+                            ctypes.POINTER(JobStats), _P, _P]),
     "qmx_quantize_multiplier": (_I, [ctypes.c_double, c_int32_p, c_int32_p]),
     "qmx_qparams_from_minmax": (_I, [ctypes.c_float, ctypes.c_float, _I,
                                      ctypes.POINTER(QParamsC)]),

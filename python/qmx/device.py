@@ -6,13 +6,14 @@ from __future__ import annotations
 import ctypes
 import sys
 import weakref
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
 from . import _arrays
-from ._lib import (Closing, DeviceInfo, GemmDesc, GemmHostOperands, GemmParams,
-                   JobStats, check, lib)
+from ._lib import (PROGRESS_FN, Closing, DeviceInfo, GemmDesc,
+                   GemmHostOperands, GemmParams, JobStats, check,
+                   lib)
 
 OUT_INT32 = 0
 OUT_INT8 = 1
@@ -339,6 +340,192 @@ def gemm(device: Device, a: np.ndarray, b: np.ndarray, *,
     check(lib().qmx_gemm(device.handle, ctypes.byref(p), ctypes.byref(ops),
                          ctypes.byref(st)))
     return (out, st.as_dict()) if stats else out
+
+
+def gemm_tiled(device: Device, a: np.ndarray, b: np.ndarray, *,
+               progress: Optional[Callable[[int, int], Any]] = None,
+               stats: bool = False, **kwargs: Any) -> Any:
+    """:func:`gemm` of any size: tiles within the device's ``max_dim``.
+
+    ``progress(done, total)`` is called after each tile (and about every
+    250 ms while a long one runs); a true return value stops the GEMM
+    (``QmxError`` QMX_EBUSY).  Other arguments as :func:`gemm`.
+    """
+    p, ops, out, _keep = _host_gemm(
+        a, b, kwargs.pop("out_dtype", np.int32), kwargs.pop("out", None),
+        kwargs.pop("bias", None), kwargs.pop("multiplier", 1 << 30),
+        kwargs.pop("shift", 1), kwargs.pop("a_zero_point", 0),
+        kwargs.pop("b_zero_point", 0), kwargs.pop("c_zero_point", 0),
+        kwargs.pop("qmin", -128), kwargs.pop("qmax", 127))
+    if kwargs:
+        raise TypeError(f"gemm_tiled: unexpected arguments {sorted(kwargs)}")
+    raised: list[BaseException] = []
+
+    def call(done: int, total: int, _user: Any) -> int:
+        try:
+            return 1 if progress(done, total) else 0  # type: ignore[misc]
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            raised.append(exc)
+            return 1
+
+    cb = PROGRESS_FN(call) if progress is not None else None
+    st = JobStats()
+    err = lib().qmx_gemm_tiled(device.handle, ctypes.byref(p),
+                               ctypes.byref(ops), ctypes.byref(st),
+                               ctypes.cast(cb, ctypes.c_void_p)
+                               if cb else None, None)
+    if raised:
+        raise raised[0]
+    check(err)
+    return (out, st.as_dict()) if stats else out
+
+
+class _InFlight:
+    """Stands for a batch in flight in a buffer's job set (free() refuses
+    while ``_handle`` is set)."""
+
+    def __init__(self) -> None:
+        self._handle: Optional[bool] = None
+
+
+class Batch(Closing):
+    """GEMMs on one device submitted as one job (``qmx_batch_*``).
+
+    :meth:`add_gemm` appends a GEMM on device buffers (validated now) that
+    may wait for an earlier entry; :meth:`submit` starts them all (natively
+    on a device with a command queue, else in order), :meth:`wait` waits.
+    A waited batch can be submitted again: the same entries run on the
+    buffers' new contents (a training step each time).  An entry whose
+    ``wait_for`` entry failed is not run (QMX_EDEPENDENCY).
+    """
+
+    def __init__(self, device: Device) -> None:
+        self._handle: Optional[int] = None
+        handle = ctypes.c_void_p()
+        check(lib().qmx_batch_create(device.handle, ctypes.byref(handle)))
+        self._handle = handle.value
+        self.device = device
+        self._keep: list[Any] = [device]
+        self._flight = _InFlight()
+
+    @property
+    def handle(self) -> int:
+        """The raw ``qmx_batch *`` (raises once closed)."""
+        if not self._handle:
+            raise ValueError("batch: already closed")
+        return self._handle
+
+    def __len__(self) -> int:
+        return int(lib().qmx_batch_size(self.handle))
+
+    def add_gemm(self, a: Buffer, b: Buffer, c: Buffer, m: int, n: int,
+                 k: int, *, wait_for: int = -1, lda: Optional[int] = None,
+                 ldb: Optional[int] = None, ldc: Optional[int] = None,
+                 offsets: tuple[int, int, int] = (0, 0, 0),
+                 a_zero_point: int = 0, b_zero_point: int = 0,
+                 c_zero_point: int = 0, out_int8: bool = False,
+                 multiplier: int = 1 << 30, shift: int = 1,
+                 qmin: int = -128, qmax: int = 127,
+                 bias: Optional[Buffer] = None,
+                 multipliers: Optional[Buffer] = None,
+                 shifts: Optional[Buffer] = None) -> int:
+        """Append C = A x B on device buffers; returns the entry's index.
+
+        Row-major operands, packed unless ``lda``/``ldb``/``ldc`` say;
+        ``offsets`` are the byte offsets of A, B and C in their buffers.
+        int32 output (``acc + bias``) unless ``out_int8`` (requantized with
+        ``multiplier``/``shift``, or per output channel with the int32
+        ``multipliers``/``shifts`` buffers).  ``wait_for`` is an earlier
+        entry's index (its output is this one's input) or -1.
+        """
+        dim = _arrays.DIM_MAX
+        m = _arrays.integer("m", m, 1, dim)
+        n = _arrays.integer("n", n, 1, dim)
+        k = _arrays.integer("k", k, 1, dim)
+        per_channel = multipliers is not None or shifts is not None
+        if per_channel and (multipliers is None or shifts is None
+                            or not out_int8):
+            raise ValueError("multipliers/shifts: both buffers, with "
+                             "out_int8=True, for per-channel output")
+        d = GemmDesc()
+        d.params, _ = _params(m, n, k, k if lda is None else lda,
+                              n if ldb is None else ldb,
+                              n if ldc is None else ldc, a_zero_point,
+                              b_zero_point, c_zero_point, out_int8,
+                              multiplier, shift, qmin, qmax,
+                              bias is not None)
+        d.params.quant_mode = 1 if per_channel else 0
+        refs = [(d.a, a, offsets[0]), (d.b, b, offsets[1]),
+                (d.c, c, offsets[2]), (d.bias, bias, 0),
+                (d.multipliers, multipliers, 0), (d.shifts, shifts, 0)]
+        for ref, buf, off in refs:
+            if buf is not None:
+                ref.buffer = buf.handle
+                ref.offset = _arrays.integer("offset", off, 0, buf.size)
+        index = ctypes.c_uint32()
+        check(lib().qmx_batch_add_gemm(self.handle, ctypes.byref(d),
+                                       _arrays.integer("wait_for", wait_for,
+                                                       -1, 2**31 - 1),
+                                       ctypes.byref(index)))
+        for _, buf, _ in refs:
+            if buf is not None:
+                self._keep.append(buf)
+                buf._jobs.add(self._flight)
+        return int(index.value)
+
+    def _add_desc(self, d: GemmDesc, wait_for: int,
+                  buffers: list[Buffer]) -> int:
+        """Append a descriptor built by the caller (no Python-side checks;
+        the library validates it)."""
+        index = ctypes.c_uint32()
+        check(lib().qmx_batch_add_gemm(self.handle, ctypes.byref(d), wait_for,
+                                       ctypes.byref(index)))
+        for buf in buffers:
+            self._keep.append(buf)
+            buf._jobs.add(self._flight)
+        return int(index.value)
+
+    def submit(self) -> None:
+        """Start every entry; the buffers must not be freed until
+        :meth:`wait` returned."""
+        check(lib().qmx_batch_submit(self.handle))
+        self._flight._handle = True
+
+    def wait(self, timeout_s: Optional[float] = None) -> None:
+        """Wait for every entry.  Raises :class:`QmxError` naming the first
+        failed entry (the others' outcome: :meth:`status`); QMX_ETIMEDOUT
+        leaves the batch in flight (wait again)."""
+        ms = -1 if timeout_s is None else int(_arrays.timeout_ns(
+            "timeout_s", timeout_s) // 1000000)
+        err = lib().qmx_batch_wait(self.handle, ms)
+        if err != -5:  # QMX_ETIMEDOUT: still in flight
+            self._flight._handle = None
+        check(err)
+
+    def status(self, index: int) -> tuple[int, str]:
+        """(status, message) of a finished entry: 0 and "" when it ran."""
+        code = ctypes.c_int()
+        check(lib().qmx_batch_entry_status(self.handle, index,
+                                           ctypes.byref(code), None))
+        msg = lib().qmx_batch_entry_message(self.handle, index).decode()
+        return int(code.value), msg
+
+    def stats(self, index: int) -> dict[str, Any]:
+        """Job statistics of a finished entry (as :meth:`Job.wait`)."""
+        code = ctypes.c_int()
+        st = JobStats()
+        check(lib().qmx_batch_entry_status(self.handle, index,
+                                           ctypes.byref(code),
+                                           ctypes.byref(st)))
+        return st.as_dict()
+
+    def close(self) -> None:
+        """Wait for a batch in flight and free it (idempotent)."""
+        if getattr(self, "_handle", None):
+            lib().qmx_batch_destroy(self._handle)
+            self._handle = None
+            self._flight._handle = None
+            self._keep = []
 
 
 class Weights(Closing):

@@ -11,6 +11,14 @@ of a float linear layer evaluated at the fake-quantized input and weight
 ranges come from each batch's data, so nothing is clipped and no clipping
 mask is needed.  CPU float32 tensors only.
 
+With ``batch=True`` a training step's GEMMs go to the device as qmx
+batches (:class:`qmx.Batch`): each layer's forward GEMM as one batch, and
+its backward GEMMs (``grad_input`` and ``grad_weight``, independent of each
+other) as another, in int8 on the device too.  The gradient is then
+quantized per tensor (symmetric) before each backward GEMM, so the
+gradients are those of the straight-through estimator up to that rounding;
+the forward is bit-identical to the default path's.
+
 Under ``torch.no_grad()`` (inference) the quantized weight is packed once on
 the device (:class:`qmx.Weights`) and reused by every forward until the
 weight changes: PyTorch's version counter of the parameter tells, and the
@@ -20,6 +28,7 @@ to the training path's.
 
 from __future__ import annotations
 
+import ctypes
 import math
 from typing import Any, Optional, Sequence, Union
 
@@ -27,7 +36,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .device import Device, Weights
+from ._lib import GemmDesc, lib
+from .device import SYNC_FROM_DEVICE, SYNC_TO_DEVICE, Batch, Buffer, Device, Weights
 from .meter import Meter
 from .quant import (QGemm, choose_qparams, choose_qparams_per_channel,
                     quantize, quantize_per_channel)
@@ -39,6 +49,142 @@ def _check_tensor(name: str, t: torch.Tensor) -> None:
     if t.device.type != "cpu":
         raise ValueError(f"{name}: tensor is on {t.device}, qmx reads host "
                          "(CPU) memory; move it with .cpu()")
+
+
+def _desc(a: Buffer, b: Buffer, c: Buffer, m: int, n: int, k: int
+          ) -> GemmDesc:
+    """An int32-output GEMM on packed row-major device buffers, zero points
+    0 (the host folds them in: see _StepGemms)."""
+    d = GemmDesc()
+    lib().qmx_gemm_params_init(ctypes.byref(d.params), m, n, k)
+    d.a.buffer, d.b.buffer, d.c.buffer = a.handle, b.handle, c.handle
+    return d
+
+
+def _zero_point_fix(acc: np.ndarray, a: np.ndarray, b: np.ndarray, za: int,
+                    zb: int) -> np.ndarray:
+    """sum_k (a - za)(b - zb) from acc = sum_k a * b (int32, exact while
+    no sum wraps, as here: K <= the device's max_k)."""
+    out = acc.astype(np.int64)
+    if za:
+        out -= za * b.sum(0, dtype=np.int64)[None, :]
+    if zb:
+        out -= zb * a.sum(1, dtype=np.int64)[:, None]
+    if za and zb:
+        out += a.shape[1] * za * zb
+    return out
+
+
+class _StepGemms:
+    """One layer's GEMMs of a training step on a device, for inputs of
+    ``m`` rows: device buffers and qmx batches built once and submitted
+    again every step (the forward GEMM; the backward's grad_input and
+    grad_weight GEMMs, independent, in one batch).  The descriptors are
+    the same every step because zero points, which change with the data,
+    are folded in on the host: sum (a - za)(b - zb) = sum a*b - za colsum(b)
+    - zb rowsum(a) + K za zb."""
+
+    def __init__(self, device: Device, m: int, k: int, n: int) -> None:
+        self.device = device
+        self.m, self.k, self.n = m, k, n
+        buf = device.buffer
+        # forward: acc (M x N) = xq x wq
+        self.xq, self.wq, self.acc = buf(m * k), buf(k * n), buf(m * n * 4)
+        # grad_input: gx (M x K) = q(g * s_w) x wq^T
+        self.gs, self.wqt, self.gx = buf(m * n), buf(n * k), buf(m * k * 4)
+        # grad_weight: gw (N x K) = q(g^T) x xq
+        self.gt, self.xqb, self.gw = buf(n * m), buf(m * k), buf(n * k * 4)
+        self.v = {name: getattr(self, name).array(
+            np.int32 if name in ("acc", "gx", "gw") else np.int8)
+            for name in ("xq", "wq", "acc", "gs", "wqt", "gx", "gt", "xqb",
+                         "gw")}
+        fwd = [(self.xq, self.wq, self.acc, m, n, k)]
+        gx = (self.gs, self.wqt, self.gx, m, k, n)
+        gw = (self.gt, self.xqb, self.gw, n, k, m)
+        self.batches = {"fwd": self._batch(fwd),
+                        (True, True): self._batch([gx, gw]),
+                        (True, False): self._batch([gx]),
+                        (False, True): self._batch([gw])}
+
+    def _batch(self, gemms: list[tuple[Any, ...]]) -> tuple[Batch, list]:
+        batch = Batch(self.device)
+        for a, b, c, m, n, k in gemms:
+            batch._add_desc(_desc(a, b, c, m, n, k), -1, [a, b, c])
+        return batch, gemms
+
+    def _run(self, key: Any, layer: "QLinear") -> None:
+        batch, gemms = self.batches[key]
+        for a, b, _, _, _, _ in gemms:
+            a.sync(SYNC_TO_DEVICE)
+            b.sync(SYNC_TO_DEVICE)
+        batch.submit()
+        batch.wait(layer.timeout_s)
+        for i, (_, _, c, _, _, _) in enumerate(gemms):
+            c.sync(SYNC_FROM_DEVICE)
+            layer._account(batch.stats(i))
+        layer.batches += 1
+
+    def forward(self, layer: "QLinear", x2: np.ndarray, w_t: np.ndarray,
+                bias: Optional[np.ndarray]) -> tuple[np.ndarray, Any]:
+        """float out (M x N), and what the backward needs."""
+        m, k, n, v = self.m, self.k, self.n, self.v
+        qa = choose_qparams(x2, layer.input_scheme)
+        quantize(x2, qa, out=v["xq"])
+        wq = v["wq"].reshape(k, n)
+        if layer.per_channel:
+            qps = choose_qparams_per_channel(w_t, 1, layer.weight_scheme)
+            wq[...] = quantize_per_channel(w_t, qps, 1)
+            zb = 0
+        else:
+            qps = [choose_qparams(w_t, layer.weight_scheme)]
+            quantize(w_t, qps[0], out=v["wq"])
+            zb = qps[0].zero_point
+        w_scale = np.array([q.scale for q in qps], dtype=np.float64)
+        self._run("fwd", layer)
+        xq = v["xq"].reshape(m, k).copy()
+        acc = _zero_point_fix(v["acc"].reshape(m, n), xq, wq, qa.zero_point, zb)
+        s = np.float64(qa.scale) * w_scale
+        out = (s * acc.astype(np.float64)).astype(np.float32)
+        if bias is not None:
+            out += bias
+        saved = (xq, qa, wq.copy(), zb, w_scale.astype(np.float32))
+        return out, saved
+
+    def backward(self, layer: "QLinear", g: np.ndarray, saved: Any,
+                 need_x: bool, need_w: bool
+                 ) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+        """grad_input (M x K) and grad_weight (N x K), one batch."""
+        m, k, n, v = self.m, self.k, self.n, self.v
+        if not (need_x or need_w):
+            return None, None
+        xq, qa, wq, zb, w_scale = saved
+        if need_x:
+            gs = np.ascontiguousarray(g * w_scale[None, :], dtype=np.float32)
+            qg1 = choose_qparams(gs, "symmetric")
+            quantize(gs, qg1, out=v["gs"])
+            v["wqt"].reshape(n, k)[...] = wq.T
+        if need_w:
+            gt = np.ascontiguousarray(g.T)
+            qg2 = choose_qparams(gt, "symmetric")
+            quantize(gt, qg2, out=v["gt"])
+            v["xqb"][...] = xq.ravel()
+        self._run((need_x, need_w), layer)
+        grad_x = grad_w = None
+        if need_x:
+            acc = _zero_point_fix(v["gx"].reshape(m, k), v["gs"].reshape(m, n),
+                                  v["wqt"].reshape(n, k), 0, zb)
+            grad_x = (np.float64(qg1.scale) * acc).astype(np.float32)
+        if need_w:
+            acc = _zero_point_fix(v["gw"].reshape(n, k), v["gt"].reshape(n, m),
+                                  xq, 0, qa.zero_point)
+            grad_w = (np.float64(qg2.scale) * np.float64(qa.scale) * acc
+                      ).astype(np.float32)
+        return grad_x, grad_w
+
+    def close(self) -> None:
+        """Free the batches (their buffers go with this object)."""
+        for batch, _ in self.batches.values():
+            batch.close()
 
 
 class QLinearFunction(torch.autograd.Function):
@@ -62,6 +208,14 @@ class QLinearFunction(torch.autograd.Function):
         w_t = weight.detach().t().contiguous().numpy()
         b = None if bias is None else bias.detach().contiguous().numpy()
         rows = x2.shape[0]
+        ctx.has_bias = bias is not None
+        ctx.lead = lead
+        ctx.step = None
+        if layer.batch and layer._fits(rows):
+            step = layer._step_for(rows)
+            out, ctx.saved = step.forward(layer, x2, w_t, b)
+            ctx.step, ctx.layer = step, layer
+            return torch.from_numpy(out).reshape(*lead, weight.shape[0])
         plan = layer._plan_for(rows)
         out = np.empty((rows, weight.shape[0]), dtype=np.float32)
         # Under torch.no_grad() (evaluation) the backward never runs.
@@ -80,15 +234,24 @@ class QLinearFunction(torch.autograd.Function):
             if need_grad:  # the operands as the device saw them, for the STE
                 plan.fake_quantized(fq_x[s:e], fq_w)
         ctx.save_for_backward(torch.from_numpy(fq_x), torch.from_numpy(fq_w))
-        ctx.has_bias = bias is not None
-        ctx.lead = lead
         return torch.from_numpy(out).reshape(*lead, weight.shape[0])
 
     @staticmethod
     def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[Any, ...]:
-        fq_x, fq_w = ctx.saved_tensors  # M x K, K x N
         g = grad_out.reshape(-1, grad_out.shape[-1])
         grad_x = grad_w = grad_b = None
+        if ctx.step is not None:  # both GEMMs on the device, one batch
+            gx, gw = ctx.step.backward(
+                ctx.layer, g.detach().contiguous().numpy(), ctx.saved,
+                ctx.needs_input_grad[0], ctx.needs_input_grad[1])
+            if gx is not None:
+                grad_x = torch.from_numpy(gx).reshape(*ctx.lead, gx.shape[1])
+            if gw is not None:
+                grad_w = torch.from_numpy(gw)
+            if ctx.has_bias and ctx.needs_input_grad[2]:
+                grad_b = g.sum(0)
+            return grad_x, grad_w, grad_b, None, None
+        fq_x, fq_w = ctx.saved_tensors  # M x K, K x N
         if ctx.needs_input_grad[0]:
             grad_x = (g @ fq_w.t()).reshape(*ctx.lead, fq_w.shape[0])
         if ctx.needs_input_grad[1]:
@@ -114,6 +277,9 @@ class QLinear(nn.Module):
         timeout_s: bound on each device wait (None: unbounded).
         pack_weights: under ``torch.no_grad()``, quantize and pack the
             weight once and reuse it until it changes (default True).
+        batch: run a training step's GEMMs as qmx batches, the backward
+            ones on the device too (default False: forward on the device,
+            backward in float on the host).
 
     The plan's device buffers are sized for the largest batch seen and
     reused; a larger batch reallocates them once.
@@ -126,7 +292,7 @@ class QLinear(nn.Module):
                  weight_scheme: str = "symmetric",
                  meter: Union[Meter, Sequence[Meter], None] = None,
                  timeout_s: Optional[float] = 600.0,
-                 pack_weights: bool = True) -> None:
+                 pack_weights: bool = True, batch: bool = False) -> None:
         super().__init__()
         if in_features <= 0 or out_features <= 0:
             raise ValueError(f"in_features ({in_features}) and out_features "
@@ -144,7 +310,12 @@ class QLinear(nn.Module):
                                     if isinstance(meter, Meter) else list(meter))
         self.timeout_s = timeout_s
         self.jobs = 0
+        self.batches = 0  # qmx batches submitted (batch=True)
+        self.batch = batch
+        self._steps: dict[int, _StepGemms] = {}
         self.device_ns = 0
+        self.sim_wall_ns = 0  # host time spent simulating a simulated device
+        self.sim_cpu_ns = 0   # host CPU time of it
         self.energy_j = 0.0
         self._plan: Optional[QGemm] = None
         self.pack_weights = pack_weights
@@ -182,6 +353,18 @@ class QLinear(nn.Module):
             self._plan = QGemm(self.qmx_device, rows, self.out_features,
                                self.in_features)
         return self._plan
+
+    def _step_for(self, rows: int) -> _StepGemms:
+        step = self._steps.get(rows)
+        if step is None:
+            if len(self._steps) >= 4:  # a few row counts (the last batch)
+                for old in self._steps.values():
+                    old.close()
+                self._steps.clear()
+            step = _StepGemms(self.qmx_device, rows, self.in_features,
+                              self.out_features)
+            self._steps[rows] = step
+        return step
 
     def _fits(self, rows: int) -> bool:
         limit = int(self.qmx_device.info["max_dim"])
@@ -232,6 +415,8 @@ class QLinear(nn.Module):
     def _account(self, stats: dict[str, Any]) -> None:
         self.jobs += 1
         self.device_ns += int(stats["device_ns"])
+        self.sim_wall_ns += int(stats["sim_wall_ns"])
+        self.sim_cpu_ns += int(stats["sim_cpu_ns"])
         self.energy_j += float(stats["energy_j"])
         for m in self.meters:
             m.add_job(stats)
@@ -246,7 +431,7 @@ class QLinear(nn.Module):
                 f"out_features={self.out_features}, "
                 f"bias={self.bias is not None}, "
                 f"device={self.qmx_device.uri!r}, "
-                f"per_channel={self.per_channel}")
+                f"per_channel={self.per_channel}, batch={self.batch}")
 
 
 def quantize_model(model: nn.Module, **kwargs: Any) -> nn.Module:

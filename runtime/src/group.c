@@ -328,33 +328,17 @@ static void *part_run(void *arg)
 	return NULL;
 }
 
-/* Add the counts of `s` into `t`; times are the caller's. */
-static void stats_add(qmx_job_stats *t, const qmx_job_stats *s)
+/* Add the part `s` into the group's `t`: counts summed as qmx_job_stats_add()
+ * does, but the parts ran side by side: their threads add up and the times
+ * are the caller's. */
+static void stats_add(qmx_job_stats *t, const qmx_job_stats *s, bool first)
 {
-	t->cpu_ns += s->cpu_ns;
-	t->cycles += s->cycles;
-	t->stall_cycles += s->stall_cycles;
-	t->macs += s->macs;
-	t->ext_bytes_read += s->ext_bytes_read;
-	t->ext_bytes_written += s->ext_bytes_written;
-	t->sram_bytes_read += s->sram_bytes_read;
-	t->sram_bytes_written += s->sram_bytes_written;
-	t->threads += s->threads;
-	t->energy_j += s->energy_j;
-	t->carbon_operational_g += s->carbon_operational_g;
-	t->carbon_embodied_g += s->carbon_embodied_g;
-	t->energy_mac_j += s->energy_mac_j;
-	t->energy_sram_j += s->energy_sram_j;
-	t->energy_dram_j += s->energy_dram_j;
-	t->energy_clock_j += s->energy_clock_j;
-	t->energy_leakage_j += s->energy_leakage_j;
-	t->energy_static_j += s->energy_static_j;
-	t->flags |= s->flags;
-	t->sim_wall_ns += s->sim_wall_ns;
-	t->sim_cpu_ns += s->sim_cpu_ns;
-	/* Modelled wins over measured: the sum holds a model then. */
-	if (s->energy_source == QMX_ENERGY_MODELLED || !t->energy_source)
-		t->energy_source = s->energy_source;
+	uint64_t wall = t->wall_ns, device = t->device_ns;
+	uint32_t threads = t->threads + s->threads;
+	qmx_job_stats_add(t, s, first);
+	t->wall_ns = wall;
+	t->device_ns = device > s->device_ns ? device : s->device_ns;
+	t->threads = threads;
 }
 
 static int group_gemm_host(qmx_device *dev, const qmx_gemm_params *p,
@@ -416,6 +400,7 @@ static int group_gemm_host(qmx_device *dev, const qmx_gemm_params *p,
 			pthread_join(tid[i], NULL);
 
 	qmx_job_stats sum;
+	bool first = true;
 	memset(&sum, 0, sizeof(sum));
 	for (size_t i = 0; i < g->n; i++) {
 		if (!count[i])
@@ -423,9 +408,8 @@ static int group_gemm_host(qmx_device *dev, const qmx_gemm_params *p,
 		if (parts[i].err)
 			return qmx_fail(parts[i].err, "device group member %zu (%s): %s", i + 1,
 					g->m[i].dev->info.uri, parts[i].msg);
-		stats_add(&sum, &parts[i].st);
-		if (parts[i].st.device_ns > sum.device_ns)
-			sum.device_ns = parts[i].st.device_ns;
+		stats_add(&sum, &parts[i].st, first);
+		first = false;
 	}
 	sum.wall_ns = qmx_now_ns() - t0;
 	pthread_mutex_lock(&g->lock);
@@ -435,11 +419,9 @@ static int group_gemm_host(qmx_device *dev, const qmx_gemm_params *p,
 			memset(&m->last, 0, sizeof(m->last));
 			continue;
 		}
+		qmx_job_stats_add(&m->total, &parts[i].st, m->jobs == 0);
 		m->jobs++;
 		m->last = parts[i].st;
-		stats_add(&m->total, &parts[i].st);
-		m->total.wall_ns += parts[i].st.wall_ns;
-		m->total.device_ns += parts[i].st.device_ns;
 	}
 	pthread_mutex_unlock(&g->lock);
 	*stats = sum;

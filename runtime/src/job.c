@@ -11,24 +11,24 @@
 
 #include "qmx/qmx.h"
 #include "qmx_backend.h"
+#include "qmx_batch.h"
 #include "qmx_extent.h"
 #include "qmx_jobprog.h"
 
 /* Check that `r` names `need` bytes inside a buffer of `dev`. */
-static int check_ref(qmx_device *dev, const char *name, const qmx_ref *r,
+static int check_ref(const char *who, qmx_device *dev, const char *name, const qmx_ref *r,
 		     uint64_t need)
 {
 	if (!need)
 		return 0;
 	if (!r->buffer)
-		return qmx_fail(QMX_EINVAL, "qmx_gemm_submit: %s.buffer is NULL", name);
+		return qmx_fail(QMX_EINVAL, "%s: %s.buffer is NULL", who, name);
 	if (r->buffer->dev != dev)
-		return qmx_fail(QMX_EINVAL,
-				"qmx_gemm_submit: %s.buffer belongs to another device", name);
+		return qmx_fail(QMX_EINVAL, "%s: %s.buffer belongs to another device", who, name);
 	if (r->offset > r->buffer->size || need > r->buffer->size - r->offset)
 		return qmx_fail(QMX_EINVAL,
-				"qmx_gemm_submit: %s.offset (%llu) + extent (%llu) > buffer size (%zu)",
-				name, (unsigned long long)r->offset,
+				"%s: %s.offset (%llu) + extent (%llu) > buffer size (%zu)",
+				who, name, (unsigned long long)r->offset,
 				(unsigned long long)need, r->buffer->size);
 	return 0;
 }
@@ -39,7 +39,7 @@ static bool refs_overlap(const qmx_ref *x, uint64_t nx, const qmx_ref *y, uint64
 	       y->offset < x->offset + nx;
 }
 
-static int check_desc(qmx_device *dev, const qmx_gemm_desc *d)
+int qmx_gemm_desc_check(const char *who, qmx_device *dev, const qmx_gemm_desc *d)
 {
 	struct qmx_gemm_extents e;
 	int err = qmx_gemm_params_check(&d->params);
@@ -48,7 +48,7 @@ static int check_desc(qmx_device *dev, const qmx_gemm_desc *d)
 	const qmx_gemm_params *p = &d->params;
 	struct qmx_extent_bytes x;
 	struct qmx_extent_error xe;
-	if ((err = qmx_gemm_shape_check("qmx_gemm_submit", p, dev->info.max_dim,
+	if ((err = qmx_gemm_shape_check(who, p, dev->info.max_dim,
 					"device max_dim", QMX_EINVAL, &x)))
 		return err;
 	/* Buffers start 64-byte aligned, so the offset decides. */
@@ -60,15 +60,15 @@ static int check_desc(qmx_device *dev, const qmx_gemm_desc *d)
 			continue;
 		snprintf(field, sizeof(field), "%s.offset", xe.field);
 		xe.field = field;
-		return qmx_extent_error_fail("qmx_gemm_submit", &xe, "", QMX_EINVAL);
+		return qmx_extent_error_fail(who, &xe, "", QMX_EINVAL);
 	}
 	qmx_gemm_extents(p, &e);
-	if ((err = check_ref(dev, "a", &d->a, e.a)) ||
-	    (err = check_ref(dev, "b", &d->b, e.b)) ||
-	    (err = check_ref(dev, "c", &d->c, e.c)) ||
-	    (err = check_ref(dev, "bias", &d->bias, e.bias)) ||
-	    (err = check_ref(dev, "multipliers", &d->multipliers, e.multipliers)) ||
-	    (err = check_ref(dev, "shifts", &d->shifts, e.shifts)))
+	if ((err = check_ref(who, dev, "a", &d->a, e.a)) ||
+	    (err = check_ref(who, dev, "b", &d->b, e.b)) ||
+	    (err = check_ref(who, dev, "c", &d->c, e.c)) ||
+	    (err = check_ref(who, dev, "bias", &d->bias, e.bias)) ||
+	    (err = check_ref(who, dev, "multipliers", &d->multipliers, e.multipliers)) ||
+	    (err = check_ref(who, dev, "shifts", &d->shifts, e.shifts)))
 		return err;
 	const struct {
 		const char *name;
@@ -79,15 +79,32 @@ static int check_desc(qmx_device *dev, const qmx_gemm_desc *d)
 		    { "shifts", &d->shifts, e.shifts } };
 	for (size_t i = 0; i < sizeof(ins) / sizeof(ins[0]); i++)
 		if (refs_overlap(&d->c, e.c, ins[i].r, ins[i].n))
-			return qmx_fail(QMX_EINVAL, "qmx_gemm_submit: c overlaps %s",
-					ins[i].name);
+			return qmx_fail(QMX_EINVAL, "%s: c overlaps %s", who, ins[i].name);
 	/* Per-channel values are checked where the host can see them. */
 	if (e.multipliers && d->multipliers.buffer->host && d->shifts.buffer->host) {
 		qmx_gemm_host_operands ops;
 		qmx_desc_host_operands(d, &ops);
-		return qmx_gemm_host_operands_check("qmx_gemm_submit", p, &ops);
+		return qmx_gemm_host_operands_check(who, p, &ops);
 	}
 	return 0;
+}
+
+void qmx_job_sync_init(qmx_job *job)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&job->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&job->lock, NULL);
+}
+
+bool qmx_job_done(qmx_job *job)
+{
+	pthread_mutex_lock(&job->lock);
+	bool done = job->done;
+	pthread_mutex_unlock(&job->lock);
+	return done;
 }
 
 static void job_free(qmx_job *job)
@@ -111,19 +128,14 @@ QMX_API int qmx_gemm_submit(qmx_device *dev, const qmx_gemm_desc *desc,
 	if (!dev->ops->gemm_submit)
 		return qmx_fail(QMX_ENOTSUP, "qmx_gemm_submit: backend '%s' cannot run GEMM jobs",
 				dev->ops->name);
-	int err = check_desc(dev, desc);
+	int err = qmx_gemm_desc_check("qmx_gemm_submit", dev, desc);
 	if (err)
 		return err;
 
 	qmx_job *job = calloc(1, sizeof(*job));
 	if (!job)
 		return qmx_fail(QMX_ENOMEM, "qmx_gemm_submit: out of memory");
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&job->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	pthread_mutex_init(&job->lock, NULL);
+	qmx_job_sync_init(job);
 	job->dev = qmx_device_ref(dev);
 	job->desc = *desc;
 	job->submit_ns = qmx_now_ns();
@@ -176,37 +188,25 @@ void qmx_job_complete(qmx_job *job, int status)
 	pthread_mutex_unlock(&job->lock);
 }
 
-QMX_API int qmx_job_wait(qmx_job *job, int64_t timeout_ns)
+int qmx_job_wait_deadline(qmx_job *job, int64_t deadline)
 {
-	if (!job)
-		return qmx_fail(QMX_EINVAL, "qmx_job_wait: job is NULL");
-	int64_t deadline = timeout_ns < 0 ? -1 : (int64_t)qmx_now_ns() + timeout_ns;
 	qmx_device *dev = job->dev;
 
-	if (dev->ops->job_wait) {
-		pthread_mutex_lock(&job->lock);
-		bool done = job->done;
-		pthread_mutex_unlock(&job->lock);
-		if (!done) {
-			/* A simulated device runs on this thread while it is
-			 * waited for: that host time is the simulator's, not
-			 * the system's (docs/energy.md, "Simulated devices"). */
-			bool sim = (job->stats.flags & QMX_JOB_SIMULATED) != 0;
-			uint64_t w0 = sim ? qmx_now_ns() : 0, c0 = sim ? qmx_thread_cpu_ns() : 0;
-			int err = dev->ops->job_wait(dev, job, deadline);
-			if (sim) {
-				pthread_mutex_lock(&job->lock);
-				job->stats.sim_wall_ns += qmx_now_ns() - w0;
-				job->stats.sim_cpu_ns += qmx_thread_cpu_ns() - c0;
-				pthread_mutex_unlock(&job->lock);
-			}
-			if (err == QMX_ETIMEDOUT)
-				return qmx_fail(QMX_ETIMEDOUT,
-						"qmx_job_wait: job still running after %lld ns",
-						(long long)timeout_ns);
-			if (err)
-				return err;
+	if (dev->ops->job_wait && !qmx_job_done(job)) {
+		/* A simulated device runs on this thread while it is waited
+		 * for: that host time is the simulator's, not the system's
+		 * (docs/energy.md, "Simulated devices"). */
+		bool sim = (job->stats.flags & QMX_JOB_SIMULATED) != 0;
+		uint64_t w0 = sim ? qmx_now_ns() : 0, c0 = sim ? qmx_thread_cpu_ns() : 0;
+		int err = dev->ops->job_wait(dev, job, deadline);
+		if (sim) {
+			pthread_mutex_lock(&job->lock);
+			job->stats.sim_wall_ns += qmx_now_ns() - w0;
+			job->stats.sim_cpu_ns += qmx_thread_cpu_ns() - c0;
+			pthread_mutex_unlock(&job->lock);
 		}
+		if (err)
+			return err;
 	}
 	pthread_mutex_lock(&job->lock);
 	while (!job->done) {
@@ -219,15 +219,29 @@ QMX_API int qmx_job_wait(qmx_job *job, int64_t timeout_ns)
 		if (pthread_cond_timedwait(&job->cond, &job->lock, &ts) == ETIMEDOUT &&
 		    !job->done) {
 			pthread_mutex_unlock(&job->lock);
-			return qmx_fail(QMX_ETIMEDOUT,
-					"qmx_job_wait: job still running after %lld ns",
-					(long long)timeout_ns);
+			return QMX_ETIMEDOUT;
 		}
 	}
+	pthread_mutex_unlock(&job->lock);
+	return 0;
+}
+
+QMX_API int qmx_job_wait(qmx_job *job, int64_t timeout_ns)
+{
+	if (!job)
+		return qmx_fail(QMX_EINVAL, "qmx_job_wait: job is NULL");
+	int64_t deadline = timeout_ns < 0 ? -1 : (int64_t)qmx_now_ns() + timeout_ns;
+	int err = qmx_job_wait_deadline(job, deadline);
+	if (err == QMX_ETIMEDOUT)
+		return qmx_fail(QMX_ETIMEDOUT, "qmx_job_wait: job still running after %lld ns",
+				(long long)timeout_ns);
+	if (err)
+		return err; /* the backend's wait keeps its detailed message */
+	pthread_mutex_lock(&job->lock);
 	int status = job->status;
 	pthread_mutex_unlock(&job->lock);
 	if (status)
-		return qmx_fail(status, "qmx_job_wait: job failed on %s: %s", dev->info.uri,
+		return qmx_fail(status, "qmx_job_wait: job failed on %s: %s", job->dev->info.uri,
 				job->status_msg[0] ? job->status_msg : qmx_strerror(status));
 	return 0;
 }
@@ -251,10 +265,7 @@ QMX_API void qmx_job_del(qmx_job *job)
 {
 	if (!job)
 		return;
-	pthread_mutex_lock(&job->lock);
-	bool done = job->done;
-	pthread_mutex_unlock(&job->lock);
-	if (!done)
+	if (!qmx_job_done(job))
 		(void)qmx_job_wait(job, -1); /* its status was the caller's to read */
 	job_free(job);
 }

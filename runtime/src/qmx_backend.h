@@ -56,6 +56,24 @@ struct qmx_backend_ops {
 	/* Optional: release backend state of a finished job. */
 	void (*job_release)(qmx_device *dev, qmx_job *job);
 
+	/* Batches (qmx_batch_*, runtime/src/qmx_batch.h), both optional.
+	 * batch_submit starts every entry of a validated batch (b->count >= 1,
+	 * each entry's job initialised, wait_for < its index) natively, e.g. as
+	 * descriptors on the device's command queue, and completes each entry
+	 * with qmx_job_complete() or qmx_batch_entry_skip(); an error return
+	 * means no entry was started.  NULL: the core runs the entries in order
+	 * through gemm_submit (the loop used by cpu, xrt, opencl), waiting for an
+	 * entry's wait_for entry before starting it and skipping it when that
+	 * failed.  batch_wait drives a native batch until every entry is done
+	 * or deadline_ns passes (0 or QMX_ETIMEDOUT), for backends whose
+	 * completion needs the waiter's thread (sim); NULL: the core waits on
+	 * each entry's job (through job_wait when set).  job_release is called
+	 * for each entry marked started (the loop marks the ones it submitted;
+	 * a native backend marks those whose job.priv it filled) before the
+	 * batch is resubmitted or freed. */
+	int (*batch_submit)(qmx_device *dev, qmx_batch *b);
+	int (*batch_wait)(qmx_device *dev, qmx_batch *b, int64_t deadline_ns);
+
 	/* Pre-packed weights (qmx_weights_*), all optional.  weights_pack packs
 	 * w->b into w->priv (in host or device memory), replacing and freeing
 	 * an older packed form; weights_free frees w->priv.  gemm_weights runs

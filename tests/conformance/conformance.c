@@ -486,6 +486,383 @@ static void test_device_info(void **state)
 	assert_true(n >= 1);
 }
 
+/* ---------------------------------------------------------------- batches */
+
+/* A device buffer holding `len` bytes of `src` (zeros when NULL). */
+static qmx_buffer *dev_buffer(qmx_device *d, const void *src, size_t len)
+{
+	qmx_buffer *b;
+	void *host;
+	assert_int_equal(qmx_buffer_new(d, len, 0, &b), 0);
+	assert_int_equal(qmx_buffer_map(b, &host), 0);
+	if (src)
+		memcpy(host, src, len);
+	else
+		memset(host, 0, len);
+	assert_int_equal(qmx_buffer_sync(b, QMX_SYNC_TO_DEVICE, 0, len), 0);
+	return b;
+}
+
+/* Device buffer contents back on the host. */
+static void dev_read(qmx_buffer *b, void *dst, size_t len)
+{
+	void *host;
+	assert_int_equal(qmx_buffer_sync(b, QMX_SYNC_FROM_DEVICE, 0, len), 0);
+	assert_int_equal(qmx_buffer_map(b, &host), 0);
+	memcpy(dst, host, len);
+}
+
+enum { CHAIN_LAYERS = 4 };
+
+/* An MLP forward as one batch: layer l's int8 output (requantized, with bias,
+ * per-channel where the device has it) is layer l + 1's A, each entry waiting
+ * for the one before, and one independent int32 GEMM in between.  Every
+ * activation bit-exact against the reference run layer by layer on the host;
+ * then the input changes and the same batch runs again. */
+static void test_batch_chain(void **state)
+{
+	(void)state;
+	if (!(info.features & QMX_FEATURE_INT8_OUT)) {
+		print_message("  %s has no int8 output: no layer chain\n", device_uri);
+		skip();
+	}
+	qmx_rng rng = { seed ^ 11 };
+	const int64_t m = quick ? 8 : 32;
+	const int64_t dims[CHAIN_LAYERS + 1] = { 40, 33, 17, 24, 10 };
+	bool pc = (info.features & QMX_FEATURE_PER_CHANNEL) != 0;
+	qmx_gemm_params p[CHAIN_LAYERS];
+	int8_t *act[CHAIN_LAYERS + 1], *w[CHAIN_LAYERS];
+	int32_t *bias[CHAIN_LAYERS], *mult[CHAIN_LAYERS], *shift[CHAIN_LAYERS];
+	qmx_buffer *bact[CHAIN_LAYERS + 1], *bw[CHAIN_LAYERS], *bbias[CHAIN_LAYERS];
+	qmx_buffer *bmult[CHAIN_LAYERS], *bshift[CHAIN_LAYERS];
+	qmx_batch *batch;
+	uint32_t idx[CHAIN_LAYERS];
+
+	for (int l = 0; l <= CHAIN_LAYERS; l++) {
+		act[l] = malloc((size_t)(m * dims[l]));
+		assert_non_null(act[l]);
+	}
+	for (int64_t i = 0; i < m * dims[0]; i++)
+		act[0][i] = (int8_t)qmx_rng_range(&rng, -128, 127);
+	bact[0] = dev_buffer(dev, act[0], (size_t)(m * dims[0]));
+	assert_int_equal(qmx_batch_create(dev, &batch), 0);
+	/* The independent GEMM, and its reference. */
+	qmx_gemm_params ip;
+	qmx_problem ipb;
+	qmx_gemm_params_init(&ip, 9, 13, 21);
+	assert_int_equal(qmx_problem_init(&ipb, &ip, &rng, QMX_FILL_RANDOM), 0);
+	qmx_buffer *ia = dev_buffer(dev, ipb.a, 9 * 21), *ib = dev_buffer(dev, ipb.b, 21 * 13);
+	qmx_buffer *ic = dev_buffer(dev, NULL, ipb.c_bytes);
+	for (int l = 0; l < CHAIN_LAYERS; l++) {
+		int64_t k = dims[l], n = dims[l + 1];
+		qmx_gemm_params_init(&p[l], m, n, k);
+		p[l].out_type = QMX_OUT_INT8;
+		p[l].has_bias = 1;
+		p[l].a_zero_point = (int32_t)qmx_rng_range(&rng, -20, 20);
+		p[l].c_zero_point = (int32_t)qmx_rng_range(&rng, -20, 20);
+		qmx_quantize_multiplier(1.0 / (40.0 * (double)k), &p[l].multiplier, &p[l].shift);
+		p[l].quant_mode = pc && (l & 1) ? QMX_QUANT_PER_CHANNEL : QMX_QUANT_PER_TENSOR;
+		w[l] = malloc((size_t)(k * n));
+		bias[l] = malloc((size_t)n * 4);
+		mult[l] = malloc((size_t)n * 4);
+		shift[l] = malloc((size_t)n * 4);
+		assert_true(w[l] && bias[l] && mult[l] && shift[l]);
+		for (int64_t i = 0; i < k * n; i++)
+			w[l][i] = (int8_t)qmx_rng_range(&rng, -128, 127);
+		for (int64_t j = 0; j < n; j++) {
+			bias[l][j] = (int32_t)qmx_rng_range(&rng, -3000, 3000);
+			qmx_quantize_multiplier((double)qmx_rng_range(&rng, 1, 40) / (400.0 * (double)k),
+						&mult[l][j], &shift[l][j]);
+		}
+		bw[l] = dev_buffer(dev, w[l], (size_t)(k * n));
+		bbias[l] = dev_buffer(dev, bias[l], (size_t)n * 4);
+		bmult[l] = dev_buffer(dev, mult[l], (size_t)n * 4);
+		bshift[l] = dev_buffer(dev, shift[l], (size_t)n * 4);
+		bact[l + 1] = dev_buffer(dev, NULL, (size_t)(m * n));
+		qmx_gemm_desc d = { .params = p[l], .a = { bact[l], 0 }, .b = { bw[l], 0 },
+				    .c = { bact[l + 1], 0 }, .bias = { bbias[l], 0 } };
+		if (p[l].quant_mode == QMX_QUANT_PER_CHANNEL) {
+			d.multipliers.buffer = bmult[l];
+			d.shifts.buffer = bshift[l];
+		}
+		assert_int_equal(qmx_batch_add_gemm(batch, &d, l ? (int32_t)idx[l - 1] : -1, &idx[l]),
+				 0);
+		if (l == 1) {
+			qmx_gemm_desc id = { .params = ip, .a = { ia, 0 }, .b = { ib, 0 },
+					     .c = { ic, 0 } };
+			uint32_t at;
+			assert_int_equal(qmx_batch_add_gemm(batch, &id, -1, &at), 0);
+			assert_int_equal(at, 2);
+		}
+	}
+	assert_int_equal(qmx_batch_size(batch), CHAIN_LAYERS + 1);
+	for (int run = 0; run < 2; run++) {
+		if (run) { /* a new input, the same batch */
+			void *host;
+			for (int64_t i = 0; i < m * dims[0]; i++)
+				act[0][i] = (int8_t)qmx_rng_range(&rng, -128, 127);
+			assert_int_equal(qmx_buffer_map(bact[0], &host), 0);
+			memcpy(host, act[0], (size_t)(m * dims[0]));
+			assert_int_equal(qmx_buffer_sync(bact[0], QMX_SYNC_TO_DEVICE, 0,
+							 (size_t)(m * dims[0])), 0);
+		}
+		assert_int_equal(qmx_batch_submit(batch), 0);
+		assert_int_equal(qmx_batch_submit(batch), QMX_EBUSY);
+		int err = qmx_batch_wait(batch, 600LL * 1000);
+		if (err)
+			fail_msg("batch run %d: %s", run, qmx_last_error());
+		for (int l = 0; l < CHAIN_LAYERS; l++) {
+			int8_t *got = malloc((size_t)(m * dims[l + 1]));
+			qmx_gemm_host_operands ops = { act[l], w[l], bias[l], mult[l], shift[l],
+						       act[l + 1] };
+			assert_int_equal(qmx_gemm_reference(&p[l], &ops), 0);
+			dev_read(bact[l + 1], got, (size_t)(m * dims[l + 1]));
+			for (int64_t i = 0; i < m * dims[l + 1]; i++)
+				if (got[i] != act[l + 1][i])
+					fail_msg("run %d layer %d element %lld: %d, reference %d (seed %llu)",
+						 run, l, (long long)i, got[i], act[l + 1][i],
+						 (unsigned long long)seed);
+			free(got);
+			int st = -1;
+			qmx_job_stats js;
+			assert_int_equal(qmx_batch_entry_status(batch, idx[l], &st, &js), 0);
+			assert_int_equal(st, 0);
+			assert_int_equal(js.macs, (uint64_t)(m * dims[l] * dims[l + 1]));
+			assert_string_equal(qmx_batch_entry_message(batch, idx[l]), "");
+		}
+		dev_read(ic, ipb.c, ipb.c_bytes);
+		assert_int_equal(qmx_problem_compute_reference(&ipb), 0);
+		char msg[160];
+		if (!qmx_problem_matches(&ipb, msg, sizeof(msg)))
+			fail_msg("independent entry: %s", msg);
+	}
+	qmx_batch_destroy(batch);
+	for (int l = 0; l < CHAIN_LAYERS; l++) {
+		qmx_buffer_del(bw[l]);
+		qmx_buffer_del(bbias[l]);
+		qmx_buffer_del(bmult[l]);
+		qmx_buffer_del(bshift[l]);
+		qmx_buffer_del(bact[l + 1]);
+		free(w[l]);
+		free(bias[l]);
+		free(mult[l]);
+		free(shift[l]);
+	}
+	for (int l = 0; l <= CHAIN_LAYERS; l++)
+		free(act[l]);
+	qmx_buffer_del(bact[0]);
+	qmx_buffer_del(ia);
+	qmx_buffer_del(ib);
+	qmx_buffer_del(ic);
+	qmx_problem_free(&ipb);
+}
+
+/* A failing entry in the middle of a batch: on a simulated device with a
+ * per-job cycle watchdog, entry 1 is too long and fails (the device is
+ * reset).  Entry 0 before it completes, entry 2 (waiting for 1) and entry 4
+ * (waiting for 2) are not run and name the entry they wait for, entry 3
+ * (independent) runs; all results that ran are bit-exact.  Devices with no
+ * run-time failure to provoke skip it. */
+static void test_batch_failing_entry(void **state)
+{
+	(void)state;
+	if (strcmp(info.backend, "sim")) { /* a group of sims takes no maxcycles= */
+		print_message("  %s: no run-time failure to provoke here\n", device_uri);
+		skip();
+	}
+	char uri[200];
+	const char *arg = strchr(device_uri, ':');
+	snprintf(uri, sizeof(uri), "%s%smaxcycles=4000", device_uri, arg ? "," : ":");
+	qmx_device *d;
+	if (qmx_device_open(uri, &d))
+		fail_msg("open %s: %s", uri, qmx_last_error());
+	qmx_rng rng = { seed ^ 12 };
+	const int64_t shapes[5][3] = { { 8, 8, 16 }, { 64, 64, 512 }, { 8, 8, 8 },
+				       { 7, 9, 11 }, { 8, 8, 8 } };
+	const int32_t wait_for[5] = { -1, -1, 1, -1, 2 };
+	qmx_problem pb[5];
+	qmx_buffer *bufs[5][3];
+	qmx_batch *batch;
+	assert_int_equal(qmx_batch_create(d, &batch), 0);
+	for (int e = 0; e < 5; e++) {
+		qmx_gemm_params p;
+		qmx_gemm_params_init(&p, shapes[e][0], shapes[e][1], shapes[e][2]);
+		assert_int_equal(qmx_problem_init(&pb[e], &p, &rng, QMX_FILL_RANDOM), 0);
+		bufs[e][0] = dev_buffer(d, pb[e].a, (size_t)(p.m * p.k));
+		bufs[e][1] = dev_buffer(d, pb[e].b, (size_t)(p.k * p.n));
+		bufs[e][2] = dev_buffer(d, NULL, pb[e].c_bytes);
+		qmx_gemm_desc desc = { .params = p, .a = { bufs[e][0], 0 }, .b = { bufs[e][1], 0 },
+				       .c = { bufs[e][2], 0 } };
+		assert_int_equal(qmx_batch_add_gemm(batch, &desc, wait_for[e], NULL), 0);
+	}
+	assert_int_equal(qmx_batch_submit(batch), 0);
+	int err = qmx_batch_wait(batch, 600LL * 1000);
+	assert_int_equal(err, QMX_EIO);
+	const char *why = qmx_last_error();
+	print_message("  %s\n", why);
+	assert_non_null(strstr(why, "entry 1 of 5"));
+	assert_non_null(strstr(why, "watchdog"));
+	assert_non_null(strstr(why, "1 failed, 2 not run"));
+	const int expect[5] = { 0, QMX_EIO, QMX_EDEPENDENCY, 0, QMX_EDEPENDENCY };
+	for (int e = 0; e < 5; e++) {
+		int st = 1;
+		assert_int_equal(qmx_batch_entry_status(batch, (uint32_t)e, &st, NULL), 0);
+		assert_int_equal(st, expect[e]);
+		const char *msg = qmx_batch_entry_message(batch, (uint32_t)e);
+		if (st == QMX_EDEPENDENCY) {
+			char want[64];
+			snprintf(want, sizeof(want), "entry %d it waits for failed", wait_for[e]);
+			assert_non_null(strstr(msg, want));
+		}
+		if (st)
+			continue;
+		dev_read(bufs[e][2], pb[e].c, pb[e].c_bytes);
+		assert_int_equal(qmx_problem_compute_reference(&pb[e]), 0);
+		char m[160];
+		if (!qmx_problem_matches(&pb[e], m, sizeof(m)))
+			fail_msg("entry %d: %s", e, m);
+	}
+	qmx_batch_destroy(batch);
+	for (int e = 0; e < 5; e++) {
+		for (int i = 0; i < 3; i++)
+			qmx_buffer_del(bufs[e][i]);
+		qmx_problem_free(&pb[e]);
+	}
+	qmx_device_del(d);
+}
+
+/* Bad batches, each refused naming the field and the limit. */
+static void test_batch_bad_inputs(void **state)
+{
+	(void)state;
+	qmx_batch *batch;
+	qmx_gemm_params p;
+	qmx_gemm_params_init(&p, 4, 4, 4);
+	qmx_buffer *a = dev_buffer(dev, NULL, 16), *b = dev_buffer(dev, NULL, 16);
+	qmx_buffer *c = dev_buffer(dev, NULL, 64);
+	qmx_gemm_desc d = { .params = p, .a = { a, 0 }, .b = { b, 0 }, .c = { c, 0 } };
+	int st;
+
+	assert_int_equal(qmx_batch_create(NULL, &batch), QMX_EINVAL);
+	assert_int_equal(qmx_batch_create(dev, NULL), QMX_EINVAL);
+	assert_int_equal(qmx_batch_create(dev, &batch), 0);
+	assert_int_equal(qmx_batch_submit(batch), QMX_EINVAL);
+	assert_non_null(strstr(qmx_last_error(), "empty"));
+	assert_int_equal(qmx_batch_wait(batch, 0), QMX_EINVAL);
+	assert_int_equal(qmx_batch_add_gemm(batch, &d, 0, NULL), QMX_EINVAL);
+	assert_non_null(strstr(qmx_last_error(), "wait_for (0)"));
+	assert_int_equal(qmx_batch_add_gemm(batch, NULL, -1, NULL), QMX_EINVAL);
+	assert_int_equal(qmx_batch_add_gemm(batch, &d, -1, NULL), 0);
+	assert_int_equal(qmx_batch_add_gemm(batch, &d, 1, NULL), QMX_EINVAL);
+	assert_non_null(strstr(qmx_last_error(), "wait_for (1) must name an earlier entry (0..0)"));
+	assert_int_equal(qmx_batch_add_gemm(batch, &d, -2, NULL), QMX_EINVAL);
+	qmx_gemm_desc bad = d;
+	bad.params.lda = 3;
+	assert_int_equal(qmx_batch_add_gemm(batch, &bad, -1, NULL), QMX_EINVAL);
+	assert_non_null(strstr(qmx_last_error(), "lda (3)"));
+	bad = d;
+	bad.c.offset = 8;
+	assert_int_equal(qmx_batch_add_gemm(batch, &bad, -1, NULL), QMX_EINVAL);
+	assert_non_null(strstr(qmx_last_error(), "c.offset (8) + extent (64) > buffer size (64)"));
+	bad = d;
+	bad.c = bad.a;
+	assert_int_equal(qmx_batch_add_gemm(batch, &bad, -1, NULL), QMX_EINVAL);
+	/* A buffer of another device. */
+	qmx_device *other;
+	assert_int_equal(qmx_device_open("cpu-ref", &other), 0);
+	qmx_buffer *oc = dev_buffer(other, NULL, 64);
+	bad = d;
+	bad.c.buffer = oc;
+	assert_int_equal(qmx_batch_add_gemm(batch, &bad, -1, NULL), QMX_EINVAL);
+	assert_non_null(strstr(qmx_last_error(), "c.buffer belongs to another device"));
+	assert_int_equal(qmx_batch_size(batch), 1);
+	assert_int_equal(qmx_batch_entry_status(batch, 0, &st, NULL), QMX_EBUSY);
+	assert_int_equal(qmx_batch_entry_status(batch, 1, &st, NULL), QMX_EINVAL);
+	assert_non_null(strstr(qmx_last_error(), "index (1) >= entries in the batch (1)"));
+	assert_int_equal(qmx_batch_submit(batch), 0);
+	/* In flight until waited for. */
+	assert_int_equal(qmx_batch_add_gemm(batch, &d, -1, NULL), QMX_EBUSY);
+	assert_int_equal(qmx_batch_wait(batch, 600LL * 1000), 0);
+	assert_int_equal(qmx_batch_entry_status(batch, 0, &st, NULL), 0);
+	assert_int_equal(st, 0);
+	assert_int_equal(qmx_batch_entry_status(batch, 0, NULL, NULL), QMX_EINVAL);
+	qmx_batch_destroy(batch);
+	/* Per-channel values changed to bad ones after the add: the submit
+	 * refuses the batch, naming the entry, and nothing runs. */
+	if ((info.features & QMX_FEATURE_PER_CHANNEL) && (info.features & QMX_FEATURE_INT8_OUT)) {
+		int32_t ones[4] = { 1 << 30, 1 << 30, 1 << 30, 1 << 30 }, zeros[4] = { 0 };
+		qmx_buffer *bm = dev_buffer(dev, ones, 16), *bs = dev_buffer(dev, zeros, 16);
+		qmx_gemm_desc q = d;
+		void *host;
+		q.params.out_type = QMX_OUT_INT8;
+		q.params.quant_mode = QMX_QUANT_PER_CHANNEL;
+		q.multipliers.buffer = bm;
+		q.shifts.buffer = bs;
+		assert_int_equal(qmx_batch_create(dev, &batch), 0);
+		assert_int_equal(qmx_batch_add_gemm(batch, &d, -1, NULL), 0);
+		assert_int_equal(qmx_batch_add_gemm(batch, &q, 0, NULL), 0);
+		assert_int_equal(qmx_buffer_map(bm, &host), 0);
+		{
+			((int32_t *)host)[2] = -5;
+			assert_int_equal(qmx_batch_submit(batch), QMX_EINVAL);
+			print_message("  %s\n", qmx_last_error());
+			assert_non_null(strstr(qmx_last_error(), "qmx_batch_submit: entry 1"));
+			assert_int_equal(qmx_batch_entry_status(batch, 0, &st, NULL), QMX_EBUSY);
+		}
+		qmx_batch_destroy(batch);
+		qmx_buffer_del(bm);
+		qmx_buffer_del(bs);
+	}
+	qmx_batch_destroy(NULL);
+	qmx_buffer_del(oc);
+	qmx_device_del(other);
+	qmx_buffer_del(a);
+	qmx_buffer_del(b);
+	qmx_buffer_del(c);
+}
+
+/* A zero timeout returns at once (done or QMX_ETIMEDOUT); waiting again ends it. */
+static void test_batch_wait_timeout(void **state)
+{
+	(void)state;
+	qmx_rng rng = { seed ^ 13 };
+	qmx_problem pb;
+	qmx_gemm_params p;
+	qmx_gemm_params_init(&p, 32, 32, quick ? 128 : 512);
+	assert_int_equal(qmx_problem_init(&pb, &p, &rng, QMX_FILL_RANDOM), 0);
+	qmx_buffer *a = dev_buffer(dev, pb.a, (size_t)(p.m * p.k));
+	qmx_buffer *b = dev_buffer(dev, pb.b, (size_t)(p.k * p.n));
+	qmx_buffer *c = dev_buffer(dev, NULL, pb.c_bytes);
+	qmx_gemm_desc d = { .params = p, .a = { a, 0 }, .b = { b, 0 }, .c = { c, 0 } };
+	qmx_batch *batch;
+	assert_int_equal(qmx_batch_create(dev, &batch), 0);
+	assert_int_equal(qmx_batch_add_gemm(batch, &d, -1, NULL), 0);
+	assert_int_equal(qmx_batch_add_gemm(batch, &d, 0, NULL), 0);
+	assert_int_equal(qmx_batch_submit(batch), 0);
+	int err = qmx_batch_wait(batch, 0);
+	assert_true(err == 0 || err == QMX_ETIMEDOUT);
+	assert_int_equal(qmx_batch_wait(batch, 600LL * 1000), 0);
+	/* Entries added after a run: the batch runs again, longer. */
+	uint32_t at;
+	assert_int_equal(qmx_batch_add_gemm(batch, &d, 1, &at), 0);
+	assert_int_equal(at, 2);
+	assert_int_equal(qmx_batch_submit(batch), 0);
+	assert_int_equal(qmx_batch_wait(batch, 600LL * 1000), 0);
+	int st = 1;
+	assert_int_equal(qmx_batch_entry_status(batch, 2, &st, NULL), 0);
+	assert_int_equal(st, 0);
+	dev_read(c, pb.c, pb.c_bytes);
+	assert_int_equal(qmx_problem_compute_reference(&pb), 0);
+	char msg[160];
+	if (!qmx_problem_matches(&pb, msg, sizeof(msg)))
+		fail_msg("%s", msg);
+	qmx_batch_destroy(batch);
+	qmx_buffer_del(a);
+	qmx_buffer_del(b);
+	qmx_buffer_del(c);
+	qmx_problem_free(&pb);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -547,6 +924,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_wait_timeout),
 		cmocka_unit_test(test_sync_gemm),
 		cmocka_unit_test(test_bad_descriptors),
+		cmocka_unit_test(test_batch_chain),
+		cmocka_unit_test(test_batch_failing_entry),
+		cmocka_unit_test(test_batch_bad_inputs),
+		cmocka_unit_test(test_batch_wait_timeout),
 	};
 	return cmocka_run_group_tests_name(device_uri, tests, setup, teardown);
 }

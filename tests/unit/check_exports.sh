@@ -23,7 +23,9 @@ for sym in qmx_strerror qmx_error_name qmx_last_error qmx_device_open qmx_device
 	qmx_meter_new qmx_meter_start qmx_meter_stop qmx_meter_del qmx_sci qmx_sci_embodied \
 	qmx_act_cpa qmx_act_chip qmx_carbon_config_get qmx_grid_intensity qmx_device_embodied \
 	qmx_accel_energy qmx_accel_energy_breakdown qmx_energy_model_name qmx_profile_list \
-	qmx_profile_get \
+	qmx_profile_get qmx_batch_create qmx_batch_add_gemm qmx_batch_size qmx_batch_submit \
+	qmx_batch_wait qmx_batch_entry_status qmx_batch_entry_message qmx_batch_destroy \
+	qmx_gemm_tiled qmx_job_stats_add \
 	qmx_time_parse qmx_time_format qmx_grid_trace_load qmx_grid_trace_parse \
 	qmx_grid_trace_del qmx_grid_trace_get_info qmx_grid_trace_get_sample qmx_grid_trace_at \
 	qmx_grid_trace_carbon qmx_shift_request_init qmx_shift_choose qmx_place_option_from_job \
@@ -31,7 +33,7 @@ for sym in qmx_strerror qmx_error_name qmx_last_error qmx_device_open qmx_device
 	printf '%s\n' "$exported" | grep -qx "$sym" || { echo "missing export: $sym"; exit 1; }
 done
 # Internal helpers must stay hidden.
-for sym in qmx_fail qmx_job_complete qmx_now_ns qmx_backend_cpu_ops qmx_group_split qmx_group_uri qmx_rapl_open qmx_data_load \
+for sym in qmx_fail qmx_job_complete qmx_job_wait_deadline qmx_batch_entry_skip qmx_gemm_desc_check qmx_now_ns qmx_backend_cpu_ops qmx_group_split qmx_group_uri qmx_rapl_open qmx_data_load \
 	qmx_grid_kind_name qmx_grid_trace_env qmx_grid_parse_json qmx_grid_perr; do
 	if printf '%s\n' "$exported" | grep -qx "$sym"; then echo "internal symbol exported: $sym"; exit 1; fi
 done

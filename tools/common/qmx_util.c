@@ -187,3 +187,25 @@ int qmx_parse_shape(const char *s, int64_t *m, int64_t *n, int64_t *k)
 	*k = c;
 	return 0;
 }
+
+void qmx_util_cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	snprintf(buf, len, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "model name", 10)) {
+			char *v = strchr(line, ':');
+			if (v) {
+				v += 1 + (v[1] == ' ');
+				v[strcspn(v, "\n")] = 0;
+				snprintf(buf, len, "%s", v);
+			}
+			break;
+		}
+	}
+	fclose(f);
+}

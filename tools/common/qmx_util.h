@@ -38,6 +38,9 @@ static inline int64_t qmx_rng_range(qmx_rng *r, int64_t lo, int64_t hi)
 
 /* Seed from $QMX_TEST_SEED when set, else `fallback`; prints nothing. */
 uint64_t qmx_util_seed(uint64_t fallback);
+/* The host CPU's model name (/proc/cpuinfo), "unknown" when not found:
+ * printed beside every benchmark figure. */
+void qmx_util_cpu_model(char *buf, size_t len);
 
 /* A GEMM problem with its host operands and a reference result. */
 typedef struct qmx_problem {

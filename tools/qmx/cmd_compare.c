@@ -20,7 +20,6 @@
 #include "commands.h"
 #include "compare.h"
 #include "qmx/qmx.h"
-#include "qmx_extent.h"
 #include "qmx_util.h"
 
 #define CMP_MAX_WORKLOADS 32
@@ -120,83 +119,32 @@ static void layer_params(qmx_gemm_params *p, const struct cmp_gemm *g, uint32_t 
 	qmx_quantize_multiplier(1.0 / (16.0 * (double)g->k), &p->multiplier, &p->shift);
 }
 
-/* Run one GEMM on `dev` through submit/wait so progress can be shown while a
- * simulated device runs.  Output goes to ops->c. */
-static int run_async(qmx_device *dev, const qmx_gemm_params *p,
-		     const qmx_gemm_host_operands *ops, qmx_job_stats *st,
-		     const char *label, double expect_cycles)
+/* Progress of one accelerator GEMM (qmx_gemm_tiled's callback): on a
+ * terminal a live line, on a pipe a line every 5 s, while a simulated device
+ * runs. */
+struct cmp_progress {
+	const char *label;
+	double expect_cycles; /* if the array were always busy */
+	uint64_t t0;
+	int shown;
+};
+
+static int cmp_progress_cb(uint64_t done, uint64_t total, void *user)
 {
-	qmx_buffer *a = NULL, *b = NULL, *c = NULL, *bi = NULL;
-	void *pa, *pb, *pc, *pbi = NULL;
-	qmx_job *job = NULL;
-	int err;
+	struct cmp_progress *pr = user;
+	uint64_t el = (uint64_t)time(NULL) - pr->t0;
 
-	/* The operands' exact extents (the shared checked helper), so nothing
-	 * past the caller's arrays is read or written. */
-	struct qmx_extent_gemm shape = {
-		.m = (uint64_t)p->m, .n = (uint64_t)p->n, .k = (uint64_t)p->k,
-		.lda = (uint64_t)p->lda, .ldb = (uint64_t)p->ldb, .ldc = (uint64_t)p->ldc,
-		.out_int8 = p->out_type == QMX_OUT_INT8, .has_bias = p->has_bias != 0,
-	};
-	struct qmx_extent_bytes ext;
-	struct qmx_extent_error xerr;
-	if ((err = qmx_gemm_params_check(p)))
-		return err;
-	/* Cannot fail once the check passed: it bounds extents to PTRDIFF_MAX. */
-	(void)qmx_extent_gemm_check(&shape, INT32_MAX, SIZE_MAX, &ext, &xerr);
-	size_t la = (size_t)ext.bytes[QMX_OPERAND_A], lb = (size_t)ext.bytes[QMX_OPERAND_B];
-	size_t lc = (size_t)ext.bytes[QMX_OPERAND_C];
-	size_t lbias = (size_t)ext.bytes[QMX_OPERAND_BIAS];
-
-	if ((err = qmx_buffer_new(dev, la, 0, &a)) || (err = qmx_buffer_new(dev, lb, 0, &b)) ||
-	    (err = qmx_buffer_new(dev, lc, 0, &c)) ||
-	    (lbias && (err = qmx_buffer_new(dev, lbias, 0, &bi))))
-		goto out;
-	if ((err = qmx_buffer_map(a, &pa)) || (err = qmx_buffer_map(b, &pb)) ||
-	    (err = qmx_buffer_map(c, &pc)) || (bi && (err = qmx_buffer_map(bi, &pbi))))
-		goto out;
-	memcpy(pa, ops->a, la);
-	memcpy(pb, ops->b, lb);
-	if (bi)
-		memcpy(pbi, ops->bias, lbias);
-	if ((err = qmx_buffer_sync(a, QMX_SYNC_TO_DEVICE, 0, la)) ||
-	    (err = qmx_buffer_sync(b, QMX_SYNC_TO_DEVICE, 0, lb)) ||
-	    (bi && (err = qmx_buffer_sync(bi, QMX_SYNC_TO_DEVICE, 0, lbias))))
-		goto out;
-	qmx_gemm_desc d;
-	memset(&d, 0, sizeof(d));
-	d.params = *p;
-	d.a.buffer = a;
-	d.b.buffer = b;
-	d.c.buffer = c;
-	d.bias.buffer = bi;
-	uint64_t t0 = (uint64_t)time(NULL);
-	if ((err = qmx_gemm_submit(dev, &d, &job)))
-		goto out;
-	int shown = 0;
-	for (;;) {
-		err = qmx_job_wait(job, 250 * 1000000LL);
-		if (err != QMX_ETIMEDOUT)
-			break;
-		uint64_t el = (uint64_t)time(NULL) - t0;
-		/* On a pipe, a line every 5 s; on a terminal, a live line. */
-		if (tty || (int)(el / 5) > shown) {
-			shown = (int)(el / 5);
-			progress("  %s: running %llu s (%.2f M cycles if the array were always busy)", label,
-				 (unsigned long long)el, expect_cycles / 1e6);
-		}
-	}
-	if (err || (err = qmx_job_get_stats(job, st)) ||
-	    (err = qmx_buffer_sync(c, QMX_SYNC_FROM_DEVICE, 0, lc)))
-		goto out;
-	memcpy(ops->c, pc, lc);
-out:
-	qmx_job_del(job);
-	qmx_buffer_del(a);
-	qmx_buffer_del(b);
-	qmx_buffer_del(c);
-	qmx_buffer_del(bi);
-	return err;
+	if (done == total || !(tty || (int)(el / 5) > pr->shown))
+		return 0;
+	pr->shown = (int)(el / 5);
+	if (total > 1)
+		progress("  %s tile %llu/%llu: running %llu s", pr->label,
+			 (unsigned long long)done + 1, (unsigned long long)total,
+			 (unsigned long long)el);
+	else
+		progress("  %s: running %llu s (%.2f M cycles if the array were always busy)",
+			 pr->label, (unsigned long long)el, pr->expect_cycles / 1e6);
+	return 0;
 }
 
 /* Write one report into a temporary file beside `path` and rename it over
@@ -227,115 +175,6 @@ static int write_atomic(const struct cmp_report *rep, const char *path,
 		return -1;
 	}
 	return 0;
-}
-
-static void add_stats(qmx_job_stats *sum, const qmx_job_stats *st, bool first)
-{
-	sum->wall_ns += st->wall_ns;
-	sum->device_ns += st->device_ns;
-	sum->cpu_ns += st->cpu_ns;
-	sum->cycles += st->cycles;
-	sum->stall_cycles += st->stall_cycles;
-	sum->macs += st->macs;
-	sum->ext_bytes_read += st->ext_bytes_read;
-	sum->ext_bytes_written += st->ext_bytes_written;
-	sum->sram_bytes_read += st->sram_bytes_read;
-	sum->sram_bytes_written += st->sram_bytes_written;
-	sum->energy_j += st->energy_j;
-	sum->carbon_operational_g += st->carbon_operational_g;
-	sum->carbon_embodied_g += st->carbon_embodied_g;
-	sum->energy_mac_j += st->energy_mac_j;
-	sum->energy_sram_j += st->energy_sram_j;
-	sum->energy_dram_j += st->energy_dram_j;
-	sum->energy_clock_j += st->energy_clock_j;
-	sum->energy_leakage_j += st->energy_leakage_j;
-	sum->energy_static_j += st->energy_static_j;
-	sum->sim_wall_ns += st->sim_wall_ns;
-	sum->sim_cpu_ns += st->sim_cpu_ns;
-	sum->flags |= st->flags;
-	/* Modelled (or none) as soon as one part is. */
-	if (first || st->energy_source != QMX_ENERGY_MEASURED)
-		sum->energy_source = st->energy_source;
-}
-
-/* Run a GEMM larger than the device accepts as tiles of at most `t` rows and
- * columns and `tk` of K (operands packed so every stride fits too).  K tiles
- * are int32 partial sums added on the host (exact: int32 addition), so they
- * are only used for int32 output; the bias is added by the first K tile. */
-struct cmp_tiles {
-	uint64_t t, tk;
-};
-
-static int run_tiled(struct cmp_tiles *tc, qmx_device *dev, const qmx_gemm_params *p,
-		     const qmx_gemm_host_operands *ops, qmx_job_stats *sum, const char *label,
-		     double lanes)
-{
-	int64_t t = (int64_t)tc->t, tk = (int64_t)tc->tk;
-	bool i8 = p->out_type == QMX_OUT_INT8;
-	char tl[400];
-	memset(sum, 0, sizeof(*sum));
-	if (p->m <= t && p->n <= t && p->k <= tk && p->lda <= t && p->ldb <= t && p->ldc <= t)
-		return run_async(dev, p, ops, sum, label,
-				 lanes > 0 ? (double)p->m * p->n * p->k / lanes : 0);
-	if (i8 && p->k > tk)
-		return -1; /* layer_params never asks for this */
-	int64_t nm = (p->m + t - 1) / t, nn = (p->n + t - 1) / t, nk = (p->k + tk - 1) / tk;
-	int8_t *a = malloc((size_t)(t * tk)), *b = malloc((size_t)(tk * t));
-	int32_t *bias = malloc((size_t)t * 4);
-	void *c = malloc((size_t)(t * t) * 4);
-	int err = 0, part = 0;
-	if (!a || !b || !bias || !c) {
-		err = QMX_ENOMEM;
-		goto out;
-	}
-	for (int64_t bi = 0; bi < nm && !err; bi++) {
-		for (int64_t bj = 0; bj < nn && !err; bj++) {
-			for (int64_t bk = 0; bk < nk && !err; bk++) {
-				int64_t i0 = bi * t, j0 = bj * t, k0 = bk * tk;
-				int64_t mt = p->m - i0 < t ? p->m - i0 : t;
-				int64_t nt = p->n - j0 < t ? p->n - j0 : t;
-				int64_t kt = p->k - k0 < tk ? p->k - k0 : tk;
-				qmx_gemm_params q = *p;
-				qmx_gemm_host_operands o;
-				qmx_job_stats st;
-				q.m = mt, q.n = nt, q.k = kt, q.lda = kt, q.ldb = nt, q.ldc = nt;
-				q.has_bias = p->has_bias && bk == 0;
-				for (int64_t i = 0; i < mt; i++)
-					memcpy(a + i * kt, ops->a + (i0 + i) * p->lda + k0, (size_t)kt);
-				for (int64_t k = 0; k < kt; k++)
-					memcpy(b + k * nt, ops->b + (k0 + k) * p->ldb + j0, (size_t)nt);
-				if (q.has_bias)
-					memcpy(bias, ops->bias + j0, (size_t)nt * 4);
-				memset(&o, 0, sizeof(o));
-				o.a = a, o.b = b, o.bias = q.has_bias ? bias : NULL, o.c = c;
-				snprintf(tl, sizeof(tl), "%s tile %d/%lld", label, ++part,
-					 (long long)(nm * nn * nk));
-				err = run_async(dev, &q, &o, &st, tl,
-						lanes > 0 ? (double)mt * nt * kt / lanes : 0);
-				if (err)
-					break;
-				add_stats(sum, &st, part == 1);
-				for (int64_t i = 0; i < mt; i++) {
-					if (i8) {
-						memcpy((int8_t *)ops->c + (i0 + i) * p->ldc + j0,
-						       (int8_t *)c + i * nt, (size_t)nt);
-						continue;
-					}
-					int32_t *dst = (int32_t *)ops->c + (i0 + i) * p->ldc + j0;
-					const int32_t *src = (const int32_t *)c + i * nt;
-					for (int64_t j = 0; j < nt; j++)
-						dst[j] = bk ? (int32_t)((uint32_t)dst[j] + (uint32_t)src[j])
-							    : src[j];
-				}
-			}
-		}
-	}
-out:
-	free(a);
-	free(b);
-	free(bias);
-	free(c);
-	return err;
 }
 
 /* ---------------------------------------------------------------- one workload */
@@ -371,7 +210,7 @@ static int finish_side(struct cmp_side *s, const struct cmp_workload *w,
 
 static void acct_add(struct cmp_acct *c, const qmx_job_stats *st, const qmx_energy_breakdown *b)
 {
-	add_stats(&c->counters, st, false);
+	qmx_job_stats_add(&c->counters, st, 0);
 	if (!b)
 		return;
 	c->have_actions = true;
@@ -534,8 +373,9 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 			qmx_problem_free(&pb);
 			break;
 		}
-		struct cmp_tiles tc = { cx->tile, cx->tile_k };
-		err = run_tiled(&tc, cx->acc, &p, &ops, &st, label, lanes);
+		struct cmp_progress pr = { label, lanes > 0 ? (double)g->m * g->n * g->k / lanes : 0,
+					   (uint64_t)time(NULL), 0 };
+		err = qmx_gemm_tiled(cx->acc, &p, &ops, &st, cmp_progress_cb, &pr);
 		if (!err && cx->sensor)
 			err = qmx_meter_stop(cx->sensor, &hw);
 		if (!err && !(err = qmx_meter_add_job(meter, &st)))

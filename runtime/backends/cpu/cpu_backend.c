@@ -14,7 +14,31 @@
 struct cpu_device {
 	bool reference; /* cpu-ref: the plain reference kernel */
 	unsigned threads;
+	uint64_t max_dim; /* 0: the default; else jobs stand for a small device */
 };
+
+/* "cpu:N,max_dim=D" (both optional): split off ",max_dim=D" (or a lone
+ * "max_dim=D"), leaving the thread count in `arg`. */
+static int cpu_parse_max_dim(char *arg, uint64_t *max_dim)
+{
+	char *opt = strstr(arg, "max_dim=");
+	char *end;
+
+	*max_dim = 0;
+	if (!opt)
+		return 0;
+	if (opt != arg && opt[-1] != ',')
+		return qmx_fail(QMX_EINVAL, "cpu device: unknown argument '%s' (URI cpu[:N][,max_dim=D])",
+				arg);
+	unsigned long long d = strtoull(opt + 8, &end, 10);
+	if (*end || d < 1 || d > 0x7FFFFFFF)
+		return qmx_fail(QMX_EINVAL,
+				"cpu device: max_dim '%s' must be a number in [1, 2147483647]",
+				opt + 8);
+	*max_dim = d;
+	opt[opt == arg ? 0 : -1] = '\0';
+	return 0;
+}
 
 static int cpu_parse_threads(const char *arg, unsigned *threads)
 {
@@ -56,7 +80,11 @@ static int cpu_open_common(qmx_device *dev, const char *arg, bool reference)
 	struct cpu_device *cd = calloc(1, sizeof(*cd));
 	if (!cd)
 		return qmx_fail(QMX_ENOMEM, "cpu device: out of memory");
-	int err = cpu_parse_threads(arg, &cd->threads);
+	char args[64];
+	snprintf(args, sizeof(args), "%s", arg);
+	int err = cpu_parse_max_dim(args, &cd->max_dim);
+	if (!err)
+		err = cpu_parse_threads(args, &cd->threads);
 	if (err) {
 		free(cd);
 		return err;
@@ -67,6 +95,11 @@ static int cpu_open_common(qmx_device *dev, const char *arg, bool reference)
 	else if (!cd->threads)
 		cd->threads = qmx_cpu_online_threads();
 	cpu_fill_info(&dev->info, reference, cd->threads);
+	if (cd->max_dim) {
+		dev->info.max_dim = cd->max_dim;
+		if (dev->info.max_k > cd->max_dim)
+			dev->info.max_k = cd->max_dim;
+	}
 	dev->priv = cd;
 	return 0;
 }

@@ -52,7 +52,8 @@ extern "C" {
 	X(QMX_EBUSY, -9, "resource busy")                                      \
 	X(QMX_EDEVICE, -10, "the device reported an error for the job")        \
 	X(QMX_EPERM, -11, "permission denied")                                 \
-	X(QMX_EVERSION, -12, "device or bitstream version mismatch")
+	X(QMX_EVERSION, -12, "device or bitstream version mismatch")         \
+	X(QMX_EDEPENDENCY, -13, "not run: the job it waits for failed")
 
 enum qmx_error {
 #define QMX_X_ENUM(name, value, text) name = value,
@@ -267,6 +268,11 @@ QMX_API int qmx_job_wait(qmx_job *job, int64_t timeout_ns);
 QMX_API int qmx_job_get_stats(const qmx_job *job, qmx_job_stats *stats);
 /* Waits for an unfinished job before freeing it. */
 QMX_API void qmx_job_del(qmx_job *job);
+/* Add the statistics of one part (a tile, a batch entry) to `sum`: counters,
+ * times and energies add up, threads is the largest, flags combine;
+ * energy_source is the part's when `first`, else becomes modelled (or none)
+ * as soon as one part is. */
+QMX_API void qmx_job_stats_add(qmx_job_stats *sum, const qmx_job_stats *st, int first);
 
 /*
  * Synchronous convenience: C = A * B on host pointers.  Copies operands into
@@ -305,7 +311,7 @@ typedef struct qmx_group_member_stats {
 	double macs_per_s;     /* throughput the share comes from (0: given weight) */
 	char weight_source[96];/* "modelled: ...", "calibrated: ...", "given: weight=W" */
 	uint64_t jobs;         /* GEMM parts it ran */
-	qmx_job_stats total;   /* its parts' stats summed (times summed too) */
+	qmx_job_stats total;   /* its parts' stats summed (qmx_job_stats_add) */
 	qmx_job_stats last;    /* its part of the latest group GEMM (zero: it had none) */
 } qmx_group_member_stats;
 
@@ -314,6 +320,105 @@ typedef struct qmx_group_member_stats {
  * `dev` is not a group. */
 QMX_API int qmx_device_group_stats(qmx_device *dev, qmx_group_member_stats *members,
 				   size_t cap, size_t *count);
+
+/* ------------------------------------------------------------------ batches */
+
+/*
+ * A batch: a list of GEMMs on one device submitted as one job, e.g. a whole
+ * MLP forward or a training step.  Where the device has a command queue
+ * (sim, kmod) the entries become descriptors fetched by the engine with one
+ * doorbell; elsewhere the library starts them one after the other through
+ * the device's own queue (xrt, opencl) or a loop (cpu).  Results are the
+ * same, bit for bit, as the GEMMs submitted one by one.
+ *
+ * Ownership: the batch holds a reference on its device and copies each
+ * descriptor; the buffers the descriptors name belong to the caller and must
+ * stay alive (and not be written by the host) from qmx_batch_submit() until
+ * qmx_batch_wait() returned anything but QMX_ETIMEDOUT (the batch is then
+ * no longer in flight) or qmx_batch_destroy().
+ *
+ * Ordering and dependencies: entries start in index order.  An entry added
+ * with wait_for = i starts only after entry i completed successfully; if
+ * entry i failed, it is not run (no memory touched) and reports
+ * QMX_EDEPENDENCY naming entry i.  An entry with wait_for = -1 may run
+ * concurrently with earlier ones on a device that overlaps jobs (cpu), so
+ * every read-after-write or write-after-read between entries must be declared
+ * (one entry each: chain them).  A failing entry does not stop independent
+ * ones after it.
+ *
+ * Life cycle: create, add entries, submit, wait, read each entry's status,
+ * then either submit again (the same entries run again, e.g. every training
+ * step with new buffer contents) or destroy.  Entries cannot be added to a
+ * batch in flight.  One thread at a time per batch.
+ */
+typedef struct qmx_batch qmx_batch;
+
+/* Most entries one batch holds (the largest command-queue ring). */
+#define QMX_BATCH_MAX_ENTRIES 4096u
+
+/* An empty batch on `dev` (holds a reference on it). */
+QMX_API int qmx_batch_create(qmx_device *dev, qmx_batch **out);
+/*
+ * Validate `desc` as qmx_gemm_submit() does (buffers of the batch's device,
+ * extents, overlaps) and append it.  wait_for is the index of an earlier
+ * entry of this batch or -1 for none.  *index (may be NULL) receives the
+ * new entry's index, counting from 0.  Fails with QMX_EINVAL past
+ * QMX_BATCH_MAX_ENTRIES and QMX_EBUSY while the batch is in flight.
+ */
+QMX_API int qmx_batch_add_gemm(qmx_batch *b, const qmx_gemm_desc *desc, int32_t wait_for,
+			       uint32_t *index);
+/* Number of entries added so far. */
+QMX_API uint32_t qmx_batch_size(const qmx_batch *b);
+/*
+ * Start every entry.  Returns once the batch is queued (the device may still
+ * be running it); QMX_EBUSY when already in flight, QMX_EINVAL when empty.
+ * An error here means no entry was started.
+ */
+QMX_API int qmx_batch_submit(qmx_batch *b);
+/*
+ * Wait at most timeout_ms (< 0: forever) for every entry to finish.  Returns
+ * 0 when all succeeded, QMX_ETIMEDOUT when some still run (wait again or
+ * destroy; the batch stays in flight), else the status of the first entry
+ * that failed, with qmx_last_error() naming that entry, its message and how
+ * many entries did not run.
+ */
+QMX_API int qmx_batch_wait(qmx_batch *b, int64_t timeout_ms);
+/*
+ * Outcome of entry `index` of a waited batch: *status is 0 or the error it
+ * ended with (QMX_EDEPENDENCY when not run because the entry it waits for
+ * failed); stats (may be NULL) its statistics as qmx_job_get_stats() gives
+ * them.  Returns QMX_EBUSY when that entry has not finished, QMX_EINVAL for
+ * an index out of range.  qmx_batch_entry_message() gives the entry's
+ * message ("" when it succeeded), valid until the next submit or destroy.
+ */
+QMX_API int qmx_batch_entry_status(const qmx_batch *b, uint32_t index, int *status,
+				   qmx_job_stats *stats);
+QMX_API const char *qmx_batch_entry_message(const qmx_batch *b, uint32_t index);
+/* Waits for a batch in flight before freeing it (NULL: no-op). */
+QMX_API void qmx_batch_destroy(qmx_batch *b);
+
+/* ------------------------------------------------------------------ tiling */
+
+/*
+ * Progress of a tiled GEMM: called after each tile with the tiles done and
+ * the total, and about every 250 ms while a long tile runs (same `done`).
+ * Return nonzero to stop: the call then fails with QMX_EBUSY, "stopped by
+ * the progress callback", leaving C partly written.
+ */
+typedef int (*qmx_progress_fn)(uint64_t done, uint64_t total, void *user);
+
+/*
+ * qmx_gemm() for any size: a GEMM whose M, N or K exceed the device's
+ * max_dim is split into tiles of at most max_dim, each run on `dev`.  When K
+ * is split, the tiles compute int32 partial sums (int32 addition wraps as the
+ * reference's accumulator does) and int8 output is requantized on the host
+ * with the reference's arithmetic.  Bit-exact with qmx_gemm_reference().  A GEMM
+ * within the limits runs as one qmx_gemm().  stats (may be NULL) receives
+ * the sum over the tiles; progress (may be NULL) is called after each.
+ */
+QMX_API int qmx_gemm_tiled(qmx_device *dev, const qmx_gemm_params *p,
+			   const qmx_gemm_host_operands *ops, qmx_job_stats *stats,
+			   qmx_progress_fn progress, void *user);
 
 /* ------------------------------------------------------------------ weights */
 
