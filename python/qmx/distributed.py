@@ -6,7 +6,8 @@ on its own qmx device; DDP all-reduces the gradients.  A :class:`RankLedger`
 on each rank sums that rank's jobs (the figures libqmx accounted for each
 job: energy, measured or modelled, and operational and embodied carbon);
 :func:`gather_report` collects every rank's ledger through the process group
-(gloo or any other backend) into one report, per rank and in total.
+(gloo or any other backend) into one report, per rank and in total; a rank
+on a device group (``"sim,cpu"``) also lists its members' parts.
 See docs/distributed.md.
 
     ledger = RankLedger().attach(model)      # before wrapping it in DDP
@@ -95,6 +96,15 @@ def gather_report(ledger: RankLedger, device: Optional[Device] = None,
         "energy_source": ledger.source,
     }
     row.update(ledger.totals)
+    if device is not None and device.info["backend"] == "group":
+        # A rank on a device group: its members' shares of the same jobs.
+        row["members"] = [{
+            "device": m["info"]["uri"], "share": m["weight"], "jobs": m["jobs"],
+            "macs": m["total"]["macs"], "device_s": m["total"]["device_ns"] * 1e-9,
+            "energy_j": m["total"]["energy_j"],
+            "carbon_g": (m["total"]["carbon_operational_g"]
+                         + m["total"]["carbon_embodied_g"])}
+            for m in device.group_stats()]
     rows: list[Any] = [None] * world
     dist.all_gather_object(rows, row, group=group)
     vec = torch.tensor([float(ledger.totals[f]) for f in FIELDS],
@@ -129,6 +139,11 @@ def format_report(report: dict[str, Any]) -> str:
 
     for r in report["ranks"]:
         lines.append(line(str(r["rank"]), r["host"], r["device"], r))
+        for m in r.get("members", []):
+            lines.append(f"{'':>4}  {'':<16}   {m['device'][:12]:<12} {m['jobs']:>6} "
+                         f"{m['macs'] / 1e9:>9.4f} {m['device_s']:>10.4g} "
+                         f"{m['energy_j']:>11.4g} share {m['share']:.3f}"
+                         f"{'':>14}{m['carbon_g']:>10.4g}")
     lines.append(line("all", f"{report['world_size']} ranks", "", report["total"]))
     return "\n".join(lines)
 

@@ -16,7 +16,8 @@ same global batches and seed, then checks:
   range, on the ranks each half with its own, so the int8 inputs differ by
   up to a quantization step (1/255 of the range); measured gap ~1e-3;
 - the gathered report's total equals the sum of its ranks (all_reduce
-  against all_gather_object) and counts every job of both ranks.
+  against all_gather_object) and counts every job of both ranks; on a
+  device group, each rank's members' parts sum to the rank's figures.
 
 Usage: ddp_loopback.py DEVICE [OUTDIR].  Bounded: each process 120 s, all
 killed on failure.  Seeded (--seed 1, printed).
@@ -98,6 +99,11 @@ def main() -> int:
         s = sum(r[f] for r in ranks)
         if abs(total[f] - s) > 1e-12 * max(1.0, abs(s)):
             bad.append(f"total {f} {total[f]!r} != sum of ranks {s!r}")
+    # A rank on a device group: its members' parts add up to its figures.
+    for r in ranks:
+        for f in ("macs", "energy_j"):
+            if "members" in r and abs(sum(m[f] for m in r["members"]) - r[f]) > 1e-9 * r[f]:
+                bad.append(f"rank {r['rank']}: members' {f} do not sum to the rank's")
     # Every rank ran 2 layers x steps forward GEMMs; together the MACs of
     # the whole-batch run.
     if total["jobs"] != 2 * len(ddp["losses"]) * 2:
