@@ -150,6 +150,23 @@ class JobStats(ctypes.Structure):
         return {name: getattr(self, name) for name, _ in self._fields_}
 
 
+class GroupMemberStats(ctypes.Structure):
+    """Mirror of ``qmx_group_member_stats``."""
+
+    _fields_ = [
+        ("info", DeviceInfo), ("weight", ctypes.c_double),
+        ("macs_per_s", ctypes.c_double), ("weight_source", ctypes.c_char * 96),
+        ("jobs", ctypes.c_uint64), ("total", JobStats), ("last", JobStats),
+    ]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (nested structures as dicts)."""
+        return {"info": self.info.as_dict(), "weight": self.weight,
+                "macs_per_s": self.macs_per_s,
+                "weight_source": self.weight_source.decode(), "jobs": self.jobs,
+                "total": self.total.as_dict(), "last": self.last.as_dict()}
+
+
 class QParamsC(ctypes.Structure):
     """Mirror of ``qmx_qparams``."""
 
@@ -209,6 +226,8 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "qmx_device_open": (_I, [ctypes.c_char_p, ctypes.POINTER(_P)]),
     "qmx_device_del": (None, [_P]),
     "qmx_device_query": (_I, [_P, ctypes.POINTER(DeviceInfo)]),
+    "qmx_device_group_stats": (_I, [_P, ctypes.POINTER(GroupMemberStats),
+                                    ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
     "qmx_default_device_uri": (ctypes.c_char_p, []),
     "qmx_device_list": (_I, [ctypes.POINTER(DeviceInfo), ctypes.c_size_t,
                              ctypes.POINTER(ctypes.c_size_t)]),

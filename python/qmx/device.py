@@ -12,8 +12,8 @@ import numpy as np
 
 from . import _arrays
 from ._lib import (PROGRESS_FN, Closing, DeviceInfo, GemmDesc,
-                   GemmHostOperands, GemmParams, JobStats, check,
-                   lib)
+                   GemmHostOperands, GemmParams, GroupMemberStats, JobStats,
+                   check, lib)
 
 OUT_INT32 = 0
 OUT_INT8 = 1
@@ -92,6 +92,18 @@ class Device(Closing):
         info = DeviceInfo()
         check(lib().qmx_device_query(self.handle, ctypes.byref(info)))
         return info.as_dict()
+
+    def group_stats(self) -> list[dict[str, Any]]:
+        """Per member of a device group (``"sim,cpu"``): its info, share of
+        every split and where it came from, parts run, their stats summed
+        (``total``) and its part of the latest GEMM (``last``).  Raises
+        QmxError for a device that is not a group (docs/distributed.md)."""
+        cap = 8  # QMX_GROUP_MAX_MEMBERS
+        members = (GroupMemberStats * cap)()
+        count = ctypes.c_size_t()
+        check(lib().qmx_device_group_stats(self.handle, members, cap,
+                                           ctypes.byref(count)))
+        return [members[i].as_dict() for i in range(min(count.value, cap))]
 
     def close(self) -> None:
         """Drop this handle's reference (buffers and plans hold their own)."""

@@ -194,6 +194,8 @@ void qmx_account_job(qmx_device *dev, qmx_job *job)
 {
 	/* Accounting must not fail a finished job: on error (e.g. data files
 	 * not found) the job says "no figure" and the message stays readable. */
+	if (!strcmp(dev->info.backend, "group"))
+		return; /* a group's job carries its members' accounted sums */
 	qmx_carbon_config cfg = { .grid_g_per_kwh = 0 };
 	if (account(dev, job, &cfg)) {
 		job->stats.energy_source = QMX_ENERGY_NONE;

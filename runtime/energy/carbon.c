@@ -259,6 +259,8 @@ enum qmx_device_kind qmx_device_kind(const qmx_device_info *info)
 		return QMX_KIND_CPU;
 	if (!strcmp(info->backend, "xrt"))
 		return QMX_KIND_FPGA;
+	if (!strcmp(info->backend, "group"))
+		return QMX_KIND_OTHER; /* its members each have their kind */
 	/* Our RTL modelled as an FPGA card (sim:...,profile=fpga-u55c). */
 	qmx_profile_info p;
 	char saved[512];

@@ -6,6 +6,7 @@
 
 #include "qmx/qmx.h"
 #include "qmx_backend.h"
+#include "qmx_group.h"
 
 static const struct qmx_backend_ops *const backends[] = {
 	&qmx_backend_cpu_ops,
@@ -59,6 +60,27 @@ static void list_backends(char *out, size_t len)
 					 i ? ", " : "", backends[i]->name);
 }
 
+static int device_new(const struct qmx_backend_ops *ops, const char *uri, const char *scheme,
+		      const char *arg, qmx_device **out)
+{
+	qmx_device *dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return qmx_fail(QMX_ENOMEM, "qmx_device_open: out of memory");
+	dev->refs = 1;
+	dev->ops = ops;
+	pthread_mutex_init(&dev->lock, NULL);
+	snprintf(dev->info.uri, sizeof(dev->info.uri), "%s", uri);
+	snprintf(dev->info.backend, sizeof(dev->info.backend), "%.15s", scheme);
+	int err = dev->ops->open(dev, arg);
+	if (err) {
+		pthread_mutex_destroy(&dev->lock);
+		free(dev);
+		return err; /* the backend set the message */
+	}
+	*out = dev;
+	return 0;
+}
+
 QMX_API int qmx_device_open(const char *uri, qmx_device **out)
 {
 	char scheme[32], built[160];
@@ -70,6 +92,8 @@ QMX_API int qmx_device_open(const char *uri, qmx_device **out)
 	*out = NULL;
 	if (!uri || !*uri)
 		uri = qmx_default_device_uri();
+	if ((arg = qmx_group_uri(uri)))
+		return device_new(&qmx_backend_group_ops, uri, "group", arg, out);
 	arg = strchr(uri, ':');
 	len = arg ? (size_t)(arg - uri) : strlen(uri);
 	arg = arg ? arg + 1 : "";
@@ -80,26 +104,9 @@ QMX_API int qmx_device_open(const char *uri, qmx_device **out)
 	memcpy(scheme, uri, len);
 	scheme[len] = '\0';
 
-	for (size_t i = 0; i < N_BACKENDS; i++) {
-		if (strcmp(backends[i]->name, scheme))
-			continue;
-		qmx_device *dev = calloc(1, sizeof(*dev));
-		if (!dev)
-			return qmx_fail(QMX_ENOMEM, "qmx_device_open: out of memory");
-		dev->refs = 1;
-		dev->ops = backends[i];
-		pthread_mutex_init(&dev->lock, NULL);
-		snprintf(dev->info.uri, sizeof(dev->info.uri), "%s", uri);
-		snprintf(dev->info.backend, sizeof(dev->info.backend), "%.15s", scheme);
-		int err = dev->ops->open(dev, arg);
-		if (err) {
-			pthread_mutex_destroy(&dev->lock);
-			free(dev);
-			return err; /* the backend set the message */
-		}
-		*out = dev;
-		return 0;
-	}
+	for (size_t i = 0; i < N_BACKENDS; i++)
+		if (!strcmp(backends[i]->name, scheme))
+			return device_new(backends[i], uri, scheme, arg, out);
 	return qmx_fail(QMX_ENODEV, "unknown device URI '%s' (backends built: %s)",
 			uri, built);
 }

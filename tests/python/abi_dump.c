@@ -44,6 +44,12 @@ int main(void)
 	FIELD(qmx_job_stats, flags);
 	FIELD(qmx_job_stats, sim_wall_ns);
 	FIELD(qmx_job_stats, sim_cpu_ns);
+	SIZE(qmx_group_member_stats);
+	FIELD(qmx_group_member_stats, weight);
+	FIELD(qmx_group_member_stats, weight_source);
+	FIELD(qmx_group_member_stats, jobs);
+	FIELD(qmx_group_member_stats, total);
+	FIELD(qmx_group_member_stats, last);
 	SIZE(qmx_qparams);
 	FIELD(qmx_qparams, zero_point);
 	SIZE(qmx_qgemm_args);

@@ -17,6 +17,7 @@ MIRRORS = {
     "qmx_gemm_host_operands": _lib.GemmHostOperands,
     "qmx_gemm_desc": _lib.GemmDesc,
     "qmx_job_stats": _lib.JobStats,
+    "qmx_group_member_stats": _lib.GroupMemberStats,
     "qmx_qparams": _lib.QParamsC,
     "qmx_qgemm_args": _lib.QGemmArgs,
     "qmx_energy_reading": _lib.EnergyReading,

@@ -152,15 +152,19 @@ int main(int argc, char **argv)
 	char list[256] = "sim,cpu";
 	int threads = 8;
 
+	const char *group = NULL;
+
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--devices") && i + 1 < argc)
 			snprintf(list, sizeof(list), "%s", argv[++i]);
+		else if (!strcmp(argv[i], "--group") && i + 1 < argc)
+			group = argv[++i];
 		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
 			threads = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
 			rounds = atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: %s [--devices URI,URI] [--threads N] [--rounds R]\n",
+			fprintf(stderr, "usage: %s [--devices URI,URI | --group GROUP-URI] [--threads N] [--rounds R]\n",
 				argv[0]);
 			return 2;
 		}
@@ -170,10 +174,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	seed = qmx_util_seed(20261127);
-	printf("test_tsan_threads: devices %s, %d threads x %d rounds x %d jobs, seed %" PRIu64
-	       " (QMX_TEST_SEED)\n", list, threads, rounds, BATCH, seed);
-	for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok && ndevs < MAX_DEVICES;
-	     tok = strtok_r(NULL, ",", &save)) {
+	printf("test_tsan_threads: %s %s, %d threads x %d rounds x %d jobs, seed %" PRIu64
+	       " (QMX_TEST_SEED)\n", group ? "device group" : "devices", group ? group : list,
+	       threads, rounds, BATCH, seed);
+	if (group)
+		snprintf(list, sizeof(list), "%s", group); /* one device, commas and all */
+	for (char *save = NULL, *tok = strtok_r(list, group ? "" : ",", &save);
+	     tok && ndevs < MAX_DEVICES; tok = strtok_r(NULL, group ? "" : ",", &save)) {
 		if (qmx_device_open(tok, &devs[ndevs])) {
 			fprintf(stderr, "FAIL: open %s: %s\n", tok, qmx_last_error());
 			return 1;

@@ -9,7 +9,7 @@ if [ -n "$bad" ]; then
 	echo "symbols exported without the qmx_ prefix:"; echo "$bad"; exit 1
 fi
 for sym in qmx_strerror qmx_error_name qmx_last_error qmx_device_open qmx_device_ref \
-	qmx_device_del qmx_device_query qmx_device_list qmx_default_device_uri \
+	qmx_device_del qmx_device_query qmx_device_list qmx_default_device_uri qmx_device_group_stats \
 	qmx_backend_names qmx_buffer_new qmx_buffer_map qmx_buffer_unmap qmx_buffer_sync \
 	qmx_buffer_size qmx_buffer_del qmx_gemm_params_init qmx_gemm_params_check \
 	qmx_gemm_reference qmx_gemm_submit qmx_job_wait qmx_job_get_stats qmx_job_del \
@@ -35,7 +35,7 @@ for sym in qmx_strerror qmx_error_name qmx_last_error qmx_device_open qmx_device
 	printf '%s\n' "$exported" | grep -qx "$sym" || { echo "missing export: $sym"; exit 1; }
 done
 # Internal helpers must stay hidden.
-for sym in qmx_fail qmx_job_complete qmx_job_wait_deadline qmx_batch_entry_skip qmx_gemm_desc_check qmx_now_ns qmx_backend_cpu_ops qmx_rapl_open qmx_data_load \
+for sym in qmx_fail qmx_job_complete qmx_job_wait_deadline qmx_batch_entry_skip qmx_gemm_desc_check qmx_now_ns qmx_backend_cpu_ops qmx_group_split qmx_group_uri qmx_rapl_open qmx_data_load \
 	qmx_grid_kind_name qmx_grid_trace_env qmx_grid_parse_json qmx_grid_perr; do
 	if printf '%s\n' "$exported" | grep -qx "$sym"; then echo "internal symbol exported: $sym"; exit 1; fi
 done

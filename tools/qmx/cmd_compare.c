@@ -47,7 +47,8 @@ static void compare_usage(FILE *f)
 		"emissions.csv (CodeCarbon's columns) and report.svg into --out.\n\n"
 		"  --device URI         accelerator (default $QMX_DEVICE, else %s); a sim URI\n"
 		"                       takes a target profile: sim:16x16,profile=asic-7nm\n"
-		"                       (`qmx devices` lists the profiles)\n"
+		"                       (`qmx devices` lists the profiles); a comma list\n"
+		"                       (sim,cpu) is a device group (docs/distributed.md)\n"
 		"  --baseline URI       CPU baseline (default: the fastest exact CPU device,\n"
 		"                       cpu or onednn, timed on the largest layer)\n"
 		"  --workloads SET      default, small, a set of real models (bert-base, ...),\n"
@@ -293,6 +294,37 @@ int cmp_cpu_gemm(qmx_device *cpu, const qmx_device_info *cpu_info, qmx_meter *me
 	return 0;
 }
 
+/* The accelerator's embodied carbon; a device group's is its members'
+ * summed (a CPU member counts its whole server, as the baseline does),
+ * amortised at their combined rate: lifetime = total / sum(total_i / lifetime_i). */
+static int acc_embodied(qmx_device *dev, const qmx_device_info *info, qmx_embodied *out)
+{
+	qmx_group_member_stats ms[QMX_GROUP_MAX_MEMBERS];
+	size_t n;
+	int err;
+	if (strcmp(info->backend, "group"))
+		return qmx_device_embodied(info, out);
+	if ((err = qmx_device_group_stats(dev, ms, QMX_GROUP_MAX_MEMBERS, &n)))
+		return err;
+	memset(out, 0, sizeof(*out));
+	double rate = 0;
+	size_t used = (size_t)snprintf(out->detail, sizeof(out->detail), "sum of %zu members:", n);
+	for (size_t i = 0; i < n; i++) {
+		qmx_embodied e;
+		if ((err = qmx_device_embodied(&ms[i].info, &e)))
+			return err;
+		out->total_g += e.total_g;
+		out->area_mm2 += e.area_mm2;
+		rate += e.lifetime_s > 0 ? e.total_g / e.lifetime_s : 0;
+		if (used < sizeof(out->detail))
+			used += (size_t)snprintf(out->detail + used, sizeof(out->detail) - used,
+						 " %s %.4g kg", ms[i].info.uri, e.total_g / 1000);
+	}
+	out->lifetime_s = rate > 0 ? out->total_g / rate : 0;
+	out->resources = 1;
+	return 0;
+}
+
 static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int idx, int total,
 			struct cmp_result *r)
 {
@@ -392,6 +424,9 @@ static int run_workload(struct cmp_ctx *cx, const struct cmp_workload *w, int id
 				snprintf(r->acc.detail, sizeof(r->acc.detail),
 					 "measured by the %s backend from the device's power sensors",
 					 cx->acc_info.backend);
+			else if (!strcmp(cx->acc_info.backend, "group"))
+				snprintf(r->acc.detail, sizeof(r->acc.detail),
+					 "summed over the group's members, each by its own model or meter");
 			else if (!(acc_model = qmx_accel_energy_breakdown(&cx->acc_info, &st, &bd) == 0))
 				snprintf(r->acc.detail, sizeof(r->acc.detail), "%s", qmx_last_error());
 			else
@@ -793,7 +828,7 @@ int cmd_compare(int argc, char **argv)
 		status = cli_error("compare", "target profile", err);
 		goto out;
 	}
-	if ((err = qmx_device_embodied(&cx.acc_info, &rep.acc_emb)) ||
+	if ((err = acc_embodied(cx.acc, &cx.acc_info, &rep.acc_emb)) ||
 	    (err = qmx_device_embodied(&cx.cpu_info, &rep.cpu_emb))) {
 		status = cli_error("compare", "embodied carbon", err);
 		goto out;

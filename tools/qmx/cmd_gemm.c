@@ -16,7 +16,9 @@ static void gemm_usage(FILE *f)
 		"Run C = A*B (int8 x int8 -> int8 or int32) on a device, print its time,\n"
 		"GOP/s and a checksum of C; --check verifies it bit for bit against the\n"
 		"CPU reference.  Operands are random, from --seed.\n\n"
-		"  --device URI        device to run on (default $QMX_DEVICE, else %s)\n"
+		"  --device URI        device to run on (default $QMX_DEVICE, else %s); a comma\n"
+		"                      list (sim,sim:16x16) is a device group: each GEMM split\n"
+		"                      across its members, their parts printed (docs/distributed.md)\n"
 		"  --m M --n N --k K   shape (default 256 each); or --shape MxNxK\n"
 		"  --lda/--ldb/--ldc   leading dimensions (default K, N, N)\n"
 		"  --out int8|int32    output type (default int8)\n"
@@ -35,6 +37,40 @@ static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
+}
+
+/* The members' parts of the latest GEMM on a device group (nothing for one
+ * device): its share, where the share comes from, and the part's figures. */
+static void print_group_members(qmx_device *dev, bool json)
+{
+	qmx_group_member_stats ms[QMX_GROUP_MAX_MEMBERS];
+	size_t n = 0;
+	qmx_device_info info;
+	qmx_device_query(dev, &info);
+	if (strcmp(info.backend, "group") ||
+	    qmx_device_group_stats(dev, ms, QMX_GROUP_MAX_MEMBERS, &n))
+		return;
+	if (json)
+		printf(", \"members\": [");
+	for (size_t i = 0; i < n; i++) {
+		const qmx_job_stats *l = &ms[i].last;
+		if (json) {
+			printf("%s{\"device\": ", i ? ", " : "");
+			cli_json_string(stdout, ms[i].info.uri);
+			printf(", \"share\": %.6g, \"share_source\": ", ms[i].weight);
+			cli_json_string(stdout, ms[i].weight_source);
+			printf(", \"macs\": %" PRIu64 ", \"device_ns\": %" PRIu64
+			       ", \"energy_j\": %.6g, \"carbon_g\": %.6g}",
+			       l->macs, l->device_ns, l->energy_j,
+			       l->carbon_operational_g + l->carbon_embodied_g);
+			continue;
+		}
+		printf("member %zu  %s: share %.3f (%s), %" PRIu64 " MACs, %.3f ms device, %.6g J\n",
+		       i + 1, ms[i].info.uri, ms[i].weight, ms[i].weight_source, l->macs,
+		       l->device_ns / 1e6, l->energy_j);
+	}
+	if (json)
+		printf("]");
 }
 
 int cmd_gemm(int argc, char **argv)
@@ -212,6 +248,7 @@ int cmd_gemm(int argc, char **argv)
 		       last.device_ns, last.cycles, last.macs, last.ext_bytes_read,
 		       last.ext_bytes_written, last.sram_bytes_read, last.sram_bytes_written,
 		       last.energy_j, last.carbon_operational_g, last.carbon_embodied_g);
+		print_group_members(dev, true);
 		printf("}\n");
 	} else {
 		printf("device    %s (%s)\n", info.uri, info.name);
@@ -249,6 +286,7 @@ int cmd_gemm(int argc, char **argv)
 			       last.energy_clock_j, last.energy_leakage_j, last.energy_static_j);
 		printf("checksum  %016" PRIx64 "\n", sum);
 		printf("check     %s%s%s\n", verdict, msg[0] ? ": " : "", msg);
+		print_group_members(dev, false);
 	}
 out:
 	free(walls);

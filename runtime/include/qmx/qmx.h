@@ -282,6 +282,45 @@ QMX_API void qmx_job_stats_add(qmx_job_stats *sum, const qmx_job_stats *st, int 
 QMX_API int qmx_gemm(qmx_device *dev, const qmx_gemm_params *p,
 		     const qmx_gemm_host_operands *ops, qmx_job_stats *stats);
 
+/* ------------------------------------------------------------------ device groups */
+
+/*
+ * A device group is one qmx_device made of up to QMX_GROUP_MAX_MEMBERS member
+ * devices of any kinds, opened by a URI listing them: "sim,sim:16x16",
+ * "cpu,sim:16x16,profile=asic-7nm", or with the explicit prefix
+ * "group:cpu,sim".  A comma starts a new member when the text after it
+ * begins with a backend's name ("cpu", "sim", "kmod", ... followed by ':',
+ * ',' or the end); otherwise it continues the current member's options.  A
+ * member may carry ",weight=W" (W > 0, given for every member or none).
+ *
+ * Each GEMM is split by rows of A (when M >= N) or else by columns of B,
+ * in proportion to each member's throughput: W when given, else modelled
+ * MAC/s (array rows x columns x clock) for devices that report an array,
+ * else MAC/s measured by a short calibration GEMM at open (CPUs).  The
+ * parts run in parallel, one thread per member, each bit-exact, so the
+ * group's result is bit-identical to one device's.  A job's stats are the
+ * members' summed (MACs, bytes, cycles, CPU time, energy, carbon), with
+ * wall_ns the group's and device_ns the slowest member's.  Buffers of a
+ * group are host memory.  Groups do not nest.
+ */
+#define QMX_GROUP_MAX_MEMBERS 8
+
+typedef struct qmx_group_member_stats {
+	qmx_device_info info;  /* the member device */
+	double weight;         /* its share of every split; the shares sum to 1 */
+	double macs_per_s;     /* throughput the share comes from (0: given weight) */
+	char weight_source[96];/* "modelled: ...", "calibrated: ...", "given: weight=W" */
+	uint64_t jobs;         /* GEMM parts it ran */
+	qmx_job_stats total;   /* its parts' stats summed (qmx_job_stats_add) */
+	qmx_job_stats last;    /* its part of the latest group GEMM (zero: it had none) */
+} qmx_group_member_stats;
+
+/* Per-member figures of a group: fills at most `cap` entries of `members`
+ * (NULL when cap is 0), stores the member count in *count.  QMX_EINVAL when
+ * `dev` is not a group. */
+QMX_API int qmx_device_group_stats(qmx_device *dev, qmx_group_member_stats *members,
+				   size_t cap, size_t *count);
+
 /* ------------------------------------------------------------------ batches */
 
 /*
