@@ -33,6 +33,7 @@
 
 #include "qmx_backend.h"
 #include "qmx_model.h"
+#include "qmx_regs.h"
 
 /* Fixed handshake latencies of the RTL and the simulator's memory port,
  * in cycles (each from the registers named). */
@@ -458,8 +459,8 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 	}
 	out->macs = M * N * K;
 	out->steps = steps;
-	out->ext_rd_bytes = rd_beats * WB;
-	out->ext_wr_bytes = wr_beats * WB;
+	out->ext_rd_bytes = rd_beats * WB + (g->queued ? QMX_CQ_ENTRY_BYTES : 0);
+	out->ext_wr_bytes = wr_beats * WB + (g->queued ? QMX_CQ_ENTRY_BYTES : 0);
 	/* Accumulators: loaded on a later chunk's first step (unless the block
 	 * is one sub-tile), stored on a non-final chunk's last step. */
 	uint64_t acc_wb = 4 * M * N * (nk - 1), acc_ld = acc_wb;

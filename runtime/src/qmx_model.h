@@ -76,6 +76,11 @@ struct qmx_model_gemm {
 	/* Byte offset of each operand's base address within a bus word (the
 	 * runtime's buffers are page-aligned: 0). */
 	uint32_t a_off, b_off, c_off, vec_off;
+	/* Started from the command queue (as the sim and kmod backends start
+	 * every job): one descriptor read and one completion record written,
+	 * QMX_CQ_ENTRY_BYTES each, count in ext_rd/ext_wr_bytes; the busy
+	 * cycles are the core's and do not change (docs/command-queue.md). */
+	bool queued;
 };
 
 /* What the RTL's counters would read after the job (qmx_regs), and the

@@ -658,7 +658,8 @@ static void test_batch_chain(void **state)
 }
 
 /* A failing entry in the middle of a batch: on a simulated device with a
- * per-job cycle watchdog, entry 1 is too long and fails (the device is
+ * per-job cycle watchdog, entry 1 is too long for 4000 cycles on any array
+ * built (16K MAC steps on 32x32) and fails (the device is
  * reset).  Entry 0 before it completes, entry 2 (waiting for 1) and entry 4
  * (waiting for 2) are not run and name the entry they wait for, entry 3
  * (independent) runs; all results that ran are bit-exact.  Devices with no
@@ -677,7 +678,7 @@ static void test_batch_failing_entry(void **state)
 	if (qmx_device_open(uri, &d))
 		fail_msg("open %s: %s", uri, qmx_last_error());
 	qmx_rng rng = { seed ^ 12 };
-	const int64_t shapes[5][3] = { { 8, 8, 16 }, { 64, 64, 512 }, { 8, 8, 8 },
+	const int64_t shapes[5][3] = { { 8, 8, 16 }, { 128, 128, 1024 }, { 8, 8, 8 },
 				       { 7, 9, 11 }, { 8, 8, 8 } };
 	const int32_t wait_for[5] = { -1, -1, 1, -1, 2 };
 	qmx_problem pb[5];

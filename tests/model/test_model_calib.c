@@ -117,7 +117,8 @@ static int run_one(const char *arr, const struct memcfg *mc, const struct shape 
 
 	struct qmx_model_config cfg;
 	struct qmx_model_gemm g = { .m = s->m, .n = s->n, .k = s->k, .out_int8 = s->int8,
-				    .bias = s->bias, .per_channel = s->pc };
+				    .bias = s->bias, .per_channel = s->pc,
+				    .queued = true /* the sim backend queues every job */ };
 	struct qmx_model_result mr;
 	qmx_model_config_default(&cfg, r, c);
 	cfg.mem_latency_cycles = mc->lat;

@@ -189,7 +189,7 @@ static void test_device_gemm(void **state)
 	/* The stats are the model's for this job at this configuration. */
 	struct qmx_model_config cfg;
 	struct qmx_model_result r;
-	struct qmx_model_gemm g = { .m = M, .n = N, .k = K, .bias = true };
+	struct qmx_model_gemm g = { .m = M, .n = N, .k = K, .bias = true, .queued = true };
 	qmx_model_config_default(&cfg, 64, 64);
 	cfg.mem_latency_cycles = 50;
 	cfg.mem_bytes_per_cycle = 64;

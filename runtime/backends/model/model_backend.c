@@ -183,6 +183,7 @@ static int model_run(qmx_device *dev, const qmx_gemm_params *p,
 		.bias = p->has_bias != 0,
 		.per_channel = p->out_type == QMX_OUT_INT8 && p->quant_mode == QMX_QUANT_PER_CHANNEL,
 		.lda = (uint32_t)p->lda, .ldb = (uint32_t)p->ldb, .ldc = (uint32_t)p->ldc,
+		.queued = true, /* as the sim backend starts every job */
 	};
 	if ((err = qmx_model_predict(&md->cfg, &g, &r)))
 		return err;

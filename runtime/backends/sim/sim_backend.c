@@ -675,7 +675,16 @@ static void sim_drive(qmx_device *dev, struct sim_device *sd)
 		return;
 	}
 	sim_cq_push(sd);
-	int r = qmxsim_run_irq(sd->sim, SIM_SLICE_CYCLES, &ran);
+	/* A slice never runs past the head job's watchdog, so the limit holds
+	 * to the cycle (a job shorter than a slice can still hit it). */
+	uint64_t slice = SIM_SLICE_CYCLES;
+	if (sd->head && sd->head->pushed) {
+		uint64_t limit = sim_watchdog(sd, &sd->head->job->desc.params);
+		uint64_t used = qmxsim_cycle(sd->sim) - sd->head_since;
+		if (used < limit && limit - used < slice)
+			slice = limit - used;
+	}
+	int r = qmxsim_run_irq(sd->sim, slice, &ran);
 	if (r < 0) {
 		sd->dead = true;
 		snprintf(sd->dead_msg, sizeof(sd->dead_msg), "%s: model stopped: %s", dev->info.uri,
