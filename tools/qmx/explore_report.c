@@ -559,7 +559,7 @@ static void panel_life(FILE *f, const struct xp_run *x, double y0, double y1)
 	double py = ax(&ya, x->cpu.life_g);
 	svg_line(f, xa.p0, py, xa.p1, py, "#000", 1.5, "6 3");
 	svg_text(f, xa.p0 + 4, gpu_up ? py + 13 : py - 4, "start", 11, "#000",
-		 "CPU baseline (measured here; operational + server time-share)");
+		 "CPU baseline (run here; operational + server time-share)");
 	ly += 22;
 	svg_line(f, PX1 + 20, ly - 4, PX1 + 40, ly - 4, "#000", 1.5, "6 3");
 	svg_text(f, PX1 + 44, ly, "start", 10, "#000", "CPU baseline");
@@ -590,7 +590,7 @@ int xp_write_svg(const struct xp_run *x, const char *path)
 	const int height = 960;
 	char buf[600];
 	svg_begin(f, SW, height);
-	snprintf(buf, sizeof(buf), "qmx explore: %s — %d designs, accelerator modelled (analytical model), CPU measured here",
+	snprintf(buf, sizeof(buf), "qmx explore: %s — %d designs, accelerator modelled (analytical model), CPU run here",
 		 x->set, x->n);
 	svg_text(f, 10, 24, "start", 16, "#000", buf);
 	snprintf(buf, sizeof(buf),
