@@ -203,8 +203,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct cmp_workload w;
-	struct cmp_gemm shapes[CMP_MAX_LAYERS];
-	if (cmp_workloads_parse(wname, &w, 1, shapes) != 1)
+	if (cmp_workloads_parse("qmx-bench-train-step", wname, &w, 1) != 1)
 		return 2;
 	qmx_device *dev;
 	qmx_device_info info;
