@@ -70,9 +70,9 @@ static bool is_cpu_backend(const qmx_device *dev)
  * tests change the environment between jobs of one process. */
 
 static const char *const acct_env[] = {
-	"QMX_DATA_DIR",	      "QMX_AREA_JSON", "QMX_ACCEL_NODE_NM", "QMX_LIFETIME_YEARS",
-	"QMX_CPU_TDP_W",      "QMX_PROCFS_ROOT", "QMX_SYSFS_ROOT",  "QMX_GRID_INTENSITY",
-	"QMX_REGION",	      "QMX_PUE",
+	"QMX_DATA_DIR",	   "QMX_AREA_JSON",   "QMX_ACCEL_NODE_NM",  "QMX_LIFETIME_YEARS",
+	"QMX_CPU_TDP_W",   "QMX_PROCFS_ROOT", "QMX_SYSFS_ROOT",	    "QMX_GRID_INTENSITY",
+	"QMX_GRID_TRACE",  "QMX_REGION",      "QMX_PUE",
 };
 #define ACCT_ENV_N (sizeof(acct_env) / sizeof(acct_env[0]))
 #define ACCT_KEY_LEN 4096
