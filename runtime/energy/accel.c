@@ -181,59 +181,72 @@ QMX_API int qmx_design_energy(const qmx_profile_info *p, uint32_t rows, uint32_t
 	return 0;
 }
 
+int qmx_device_model_get(const qmx_device_info *info, struct qmx_device_model *m)
+{
+	int err;
+	memset(m, 0, sizeof(*m));
+	m->kind = qmx_device_kind(info);
+	if (m->kind == QMX_KIND_OTHER)
+		return qmx_fail(QMX_ENOTSUP, "no energy model for %s device '%s' (%s)",
+				info->backend, info->name, info->detail);
+	if (m->kind == QMX_KIND_CPU)
+		return (err = qmx_cpu_model_get(&m->cm)) ? err
+							 : qmx_dram_j_per_byte(&m->dram_j_per_byte);
+	if ((err = qmx_device_profile(info, &m->prof)))
+		return err;
+	if (m->kind == QMX_KIND_FPGA)
+		return m->prof.card_w > 0 ? 0
+					  : qmx_fail(QMX_EINVAL,
+						     "profile %s is not an FPGA card (no card_w)",
+						     m->prof.name);
+	return qmx_device_die(info, &m->prof, &m->die);
+}
+
+int qmx_device_model_energy(const struct qmx_device_model *m, const qmx_device_info *info,
+			    const qmx_job_stats *st, qmx_energy_breakdown *b)
+{
+	memset(b, 0, sizeof(*b));
+	double t = st->device_ns ? st->device_ns * 1e-9 : st->wall_ns * 1e-9;
+	if (m->kind == QMX_KIND_CPU) {
+		/* A CPU behind another API (OpenCL on PoCL): CPU time when the
+		 * backend knows it, else all its compute units busy for the job. */
+		double units = info->compute_units ? info->compute_units : 1;
+		double cpu_s = st->cpu_ns ? st->cpu_ns * 1e-9 : t * units;
+		double dram = (double)(st->ext_bytes_read + st->ext_bytes_written);
+		action_add(b, "cpu_second", cpu_s, m->cm.watts_per_thread);
+		if (dram > 0)
+			action_add(b, "dram_byte", dram, m->dram_j_per_byte);
+		snprintf(b->detail, sizeof(b->detail), "modelled: %.3g CPU-s x %.3g W/thread%s (%.300s)",
+			 cpu_s, m->cm.watts_per_thread, dram > 0 ? " + DRAM bytes x J/byte" : "",
+			 m->cm.detail);
+		return 0;
+	}
+	if (m->kind == QMX_KIND_FPGA) {
+		action_add(b, "card_second", t, m->prof.card_w);
+		snprintf(b->detail, sizeof(b->detail),
+			 "modelled: profile %s, card board power %.0f W (data sheet maximum) x %.3g s",
+			 m->prof.name, m->prof.card_w, t);
+		return 0;
+	}
+	return qmx_design_energy(&m->prof, info->array_rows, info->array_cols, info->clock_mhz,
+				 m->die.flipflop_bits, m->die.memory_bits, st, b);
+}
+
 /* The one energy model of a job on a device, as count x energy per action:
  * the ASIC by action at the device's profile, the FPGA card's board power,
  * or the CPU model. */
 QMX_API int qmx_accel_energy_breakdown(const qmx_device_info *info, const qmx_job_stats *st,
 				       qmx_energy_breakdown *b)
 {
-	qmx_profile_info p;
-	struct qmx_die die;
+	struct qmx_device_model m;
 	int err;
 	if (!info || !st || !b)
 		return qmx_fail(QMX_EINVAL, "qmx_accel_energy_breakdown: %s is NULL",
 				!info ? "info" : !st ? "st" : "out");
 	memset(b, 0, sizeof(*b));
-	double t = st->device_ns ? st->device_ns * 1e-9 : st->wall_ns * 1e-9;
-	enum qmx_device_kind kind = qmx_device_kind(info);
-	if (kind == QMX_KIND_OTHER)
-		return qmx_fail(QMX_ENOTSUP, "no energy model for %s device '%s' (%s)",
-				info->backend, info->name, info->detail);
-	if (kind == QMX_KIND_CPU) {
-		/* A CPU behind another API (OpenCL on PoCL): CPU time when the
-		 * backend knows it, else all its compute units busy for the job. */
-		struct qmx_cpu_model cm;
-		if ((err = qmx_cpu_model_get(&cm)))
-			return err;
-		double units = info->compute_units ? info->compute_units : 1;
-		double cpu_s = st->cpu_ns ? st->cpu_ns * 1e-9 : t * units;
-		double dram = (double)(st->ext_bytes_read + st->ext_bytes_written), jb;
-		if ((err = qmx_dram_j_per_byte(&jb)))
-			return err;
-		action_add(b, "cpu_second", cpu_s, cm.watts_per_thread);
-		if (dram > 0)
-			action_add(b, "dram_byte", dram, jb);
-		snprintf(b->detail, sizeof(b->detail), "modelled: %.3g CPU-s x %.3g W/thread%s (%.300s)",
-			 cpu_s, cm.watts_per_thread, dram > 0 ? " + DRAM bytes x J/byte" : "",
-			 cm.detail);
-		return 0;
-	}
-	if ((err = qmx_device_profile(info, &p)))
+	if ((err = qmx_device_model_get(info, &m)))
 		return err;
-	if (kind == QMX_KIND_FPGA) {
-		if (!(p.card_w > 0))
-			return qmx_fail(QMX_EINVAL, "profile %s is not an FPGA card (no card_w)",
-					p.name);
-		action_add(b, "card_second", t, p.card_w);
-		snprintf(b->detail, sizeof(b->detail),
-			 "modelled: profile %s, card board power %.0f W (data sheet maximum) x %.3g s",
-			 p.name, p.card_w, t);
-		return 0;
-	}
-	if ((err = qmx_device_die(info, &p, &die)))
-		return err;
-	return qmx_design_energy(&p, info->array_rows, info->array_cols, info->clock_mhz,
-				 die.flipflop_bits, die.memory_bits, st, b);
+	return qmx_device_model_energy(&m, info, st, b);
 }
 
 void qmx_energy_split_of(const qmx_energy_breakdown *b, struct qmx_energy_split *sp)

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -59,8 +60,105 @@ static bool is_cpu_backend(const qmx_device *dev)
 	return !strncmp(dev->info.backend, "cpu", 3) || !strcmp(dev->info.backend, "onednn");
 }
 
+/* ------------------------------------------------------------ per-device figures
+ *
+ * What a job's figures need that depends on the device alone (kind, profile,
+ * die, CPU model, embodied carbon) and the carbon settings are resolved on
+ * the device's first job and kept, so a job costs arithmetic on its counters
+ * (reading profiles, area.json and stat()ing data directories cost ~100 us a
+ * job).  They are resolved again when a setting they come from changes:
+ * tests change the environment between jobs of one process. */
+
+static const char *const acct_env[] = {
+	"QMX_DATA_DIR",	   "QMX_AREA_JSON",   "QMX_ACCEL_NODE_NM",  "QMX_LIFETIME_YEARS",
+	"QMX_CPU_TDP_W",   "QMX_PROCFS_ROOT", "QMX_SYSFS_ROOT",	    "QMX_GRID_INTENSITY",
+	"QMX_GRID_TRACE",  "QMX_REGION",      "QMX_PUE",
+};
+#define ACCT_ENV_N (sizeof(acct_env) / sizeof(acct_env[0]))
+#define ACCT_KEY_LEN 4096
+
+struct acct_figures {
+	qmx_carbon_config cfg;
+	qmx_embodied emb;
+	struct qmx_device_model model;
+};
+
+struct qmx_acct_device {
+	char key[ACCT_KEY_LEN]; /* the acct_env values they were resolved under */
+	struct acct_figures f;
+};
+
+/* The acct_env values, NUL-separated ("\1" for unset); false when too long
+ * to keep (then nothing is kept). */
+static bool acct_key(char *key, size_t *len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ACCT_ENV_N; i++) {
+		const char *v = getenv(acct_env[i]);
+		size_t l = v ? strlen(v) : 1;
+		if (n + l + 1 > ACCT_KEY_LEN)
+			return false;
+		memcpy(key + n, v ? v : "\1", l);
+		key[n + l] = '\0';
+		n += l + 1;
+	}
+	*len = n;
+	return true;
+}
+
+static int acct_resolve(const qmx_device *dev, struct acct_figures *a)
+{
+	int err;
+	/* In the order account() always used, so an error says the same. */
+	if ((err = qmx_carbon_config_get(&a->cfg)) ||
+	    (err = qmx_device_embodied(&dev->info, &a->emb)))
+		return err;
+	return qmx_device_model_get(&dev->info, &a->model);
+}
+
+/* The device's figures into *a, resolved when not kept under the current
+ * settings.  The grid intensity of $QMX_GRID_TRACE moves with time: read
+ * on every job. */
+static int acct_device(qmx_device *dev, struct acct_figures *a)
+{
+	char key[ACCT_KEY_LEN];
+	size_t len;
+	bool keep = acct_key(key, &len);
+	int err;
+	pthread_mutex_lock(&dev->acct_lock);
+	bool hit = keep && dev->acct && !memcmp(dev->acct->key, key, len);
+	if (hit)
+		*a = dev->acct->f;
+	pthread_mutex_unlock(&dev->acct_lock);
+	if (!hit) {
+		if ((err = acct_resolve(dev, a)))
+			return err;
+		struct qmx_acct_device *kept = keep ? malloc(sizeof(*kept)) : NULL;
+		if (kept) {
+			memcpy(kept->key, key, len);
+			kept->f = *a;
+			pthread_mutex_lock(&dev->acct_lock);
+			struct qmx_acct_device *old = dev->acct;
+			dev->acct = kept;
+			pthread_mutex_unlock(&dev->acct_lock);
+			free(old);
+		}
+	}
+	const char *trace = getenv("QMX_GRID_TRACE");
+	if (trace && *trace)
+		return qmx_carbon_config_get(&a->cfg);
+	return 0;
+}
+
+void qmx_account_device_free(qmx_device *dev)
+{
+	free(dev->acct);
+	dev->acct = NULL;
+}
+
 void qmx_account_job_begin(qmx_device *dev, qmx_job *job)
 {
+	struct acct_figures a;
 	uint64_t busy, total;
 	double j;
 	if (!dev || !job)
@@ -68,9 +166,19 @@ void qmx_account_job_begin(qmx_device *dev, qmx_job *job)
 	job->energy_begin.valid = false;
 	/* Which side of the boundary the job is on: the host's CPU (a CPU
 	 * backend, or a CPU behind OpenCL) or a device; and whether the
-	 * device is a simulation whose host time is not the system's. */
+	 * device is a simulation whose host time is not the system's.  The
+	 * kept figures know the kind; a device they fail for (a group, no
+	 * data files) is asked directly, and the error is not the caller's. */
+	enum qmx_device_kind kind;
+	char saved[512];
+	snprintf(saved, sizeof(saved), "%s", qmx_last_error());
+	if (strcmp(dev->info.backend, "group") && !acct_device(dev, &a))
+		kind = a.model.kind;
+	else
+		kind = qmx_device_kind(&dev->info);
+	qmx_fail(0, "%s", saved);
 	job->stats.flags = 0;
-	if (qmx_device_kind(&dev->info) != QMX_KIND_CPU)
+	if (kind != QMX_KIND_CPU)
 		job->stats.flags |= QMX_JOB_DEVICE;
 	if (dev->info.features & QMX_FEATURE_SIMULATED)
 		job->stats.flags |= QMX_JOB_SIMULATED;
@@ -108,8 +216,8 @@ static bool cpu_job_measured(const qmx_job *job, double *joules)
 static int account(qmx_device *dev, qmx_job *job, qmx_carbon_config *cfgp)
 {
 	qmx_job_stats *st = &job->stats;
-	qmx_carbon_config cfg;
-	qmx_embodied emb;
+	struct acct_figures a;
+	qmx_energy_breakdown b;
 	double j;
 	int err;
 	/* A backend that read a meter over the job (a card's power sensors)
@@ -117,14 +225,11 @@ static int account(qmx_device *dev, qmx_job *job, qmx_carbon_config *cfgp)
 	bool backend_measured = st->energy_source == QMX_ENERGY_MEASURED && st->energy_j > 0;
 	bool measured = backend_measured;
 
-	if ((err = qmx_carbon_config_get(&cfg)) ||
-	    (err = qmx_device_embodied(&dev->info, &emb)))
+	if ((err = acct_device(dev, &a)))
 		return err;
-	enum qmx_device_kind kind = qmx_device_kind(&dev->info);
+	const qmx_embodied *emb = &a.emb;
 	if (is_cpu_backend(dev)) {
 		struct qmx_gemm_extents e;
-		qmx_energy_breakdown b;
-		double jb;
 		qmx_gemm_extents(&job->desc.params, &e);
 		/* Compulsory traffic: each operand read once, C written once.
 		 * The counters say so, as a device's do. */
@@ -133,10 +238,10 @@ static int account(qmx_device *dev, qmx_job *job, qmx_carbon_config *cfgp)
 			st->ext_bytes_written = e.c;
 		}
 		/* CPU time x W/thread + DRAM bytes x J/byte. */
-		if ((err = qmx_dram_j_per_byte(&jb)) ||
-		    (err = qmx_accel_energy_breakdown(&dev->info, st, &b)))
+		if ((err = qmx_device_model_energy(&a.model, &dev->info, st, &b)))
 			return err;
-		double dram_j = (double)(st->ext_bytes_read + st->ext_bytes_written) * jb;
+		double dram_j = (double)(st->ext_bytes_read + st->ext_bytes_written) *
+				a.model.dram_j_per_byte;
 		j = b.joules;
 		double mj;
 		bool got = cpu_job_measured(job, &mj);
@@ -150,15 +255,17 @@ static int account(qmx_device *dev, qmx_job *job, qmx_carbon_config *cfgp)
 		}
 		double tir = st->wall_ns * 1e-9;
 		double rr = st->threads ? st->threads : 1;
-		if (rr > emb.resources)
-			rr = emb.resources;
-		if ((err = qmx_sci_embodied(emb.total_g, tir, emb.lifetime_s, rr, emb.resources,
+		if (rr > emb->resources)
+			rr = emb->resources;
+		if ((err = qmx_sci_embodied(emb->total_g, tir, emb->lifetime_s, rr, emb->resources,
 					    &st->carbon_embodied_g)))
 			return err;
 	} else {
 		struct qmx_energy_split sp;
-		if ((err = qmx_accel_model(&dev->info, st, &j, &sp, NULL, 0)))
+		if ((err = qmx_device_model_energy(&a.model, &dev->info, st, &b)))
 			return err;
+		j = b.joules;
+		qmx_energy_split_of(&b, &sp);
 		if (!backend_measured) { /* the breakdown of a modelled figure */
 			st->energy_mac_j = sp.mac;
 			st->energy_sram_j = sp.sram;
@@ -171,13 +278,13 @@ static int account(qmx_device *dev, qmx_job *job, qmx_carbon_config *cfgp)
 		/* A CPU device reserves its compute units of the server; an
 		 * accelerator is reserved whole. */
 		double rr = 1, tor = 1;
-		if (kind == QMX_KIND_CPU) {
+		if (a.model.kind == QMX_KIND_CPU) {
 			rr = dev->info.compute_units ? dev->info.compute_units : 1;
-			tor = emb.resources;
+			tor = emb->resources;
 			if (rr > tor)
 				rr = tor;
 		}
-		if ((err = qmx_sci_embodied(emb.total_g, tir, emb.lifetime_s, rr, tor,
+		if ((err = qmx_sci_embodied(emb->total_g, tir, emb->lifetime_s, rr, tor,
 					    &st->carbon_embodied_g)))
 			return err;
 	}
@@ -185,8 +292,8 @@ static int account(qmx_device *dev, qmx_job *job, qmx_carbon_config *cfgp)
 		j = st->energy_j;
 	st->energy_j = j;
 	st->energy_source = measured ? QMX_ENERGY_MEASURED : QMX_ENERGY_MODELLED;
-	st->carbon_operational_g = j * cfg.pue / 3.6e6 * cfg.grid_g_per_kwh;
-	*cfgp = cfg;
+	st->carbon_operational_g = j * a.cfg.pue / 3.6e6 * a.cfg.grid_g_per_kwh;
+	*cfgp = a.cfg;
 	return 0;
 }
 

@@ -255,4 +255,19 @@ enum qmx_device_kind {
 };
 enum qmx_device_kind qmx_device_kind(const qmx_device_info *info);
 
+/* What a device's energy model needs that depends on the device alone:
+ * resolved once (qmx_device_model_get: data files, profile, area.json), then
+ * a job's energy is its counters x these (qmx_device_model_energy), the
+ * figure qmx_accel_energy_breakdown() gives. */
+struct qmx_device_model {
+	enum qmx_device_kind kind;
+	qmx_profile_info prof;   /* ASIC, FPGA */
+	struct qmx_die die;      /* ASIC */
+	struct qmx_cpu_model cm; /* CPU */
+	double dram_j_per_byte;  /* CPU */
+};
+int qmx_device_model_get(const qmx_device_info *info, struct qmx_device_model *m);
+int qmx_device_model_energy(const struct qmx_device_model *m, const qmx_device_info *info,
+			    const qmx_job_stats *st, qmx_energy_breakdown *b);
+
 #endif /* QMX_ENERGY_INTERNAL_H */

@@ -69,11 +69,13 @@ static int device_new(const struct qmx_backend_ops *ops, const char *uri, const 
 	dev->refs = 1;
 	dev->ops = ops;
 	pthread_mutex_init(&dev->lock, NULL);
+	pthread_mutex_init(&dev->acct_lock, NULL);
 	snprintf(dev->info.uri, sizeof(dev->info.uri), "%s", uri);
 	snprintf(dev->info.backend, sizeof(dev->info.backend), "%.15s", scheme);
 	int err = dev->ops->open(dev, arg);
 	if (err) {
 		pthread_mutex_destroy(&dev->lock);
+		pthread_mutex_destroy(&dev->acct_lock);
 		free(dev);
 		return err; /* the backend set the message */
 	}
@@ -124,7 +126,9 @@ QMX_API void qmx_device_del(qmx_device *dev)
 		return;
 	if (dev->ops->close)
 		dev->ops->close(dev);
+	qmx_account_device_free(dev);
 	pthread_mutex_destroy(&dev->lock);
+	pthread_mutex_destroy(&dev->acct_lock);
 	free(dev);
 }
 

@@ -93,6 +93,10 @@ struct qmx_device {
 	void *priv;
 	qmx_device_info info;
 	pthread_mutex_t lock; /* for backends that serialise jobs */
+	/* Accounting's figures that depend on the device alone, resolved on
+	 * its first job and kept (runtime/energy/account.c). */
+	pthread_mutex_t acct_lock;
+	struct qmx_acct_device *acct;
 };
 
 struct qmx_buffer {
@@ -213,6 +217,8 @@ void qmx_account_job(qmx_device *dev, qmx_job *job);
 /* Accounting hook run by the core as a job starts: samples host meters into
  * job->energy_begin (a no-op where nothing is readable). */
 void qmx_account_job_begin(qmx_device *dev, qmx_job *job);
+/* Free what accounting kept for the device (qmx_device_del). */
+void qmx_account_device_free(qmx_device *dev);
 
 /* Backend ops tables (defined in runtime/backends/<name>/). */
 extern const struct qmx_backend_ops qmx_backend_cpu_ops;

@@ -365,6 +365,7 @@ static void job_accounting_rapl(void **state)
 	assert_int_equal(job.stats.energy_source, QMX_ENERGY_MODELLED);
 	unsetenv("QMX_SYSFS_ROOT");
 	unsetenv("QMX_PROCFS_ROOT");
+	qmx_account_device_free(&dev);
 }
 
 /* A measurement the backend made itself (card sensors) survives accounting. */
@@ -390,6 +391,7 @@ static void job_accounting_keeps_measured(void **state)
 	qmx_account_job(&dev, &job);
 	assert_int_equal(job.stats.energy_source, QMX_ENERGY_MODELLED);
 	NEAR(job.stats.energy_j, 450.0, 1e-12);
+	qmx_account_device_free(&dev);
 }
 
 /* The CPU model by CPUID when the model name names no row (a VM's bare
@@ -504,6 +506,72 @@ static void host_meter_simulated_job(void **state)
 	unsetenv("QMX_PROCFS_ROOT");
 }
 
+/* A device's figures are resolved on its first job and kept (account.c):
+ * each job's figures equal the uncached model's, bit for bit, and follow
+ * the settings changed between jobs of one process. */
+static void job_accounting_kept_figures(void **state)
+{
+	(void)state;
+	qmx_device dev;
+	qmx_job job;
+	qmx_job_stats in = { .device_ns = 1000000, .wall_ns = 1200000, .cycles = 900,
+			     .macs = 512000, .sram_bytes_read = 4096, .ext_bytes_read = 2048,
+			     .ext_bytes_written = 1024 };
+	memset(&dev, 0, sizeof(dev));
+	snprintf(dev.info.backend, sizeof(dev.info.backend), "sim");
+	dev.info.array_rows = dev.info.array_cols = 8;
+	double first = 0;
+	/* Default; grid intensity; lifetime; an area file without the size;
+	 * back to the defaults. */
+	for (int step = 0; step < 5; step++) {
+		if (step == 1)
+			setenv("QMX_GRID_INTENSITY", "100", 1);
+		if (step == 2)
+			setenv("QMX_LIFETIME_YEARS", "2", 1);
+		if (step == 3)
+			setenv("QMX_AREA_JSON", "/nonexistent/area.json", 1);
+		if (step == 4) {
+			unsetenv("QMX_GRID_INTENSITY");
+			unsetenv("QMX_LIFETIME_YEARS");
+			unsetenv("QMX_AREA_JSON");
+		}
+		for (int rep = 0; rep < 2; rep++) { /* resolved, then kept */
+			memset(&job, 0, sizeof(job));
+			job.dev = &dev;
+			job.stats = in;
+			qmx_account_job_begin(&dev, &job);
+			assert_true(job.stats.flags & QMX_JOB_DEVICE);
+			qmx_account_job(&dev, &job);
+			assert_int_equal(job.stats.energy_source, QMX_ENERGY_MODELLED);
+
+			qmx_energy_breakdown b;
+			qmx_embodied emb;
+			qmx_carbon_config cfg;
+			double m;
+			assert_int_equal(qmx_accel_energy_breakdown(&dev.info, &in, &b), 0);
+			assert_int_equal(qmx_device_embodied(&dev.info, &emb), 0);
+			assert_int_equal(qmx_carbon_config_get(&cfg), 0);
+			assert_int_equal(qmx_sci_embodied(emb.total_g, 1e-3, emb.lifetime_s, 1, 1, &m),
+					 0);
+			assert_true(job.stats.energy_j == b.joules);
+			assert_true(job.stats.carbon_embodied_g == m);
+			assert_true(job.stats.carbon_operational_g ==
+				    b.joules * cfg.pue / 3.6e6 * cfg.grid_g_per_kwh);
+			if (step == 1)
+				NEAR(cfg.grid_g_per_kwh, 100, 0);
+			if (step == 2)
+				NEAR(emb.lifetime_s, 2 * 365.0 * 24 * 3600, 1e-12);
+			if (step == 3) /* no synthesis: flip-flops not counted */
+				assert_true(job.stats.energy_j < first);
+		}
+		if (step == 0)
+			first = job.stats.energy_j;
+		if (step == 4)
+			assert_true(job.stats.energy_j == first);
+	}
+	qmx_account_device_free(&dev);
+}
+
 /* PUE multiplies operational energy: default 1, QMX_PUE, bad values named. */
 static void pue_setting(void **state)
 {
@@ -528,6 +596,7 @@ static void pue_setting(void **state)
 	NEAR(job.stats.energy_j, 450.0, 1e-12); /* the IT energy is the same */
 	NEAR(job.stats.carbon_operational_g, 450.0 * 1.5 / 3.6e6 * 475, 1e-12);
 	unsetenv("QMX_PUE");
+	qmx_account_device_free(&dev);
 }
 
 static int setup(void **state)
@@ -571,6 +640,7 @@ int main(void)
 		cmocka_unit_test(cpu_model_by_cpuid),
 		cmocka_unit_test(host_meter_simulated_job),
 		cmocka_unit_test(pue_setting),
+		cmocka_unit_test(job_accounting_kept_figures),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
