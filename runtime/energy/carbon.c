@@ -283,6 +283,8 @@ QMX_API const char *qmx_energy_model_name(const qmx_device_info *info)
 {
 	if (!info)
 		return "none";
+	if (!strcmp(info->backend, "group"))
+		return "members"; /* each member's own model or meter, summed */
 	switch (qmx_device_kind(info)) {
 	case QMX_KIND_CPU: return "model:tdp";
 	case QMX_KIND_ASIC: return "model:counters";

@@ -162,8 +162,8 @@ QMX_API int qmx_profile_list(qmx_profile_info *infos, size_t cap, size_t *count)
 QMX_API int qmx_profile_get(const char *name, qmx_profile_info *out);
 
 /* The model a device's jobs get when nothing measures them: "model:tdp"
- * (CPUs), "model:counters" (our accelerator), "model:card" (FPGA cards), or
- * "none". */
+ * (CPUs), "model:counters" (our accelerator), "model:card" (FPGA cards),
+ * "members" (a device group: each member's own, summed), or "none". */
 QMX_API const char *qmx_energy_model_name(const qmx_device_info *info);
 
 /* Modelled energy of a job on a device by its model (see above).  Our

@@ -49,8 +49,12 @@ step nodev-unloaded 30 /bin/qmx_ktest nodev "not loaded"
 # a 16-entry command queue so that a few small batches lap it and fill it
 # (the benchmark keeps the default ring).
 CQ=cq_entries=16
+# Job timeout: the hang steps wait for it (twice in cq-hangbatch), and the
+# conformance step's largest job (520x515x280, ~1.2 M cycles on the 8x8 model)
+# must stay well inside it when the host runs other tests beside the guest.
+JOB_TIMEOUT_MS=8000
 [ "$MODE" = bench ] && CQ=
-insmod /lib/modules/qmx.ko job_timeout_ms=3000 pin_limit_mb=96 file_pin_limit_mb=64 file_bo_limit_mb=192 $CQ ||
+insmod /lib/modules/qmx.ko job_timeout_ms=$JOB_TIMEOUT_MS pin_limit_mb=96 file_pin_limit_mb=64 file_bo_limit_mb=192 $CQ ||
 	{ echo "insmod qmx.ko failed"; FAILED=$((FAILED + 1)); bye; }
 step nodev-unbound 30 /bin/qmx_ktest nodev "no device is bound"
 

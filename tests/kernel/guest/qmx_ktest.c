@@ -1941,7 +1941,7 @@ static int cmd_hangbatch(void)
 	}
 	for (int i = 0; i < N; i++) {
 		/* About half a million device cycles: well past the poll
-		 * below, well within the 3 s timeout on a busy host. */
+		 * below, well within the 8 s job timeout (guest init.sh). */
 		int64_t k = i != LONG ? 8 : (info.max_dim < 2048 ? (int64_t)info.max_dim : 2048);
 		int64_t mn = i != LONG ? 8 : 128;
 
