@@ -329,15 +329,17 @@ static void *part_run(void *arg)
 }
 
 /* Add the part `s` into the group's `t`: counts summed as qmx_job_stats_add()
- * does, but the parts ran side by side: their threads add up and the times
- * are the caller's. */
+ * does, but the parts ran side by side: their threads add up, the wall time
+ * is the caller's, and device time and simulation wall time are the longest
+ * part's (summed they would exceed the wall time the host spent). */
 static void stats_add(qmx_job_stats *t, const qmx_job_stats *s, bool first)
 {
-	uint64_t wall = t->wall_ns, device = t->device_ns;
+	uint64_t wall = t->wall_ns, device = t->device_ns, sim_wall = t->sim_wall_ns;
 	uint32_t threads = t->threads + s->threads;
 	qmx_job_stats_add(t, s, first);
 	t->wall_ns = wall;
 	t->device_ns = device > s->device_ns ? device : s->device_ns;
+	t->sim_wall_ns = sim_wall > s->sim_wall_ns ? sim_wall : s->sim_wall_ns;
 	t->threads = threads;
 }
 

@@ -902,6 +902,10 @@ int cmd_compare(int argc, char **argv)
 		printf("modelled (analytical) accelerator: results from the CPU kernels, chip time = "
 		       "modelled cycles / %u MHz clock, activity from the analytical model of the RTL "
 		       "(docs/explore.md)\n", cx.acc_info.clock_mhz);
+	else if (!strcmp(rep.acc_dev.backend, "group"))
+		printf("device group: chip time = the slowest member's time per GEMM (a simulated "
+		       "member's: its cycles at its clock); energy and embodied carbon summed over the "
+		       "members\n");
 	else if (rep.acc_dev.simulated)
 		printf("simulated accelerator: chip time = cycles / %u MHz clock; system time = that + "
 		       "host time outside the simulator; the simulator's own time is shown apart\n",
