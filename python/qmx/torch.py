@@ -149,11 +149,14 @@ class _Quantizer:
         self.quantize = _raw("qmx_quantize", P, S, QParamsC, P)
         self.qp = QParamsC()
         self.qp_addr = ctypes.addressof(self.qp)
-        self.out = out
+        self.out = out  # the mapped buffer's view: kept alive
         self.out_addr = out.ctypes.data
 
     def __call__(self, x: np.ndarray, scheme: str) -> tuple[float, int]:
         """Quantize float32 contiguous ``x`` (out's size); (scale, zp)."""
+        if x.size != self.out.size:  # the C call writes x.size bytes
+            raise ValueError(f"x: {x.size} elements, the buffer holds "
+                             f"{self.out.size}")
         addr = x.ctypes.data
         _check(self.choose(addr, x.size, _scheme("scheme", scheme),
                            self.qp_addr))
@@ -180,9 +183,13 @@ class _RowQuantizer:
         self.qps_addr = ctypes.addressof(self.qps)
         self.scales = np.frombuffer(self.qps, dtype=np.dtype(
             [("scale", np.float32), ("zero_point", np.int32)]))["scale"]
+        self.out = out  # the mapped buffer's view: kept alive
         self.out_addr = out.ctypes.data
 
     def __call__(self, w: np.ndarray, scheme: str) -> np.ndarray:
+        if w.shape != (self.n, self.k):  # the C calls read N x K floats
+            raise ValueError(f"w: shape {w.shape}, expected "
+                             f"({self.n}, {self.k})")
         if scheme != "symmetric":  # as the plan: per-channel B is symmetric
             raise ValueError(f"weight_scheme: {scheme!r}, per-channel "
                              "weights need 'symmetric'")
@@ -213,7 +220,7 @@ class _StepGemms:
         self.gs, self.wqt, self.gx = buf(m * n), buf(n * k), buf(m * k * 4)
         # grad_weight: gw (N x K) = q(g^T) x xq
         self.gt, self.xqb, self.gw = buf(n * m), buf(m * k), buf(n * k * 4)
-        v = self.v = {name: getattr(self, name).array(
+        v = {name: getattr(self, name).array(
             np.int32 if name in ("acc", "gx", "gw") else np.int8)
             for name in ("xq", "wq", "acc", "gs", "wqt", "gx", "gt", "xqb",
                          "gw")}
