@@ -53,7 +53,13 @@ class Meter(Closing):
         st = JobStats()
         for name, _ in JobStats._fields_:
             setattr(st, name, stats[name])
-        check(lib().qmx_meter_add_job(self._handle, ctypes.byref(st)))
+        self._add_job_c(st)
+
+    def _add_job_c(self, st: JobStats) -> None:
+        """:meth:`add_job` from the C structure (no dict per job)."""
+        err = lib().qmx_meter_add_job(self._handle, ctypes.byref(st))
+        if err < 0:
+            check(err)
 
     def stop(self) -> dict[str, Any]:
         """Stop and return the reading (joules, source, carbon, ...)."""

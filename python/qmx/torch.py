@@ -36,11 +36,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._lib import GemmDesc, QParamsC, check, lib
+from . import _arrays
+from ._lib import GemmDesc, JobStats, QParamsC, check, lib
 from .device import SYNC_FROM_DEVICE, SYNC_TO_DEVICE, Batch, Buffer, Device, Weights
 from .meter import Meter
-from .quant import (QGemm, choose_qparams, choose_qparams_per_channel,
-                    quantize, quantize_per_channel)
+from .quant import (QGemm, _scheme, choose_qparams,
+                    choose_qparams_per_channel, quantize,
+                    quantize_per_channel)
 
 
 def _check_tensor(name: str, t: torch.Tensor) -> None:
@@ -61,28 +63,6 @@ def _desc(a: Buffer, b: Buffer, c: Buffer, m: int, n: int, k: int
     return d
 
 
-def _quantize_columns(w_t: np.ndarray, scheme: str, out: np.ndarray
-                      ) -> np.ndarray:
-    """Quantize K x N ``w_t`` per column into ``out`` (int8, K x N) as
-    choose_qparams_per_channel + quantize_per_channel do, without a Python
-    object per channel; returns the scales (float64, N)."""
-    if scheme != "symmetric":  # as the plan: per-channel B is symmetric
-        raise ValueError(f"weight_scheme: {scheme!r}, per-channel weights "
-                         "need 'symmetric'")
-    k, n = w_t.shape
-    qps = (QParamsC * n)()
-    code = 1
-    f32 = ctypes.POINTER(ctypes.c_float)
-    x = w_t.ctypes.data_as(f32)
-    check(lib().qmx_qparams_choose_per_channel(x, k, n, n, 1, code, qps))
-    check(lib().qmx_quantize_per_channel(
-        x, k, n, n, 1, qps, out.ctypes.data_as(ctypes.POINTER(ctypes.c_int8)),
-        n))
-    view = np.frombuffer(qps, dtype=np.dtype([("scale", np.float32),
-                                              ("zero_point", np.int32)]))
-    return view["scale"].astype(np.float64)
-
-
 def _zero_point_fix(acc: np.ndarray, a: np.ndarray, b: np.ndarray, za: int,
                     zb: int) -> np.ndarray:
     """sum_k (a - za)(b - zb) from acc = sum_k a * b (int32, exact while
@@ -97,6 +77,129 @@ def _zero_point_fix(acc: np.ndarray, a: np.ndarray, b: np.ndarray, za: int,
     return out
 
 
+class _Batch:
+    """One qmx batch of a step with what a submission needs resolved once:
+    the raw handles and sizes to sync, a JobStats per entry to read the
+    accounting into.  Training submits it every step, so nothing here is
+    rebuilt, validated again or allocated per step."""
+
+    def __init__(self, device: Device, gemms: list[tuple[Any, ...]]) -> None:
+        self.batch = Batch(device)
+        for a, b, c, m, n, k in gemms:
+            self.batch._add_desc(_desc(a, b, c, m, n, k), -1, [a, b, c])
+        self.handle = self.batch.handle
+        self.to_device = [(buf.handle, buf.size) for a, b, _, _, _, _ in gemms
+                          for buf in (a, b)]
+        self.from_device = [(c.handle, c.size) for _, _, c, _, _, _ in gemms]
+        self.code = ctypes.c_int()
+        self.stats = [JobStats() for _ in gemms]
+        self.args = [(i, ctypes.byref(self.code), ctypes.byref(st))
+                     for i, st in enumerate(self.stats)]
+
+    def run(self, layer: "QLinear") -> None:
+        """Sync the operands in, submit, wait, sync the results out and
+        account every entry."""
+        L = lib()
+        sync = L.qmx_buffer_sync
+        for h, size in self.to_device:
+            _check(sync(h, SYNC_TO_DEVICE, 0, size))
+        _check(L.qmx_batch_submit(self.handle))
+        self.batch._flight._handle = True
+        t = layer.timeout_s
+        err = L.qmx_batch_wait(self.handle, -1 if t is None else
+                               _arrays.timeout_ns("timeout_s", t) // 1000000)
+        if err != -5:  # QMX_ETIMEDOUT leaves it in flight (as Batch.wait)
+            self.batch._flight._handle = None
+        _check(err)
+        for h, size in self.from_device:
+            _check(sync(h, SYNC_FROM_DEVICE, 0, size))
+        status = L.qmx_batch_entry_status
+        for (i, code, st), stats in zip(self.args, self.stats):
+            _check(status(self.handle, i, code, st))
+            layer._account_c(stats)
+        layer.batches += 1
+
+
+def _check(err: int) -> None:
+    if err < 0:
+        check(err)
+
+
+_RAW: dict[str, Any] = {}
+
+
+def _raw(name: str, *argtypes: Any) -> Any:
+    """libqmx's ``name`` taking addresses as plain ints: no ctypes pointer
+    object is made per call (ctypes.POINTER arguments need one)."""
+    fn = _RAW.get(name)
+    if fn is None:
+        fn = _RAW[name] = ctypes.CFUNCTYPE(ctypes.c_int, *argtypes)(
+            (name, lib()))
+    return fn
+
+
+class _Quantizer:
+    """Per-tensor quantization into a fixed int8 array, through
+    libqmx's qmx_qparams_choose and qmx_quantize (as qmx.quant's
+    choose_qparams and quantize) with the parameters kept in one struct."""
+
+    def __init__(self, out: np.ndarray) -> None:
+        P, S = ctypes.c_void_p, ctypes.c_size_t
+        self.choose = _raw("qmx_qparams_choose", P, S, ctypes.c_int, P)
+        self.quantize = _raw("qmx_quantize", P, S, QParamsC, P)
+        self.qp = QParamsC()
+        self.qp_addr = ctypes.addressof(self.qp)
+        self.out = out  # the mapped buffer's view: kept alive
+        self.out_addr = out.ctypes.data
+
+    def __call__(self, x: np.ndarray, scheme: str) -> tuple[float, int]:
+        """Quantize float32 contiguous ``x`` (out's size); (scale, zp)."""
+        if x.size != self.out.size:  # the C call writes x.size bytes
+            raise ValueError(f"x: {x.size} elements, the buffer holds "
+                             f"{self.out.size}")
+        addr = x.ctypes.data
+        _check(self.choose(addr, x.size, _scheme("scheme", scheme),
+                           self.qp_addr))
+        _check(self.quantize(addr, x.size, self.qp, self.out_addr))
+        return self.qp.scale, self.qp.zero_point
+
+
+class _RowQuantizer:
+    """Quantize N x K float32 (the weight as PyTorch holds it) per row, i.e.
+    per output channel, into a fixed int8 N x K array as
+    choose_qparams_per_channel + quantize_per_channel do, without a Python
+    object per channel or per call; the scales as float64.  The same bits
+    as per column of the transposed weight: a symmetric range is each
+    channel's largest magnitude, whatever the order."""
+
+    def __init__(self, out: np.ndarray, n: int, k: int) -> None:
+        P, I64, I = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
+        self.choose = _raw("qmx_qparams_choose_per_channel",
+                           P, I64, I64, I64, I, I, P)
+        self.quantize = _raw("qmx_quantize_per_channel",
+                             P, I64, I64, I64, I, P, P, I64)
+        self.n, self.k = n, k
+        self.qps = (QParamsC * n)()
+        self.qps_addr = ctypes.addressof(self.qps)
+        self.scales = np.frombuffer(self.qps, dtype=np.dtype(
+            [("scale", np.float32), ("zero_point", np.int32)]))["scale"]
+        self.out = out  # the mapped buffer's view: kept alive
+        self.out_addr = out.ctypes.data
+
+    def __call__(self, w: np.ndarray, scheme: str) -> np.ndarray:
+        if w.shape != (self.n, self.k):  # the C calls read N x K floats
+            raise ValueError(f"w: shape {w.shape}, expected "
+                             f"({self.n}, {self.k})")
+        if scheme != "symmetric":  # as the plan: per-channel B is symmetric
+            raise ValueError(f"weight_scheme: {scheme!r}, per-channel "
+                             "weights need 'symmetric'")
+        n, k, addr = self.n, self.k, w.ctypes.data
+        _check(self.choose(addr, n, k, k, 0, 1, self.qps_addr))
+        _check(self.quantize(addr, n, k, k, 0, self.qps_addr, self.out_addr,
+                             k))
+        return self.scales.astype(np.float64)
+
+
 class _StepGemms:
     """One layer's GEMMs of a training step on a device, for inputs of
     ``m`` rows: device buffers and qmx batches built once and submitted
@@ -104,7 +207,8 @@ class _StepGemms:
     grad_weight GEMMs, independent, in one batch).  The descriptors are
     the same every step because zero points, which change with the data,
     are folded in on the host: sum (a - za)(b - zb) = sum a*b - za colsum(b)
-    - zb rowsum(a) + K za zb."""
+    - zb rowsum(a) + K za zb.  The operands are quantized straight into the
+    mapped buffers."""
 
     def __init__(self, device: Device, m: int, k: int, n: int) -> None:
         self.device = device
@@ -116,95 +220,91 @@ class _StepGemms:
         self.gs, self.wqt, self.gx = buf(m * n), buf(n * k), buf(m * k * 4)
         # grad_weight: gw (N x K) = q(g^T) x xq
         self.gt, self.xqb, self.gw = buf(n * m), buf(m * k), buf(n * k * 4)
-        self.v = {name: getattr(self, name).array(
+        v = {name: getattr(self, name).array(
             np.int32 if name in ("acc", "gx", "gw") else np.int8)
             for name in ("xq", "wq", "acc", "gs", "wqt", "gx", "gt", "xqb",
                          "gw")}
+        self.acc_2d = v["acc"].reshape(m, n)
+        self.xq_2d = v["xq"].reshape(m, k)
+        self.wq_2d = v["wq"].reshape(k, n)
+        self.wqt_2d = v["wqt"].reshape(n, k)
+        self.gx_2d, self.gw_2d = v["gx"].reshape(m, k), v["gw"].reshape(n, k)
+        self.gs_2d, self.gt_2d = v["gs"].reshape(m, n), v["gt"].reshape(n, m)
+        self.xqb_2d = v["xqb"].reshape(m, k)
+        self.f_out = np.empty((m, n), dtype=np.float64)
+        self.q_x, self.q_wt = _Quantizer(v["xq"]), _Quantizer(v["wqt"])
+        self.q_gs, self.q_gt = _Quantizer(v["gs"]), _Quantizer(v["gt"])
+        self.q_rows = _RowQuantizer(v["wqt"], n, k)
         fwd = [(self.xq, self.wq, self.acc, m, n, k)]
         gx = (self.gs, self.wqt, self.gx, m, k, n)
         gw = (self.gt, self.xqb, self.gw, n, k, m)
-        self.batches = {"fwd": self._batch(fwd),
-                        (True, True): self._batch([gx, gw]),
-                        (True, False): self._batch([gx]),
-                        (False, True): self._batch([gw])}
+        self.batches = {"fwd": _Batch(device, fwd),
+                        (True, True): _Batch(device, [gx, gw]),
+                        (True, False): _Batch(device, [gx]),
+                        (False, True): _Batch(device, [gw])}
 
-    def _batch(self, gemms: list[tuple[Any, ...]]) -> tuple[Batch, list]:
-        batch = Batch(self.device)
-        for a, b, c, m, n, k in gemms:
-            batch._add_desc(_desc(a, b, c, m, n, k), -1, [a, b, c])
-        return batch, gemms
-
-    def _run(self, key: Any, layer: "QLinear") -> None:
-        batch, gemms = self.batches[key]
-        for a, b, _, _, _, _ in gemms:
-            a.sync(SYNC_TO_DEVICE)
-            b.sync(SYNC_TO_DEVICE)
-        batch.submit()
-        batch.wait(layer.timeout_s)
-        for i, (_, _, c, _, _, _) in enumerate(gemms):
-            c.sync(SYNC_FROM_DEVICE)
-            layer._account(batch.stats(i))
-        layer.batches += 1
-
-    def forward(self, layer: "QLinear", x2: np.ndarray, w_t: np.ndarray,
+    def forward(self, layer: "QLinear", x2: np.ndarray, w: np.ndarray,
                 bias: Optional[np.ndarray]) -> tuple[np.ndarray, Any]:
-        """float out (M x N), and what the backward needs."""
-        m, k, n, v = self.m, self.k, self.n, self.v
-        qa = choose_qparams(x2, layer.input_scheme)
-        quantize(x2, qa, out=v["xq"])
-        wq = v["wq"].reshape(k, n)
+        """float out (M x N) from x2 (M x K) and the weight w (N x K), and
+        what the backward needs."""
+        sa, za = self.q_x(x2, layer.input_scheme)
+        # The weight is quantized as it lies (N x K: grad_input's B), then
+        # transposed in int8 for the forward's B (K x N).
         if layer.per_channel:
-            w_scale = _quantize_columns(w_t, layer.weight_scheme, wq)
+            w_scale = self.q_rows(w, layer.weight_scheme)
             zb = 0
         else:
-            qp = choose_qparams(w_t, layer.weight_scheme)
-            quantize(w_t, qp, out=v["wq"])
-            w_scale, zb = np.array([qp.scale], dtype=np.float64), qp.zero_point
-        self._run("fwd", layer)
-        xq = v["xq"].reshape(m, k).copy()
-        acc = _zero_point_fix(v["acc"].reshape(m, n), xq, wq, qa.zero_point, zb)
-        s = np.float64(qa.scale) * w_scale
-        out = (s * acc.astype(np.float64)).astype(np.float32)
+            sw, zb = self.q_wt(w, layer.weight_scheme)
+            w_scale = np.array([sw], dtype=np.float64)
+        self.wq_2d[...] = self.wqt_2d.T
+        self.batches["fwd"].run(layer)
+        xq, wqt = self.xq_2d.copy(), self.wqt_2d.copy()
+        # sum (a - za)(b - zb) in float64, exact (integers far below 2^53)
+        f = self.f_out
+        f[...] = self.acc_2d
+        if za:
+            f -= za * wqt.sum(1, dtype=np.int64)[None, :]
+        if zb:
+            f -= zb * xq.sum(1, dtype=np.int64)[:, None]
+        if za and zb:
+            f += self.k * za * zb
+        f *= np.float64(sa) * w_scale
+        out = f.astype(np.float32)
         if bias is not None:
             out += bias
-        saved = (xq, qa, wq.copy(), zb, w_scale.astype(np.float32))
+        saved = (xq, (sa, za), wqt, zb, w_scale.astype(np.float32))
         return out, saved
 
     def backward(self, layer: "QLinear", g: np.ndarray, saved: Any,
                  need_x: bool, need_w: bool
                  ) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
         """grad_input (M x K) and grad_weight (N x K), one batch."""
-        m, k, n, v = self.m, self.k, self.n, self.v
         if not (need_x or need_w):
             return None, None
-        xq, qa, wq, zb, w_scale = saved
+        xq, (sa, za), wqt, zb, w_scale = saved
+        # The operands are written again: another forward may have run.
         if need_x:
             gs = np.ascontiguousarray(g * w_scale[None, :], dtype=np.float32)
-            qg1 = choose_qparams(gs, "symmetric")
-            quantize(gs, qg1, out=v["gs"])
-            v["wqt"].reshape(n, k)[...] = wq.T
+            s1, _ = self.q_gs(gs, "symmetric")
+            self.wqt_2d[...] = wqt
         if need_w:
-            gt = np.ascontiguousarray(g.T)
-            qg2 = choose_qparams(gt, "symmetric")
-            quantize(gt, qg2, out=v["gt"])
-            v["xqb"][...] = xq.ravel()
-        self._run((need_x, need_w), layer)
+            s2, _ = self.q_gt(np.ascontiguousarray(g.T), "symmetric")
+            self.xqb_2d[...] = xq
+        self.batches[(need_x, need_w)].run(layer)
         grad_x = grad_w = None
         if need_x:
-            acc = _zero_point_fix(v["gx"].reshape(m, k), v["gs"].reshape(m, n),
-                                  v["wqt"].reshape(n, k), 0, zb)
-            grad_x = (np.float64(qg1.scale) * acc).astype(np.float32)
+            acc = _zero_point_fix(self.gx_2d, self.gs_2d, wqt, 0, zb)
+            grad_x = (np.float64(s1) * acc).astype(np.float32)
         if need_w:
-            acc = _zero_point_fix(v["gw"].reshape(n, k), v["gt"].reshape(n, m),
-                                  xq, 0, qa.zero_point)
-            grad_w = (np.float64(qg2.scale) * np.float64(qa.scale) * acc
+            acc = _zero_point_fix(self.gw_2d, self.gt_2d, xq, 0, za)
+            grad_w = (np.float64(s2) * np.float64(sa) * acc
                       ).astype(np.float32)
         return grad_x, grad_w
 
     def close(self) -> None:
         """Free the batches (their buffers go with this object)."""
-        for batch, _ in self.batches.values():
-            batch.close()
+        for b in self.batches.values():
+            b.batch.close()
 
 
 class QLinearFunction(torch.autograd.Function):
@@ -224,8 +324,6 @@ class QLinearFunction(torch.autograd.Function):
         if not grad_enabled and layer.pack_weights and layer._fits(x2.shape[0]):
             out = layer._packed_forward(x2, bias)
             return torch.from_numpy(out).reshape(*lead, weight.shape[0])
-        # The GEMM takes B as K x N row-major: the transposed weight.
-        w_t = weight.detach().t().contiguous().numpy()
         b = None if bias is None else bias.detach().contiguous().numpy()
         rows = x2.shape[0]
         ctx.has_bias = bias is not None
@@ -233,9 +331,12 @@ class QLinearFunction(torch.autograd.Function):
         ctx.step = None
         if layer.batch and layer._fits(rows):
             step = layer._step_for(rows)
-            out, ctx.saved = step.forward(layer, x2, w_t, b)
+            out, ctx.saved = step.forward(
+                layer, x2, weight.detach().contiguous().numpy(), b)
             ctx.step, ctx.layer = step, layer
             return torch.from_numpy(out).reshape(*lead, weight.shape[0])
+        # The GEMM takes B as K x N row-major: the transposed weight.
+        w_t = weight.detach().t().contiguous().numpy()
         plan = layer._plan_for(rows)
         out = np.empty((rows, weight.shape[0]), dtype=np.float32)
         # Under torch.no_grad() (evaluation) the backward never runs.
@@ -440,6 +541,16 @@ class QLinear(nn.Module):
         self.energy_j += float(stats["energy_j"])
         for m in self.meters:
             m.add_job(stats)
+
+    def _account_c(self, st: JobStats) -> None:
+        """:meth:`_account` from the C structure (no dict per job)."""
+        self.jobs += 1
+        self.device_ns += st.device_ns
+        self.sim_wall_ns += st.sim_wall_ns
+        self.sim_cpu_ns += st.sim_cpu_ns
+        self.energy_j += st.energy_j
+        for m in self.meters:
+            m._add_job_c(st)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """int8 forward on the qmx device; STE backward."""

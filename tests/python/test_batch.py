@@ -140,3 +140,61 @@ def test_qlinear_batch_refuses_asymmetric_per_channel(device: qmx.Device
                        weight_scheme="asymmetric")
     with pytest.raises(ValueError, match=r"per-channel weights need"):
         q(torch.zeros(2, 8, requires_grad=True))
+
+
+def _expected_step(q: qtorch.QLinear, x: torch.Tensor, g: torch.Tensor
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """QLinear(batch=True)'s output, grad_input and grad_weight from the
+    quantizers and int64 numpy GEMMs: the numbers it must give bit for
+    bit (the operands quantized on the host, the GEMMs on the device)."""
+    x2, w_t = x.numpy(), q.weight.detach().t().contiguous().numpy()
+    qa = qmx.choose_qparams(x2, q.input_scheme)
+    xq = qmx.quantize(x2, qa).astype(np.int64) - qa.zero_point
+    if q.per_channel:
+        qps = qmx.choose_qparams_per_channel(w_t, 1, "symmetric")
+        wq = qmx.quantize_per_channel(w_t, qps, 1).astype(np.int64)
+    else:
+        qps = [qmx.choose_qparams(w_t, q.weight_scheme)]
+        wq = qmx.quantize(w_t, qps[0]).astype(np.int64) - qps[0].zero_point
+    w_scale = np.array([p.scale for p in qps], dtype=np.float64)
+    s = np.float64(qa.scale) * w_scale
+    out = (s * (xq @ wq).astype(np.float64)).astype(np.float32)
+    out += q.bias.detach().numpy()
+    g2 = g.numpy()
+    gs = np.ascontiguousarray(g2 * w_scale.astype(np.float32)[None, :])
+    q1 = qmx.choose_qparams(gs, "symmetric")
+    gx = qmx.quantize(gs, q1).astype(np.int64) @ wq.T
+    gt = np.ascontiguousarray(g2.T)
+    q2 = qmx.choose_qparams(gt, "symmetric")
+    gw = qmx.quantize(gt, q2).astype(np.int64) @ xq
+    return (out, (np.float64(q1.scale) * gx).astype(np.float32),
+            (np.float64(q2.scale) * np.float64(qa.scale) * gw
+             ).astype(np.float32))
+
+
+@pytest.mark.parametrize("per_channel,weight_scheme",
+                         [(True, "symmetric"), (False, "asymmetric")])
+def test_qlinear_batch_bit_exact(device: qmx.Device,
+                                 rng: np.random.Generator, per_channel: bool,
+                                 weight_scheme: str) -> None:
+    """Two forwards, then both backwards (in reverse): each step's results
+    bit for bit against the reference, whatever ran in between (the step's
+    operands are in device buffers reused by every forward)."""
+    _, q = _pair(device, 7, per_channel=per_channel,
+                 weight_scheme=weight_scheme)
+    xs = [torch.from_numpy(rng.uniform(-1, 2, (16, 48)).astype(np.float32)
+                           ).requires_grad_() for _ in range(2)]
+    gs = [torch.from_numpy(rng.standard_normal((16, 20)).astype(np.float32))
+          for _ in range(2)]
+    want = [_expected_step(q, x.detach(), g) for x, g in zip(xs, gs)]
+    ys = [q(x) for x in xs]
+    grads_w = []
+    for y, g in reversed(list(zip(ys, gs))):
+        q.weight.grad = None
+        y.backward(g)
+        grads_w.insert(0, q.weight.grad.clone())
+    for y, x, gw, (out, gx_ref, gw_ref) in zip(ys, xs, grads_w, want):
+        assert np.array_equal(y.detach().numpy(), out)
+        assert np.array_equal(x.grad.numpy(), gx_ref)
+        assert np.array_equal(gw.numpy(), gw_ref)
+    assert q.batches == 4 and q.jobs == 6
