@@ -473,15 +473,22 @@ static bool carry_delta(const struct carry_ref *cr, const struct carry *a, const
 	return true;
 }
 
+/* Equal steps, up to the rounding of the times they were taken from
+ * (their last bits differ from step to step). */
+static bool step_same(double a, double b)
+{
+	return fabs(a - b) <= 1e-9 + 1e-13 * fabs(a);
+}
+
 static bool carry_same(const struct carry_ref *cr, const struct carry *d1, const struct carry *d2)
 {
 	if (d1->rows != d2->rows)
 		return false;
 	for (unsigned i = 0; i < cr->nlin + 2; i++)
-		if (d1->lin[i] != d2->lin[i])
+		if (!step_same(d1->lin[i], d2->lin[i]))
 			return false;
 	for (unsigned j = 0; j < cr->w->wd; j++)
-		if (d1->ring[j] != d2->ring[j])
+		if (!step_same(d1->ring[j], d2->ring[j]))
 			return false;
 	return true;
 }
