@@ -25,8 +25,12 @@
  *    been taken (last_pending): the drain stalls;
  *  - a load overlapping the previous block's drain shares the bandwidth.
  * The job ends when the last write response is back.  Whatever repeats
- * (rows of a sub-tile, sub-tiles, rows of sub-tiles, middle chunks, blocks
- * alike) is computed until its period shows, then multiplied out.
+ * (rows of a sub-tile, sub-tiles, rows of sub-tiles, middle chunks, the
+ * drain of blocks alike, runs of alike blocks in a row of blocks, rows of
+ * blocks) is computed until its period shows, then multiplied out: a
+ * 4096^3 job evaluates 17 of its 64 blocks and 3-6 of each block's 16
+ * chunks.  qmx_model_predict_unfolded evaluates every block (the tests'
+ * reference).
  */
 #include <math.h>
 #include <string.h>
