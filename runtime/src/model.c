@@ -25,8 +25,12 @@
  *    been taken (last_pending): the drain stalls;
  *  - a load overlapping the previous block's drain shares the bandwidth.
  * The job ends when the last write response is back.  Whatever repeats
- * (rows of a sub-tile, sub-tiles, rows of sub-tiles, middle chunks, blocks
- * alike) is computed until its period shows, then multiplied out.
+ * (rows of a sub-tile, sub-tiles, rows of sub-tiles, middle chunks, the
+ * drain of blocks alike, runs of alike blocks in a row of blocks, rows of
+ * blocks) is computed until its period shows, then multiplied out: a
+ * 4096^3 job evaluates 17 of its 64 blocks and 3-6 of each block's 16
+ * chunks.  qmx_model_predict_unfolded evaluates every block (the tests'
+ * reference).
  */
 #include <math.h>
 #include <string.h>
@@ -354,12 +358,14 @@ static double drain_subtile(struct writer *w, double t, uint64_t rv, double x, d
 			double e_last = (k & 1) ? eh[(i - 1) & 3] + (h + 1) * e2 : eh[i & 3] + h * e2;
 			if (w->wd) {
 				uint64_t n = k < w->wd ? k : w->wd;
+				unsigned at = (unsigned)((w->rows + k - 1) % w->wd);
 				for (uint64_t j = 0; j < n; j++) {
 					/* Row rv-1-j ends d2/2 per row earlier, by parity. */
 					uint64_t back = j;
 					double f = (back & 1) ? f_prev - (double)(back / 2) * d2
 							      : f_last - (double)(back / 2) * d2;
-					w->ring[(w->rows + k - 1 - j) % w->wd] = f - 1;
+					w->ring[at] = f - 1;
+					at = at ? at - 1 : w->wd - 1;
 				}
 			}
 			w->rows += k;
@@ -390,8 +396,171 @@ static void writer_shift(struct writer *w, double dt)
 		w->ring[i] += dt;
 }
 
-int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model_gemm *g,
-		      struct qmx_model_result *out)
+/*
+ * Folding runs of alike blocks.  The state one block hands to the next is
+ * a set of values that move linearly (times, exposed cycles) and a set
+ * that must repeat (credits, the writer's slot, the drain cache).  Once
+ * two consecutive blocks alike in their inputs moved every linear value
+ * by the same amount and left the others as they were, each further
+ * alike block does the same: the run is multiplied out.  Rows of blocks
+ * fold the same way.
+ */
+#define M_LIN 14
+#define M_REP 8
+
+struct carry {
+	double lin[M_LIN + 2];  /* values moving linearly, then fin (this, other) */
+	double rep[M_REP];      /* values that must repeat */
+	double ring[M_WD_RING]; /* the writer's ring, oldest row first */
+	uint64_t rows;          /* rows written */
+	unsigned flags;         /* the writer's next slot, the drain cache filled */
+};
+
+/* Pointers to the predictor's running state. */
+struct carry_ref {
+	double *lin[M_LIN];
+	unsigned nlin;
+	double *rep[M_REP];
+	unsigned nrep;
+	double *fin;            /* per-channel halves, by block parity */
+	struct writer *w;
+	const bool *valid[4];   /* drain cache entries filled */
+};
+
+/* Snapshot after the block of parity par: fin as (this, other). */
+static void carry_take(const struct carry_ref *cr, unsigned par, struct carry *c)
+{
+	for (unsigned i = 0; i < cr->nlin; i++)
+		c->lin[i] = *cr->lin[i];
+	c->lin[cr->nlin] = cr->fin[par & 1];
+	c->lin[cr->nlin + 1] = cr->fin[(par + 1) & 1];
+	for (unsigned i = 0; i < cr->nrep; i++)
+		c->rep[i] = *cr->rep[i];
+	c->rows = cr->w->rows;
+	c->flags = cr->w->next;
+	for (unsigned i = 0; i < 4; i++)
+		c->flags |= (unsigned)*cr->valid[i] << (i + 1);
+	unsigned wd = cr->w->wd, at = wd ? (unsigned)(c->rows % wd) : 0;
+	for (unsigned j = 0; j < wd; j++) {
+		c->ring[j] = cr->w->ring[at];
+		at = at + 1 < wd ? at + 1 : 0;
+	}
+}
+
+/* Copy the part of a snapshot in use. */
+static void carry_copy(const struct carry_ref *cr, struct carry *dst, const struct carry *src)
+{
+	memcpy(dst->lin, src->lin, sizeof(src->lin));
+	memcpy(dst->rep, src->rep, sizeof(src->rep));
+	memcpy(dst->ring, src->ring, cr->w->wd * sizeof(src->ring[0]));
+	dst->rows = src->rows;
+	dst->flags = src->flags;
+}
+
+/* d = b - a; false if a and b cannot be compared (the ring not yet full,
+ * or the repeating values changed). */
+static bool carry_delta(const struct carry_ref *cr, const struct carry *a, const struct carry *b,
+			struct carry *d)
+{
+	if ((cr->w->wd && a->rows < cr->w->wd) || a->flags != b->flags)
+		return false;
+	for (unsigned i = 0; i < cr->nrep; i++)
+		if (a->rep[i] != b->rep[i])
+			return false;
+	for (unsigned i = 0; i < cr->nlin + 2; i++)
+		d->lin[i] = b->lin[i] - a->lin[i];
+	for (unsigned j = 0; j < cr->w->wd; j++)
+		d->ring[j] = b->ring[j] - a->ring[j];
+	d->rows = b->rows - a->rows;
+	d->flags = b->flags;
+	memcpy(d->rep, b->rep, sizeof(d->rep));
+	return true;
+}
+
+/* Equal steps, up to the rounding of the times they were taken from
+ * (their last bits differ from step to step). */
+static bool step_same(double a, double b)
+{
+	return fabs(a - b) <= 1e-9 + 1e-13 * fabs(a);
+}
+
+static bool carry_same(const struct carry_ref *cr, const struct carry *d1, const struct carry *d2)
+{
+	if (d1->rows != d2->rows)
+		return false;
+	for (unsigned i = 0; i < cr->nlin + 2; i++)
+		if (!step_same(d1->lin[i], d2->lin[i]))
+			return false;
+	for (unsigned j = 0; j < cr->w->wd; j++)
+		if (!step_same(d1->ring[j], d2->ring[j]))
+			return false;
+	return true;
+}
+
+/* Advance the state at c by n more steps of d; the last block now has
+ * parity par.  c becomes the new snapshot. */
+static void carry_apply(const struct carry_ref *cr, struct carry *c, const struct carry *d,
+			uint64_t n, unsigned par)
+{
+	double m = (double)n;
+
+	for (unsigned i = 0; i < cr->nlin + 2; i++)
+		c->lin[i] += d->lin[i] * m;
+	for (unsigned j = 0; j < cr->w->wd; j++)
+		c->ring[j] += d->ring[j] * m;
+	c->rows += d->rows * n;
+	for (unsigned i = 0; i < cr->nlin; i++)
+		*cr->lin[i] = c->lin[i];
+	cr->fin[par & 1] = c->lin[cr->nlin];
+	cr->fin[(par + 1) & 1] = c->lin[cr->nlin + 1];
+	cr->w->rows = c->rows;
+	unsigned wd = cr->w->wd, at = wd ? (unsigned)(c->rows % wd) : 0;
+	for (unsigned j = 0; j < wd; j++) {
+		cr->w->ring[at] = c->ring[j];
+		at = at + 1 < wd ? at + 1 : 0;
+	}
+}
+
+/* A run of alike steps (blocks, or rows of blocks): the last two
+ * snapshots and the step between them. */
+struct fold {
+	unsigned have;  /* snapshots taken in this run: 0, 1, 2 */
+	uint64_t key;
+	struct carry s, d;
+};
+
+/* After a step with inputs key: true and *skip set if the next `avail`
+ * steps alike (same key) can be multiplied out; the state then is past
+ * them.  cur is scratch. */
+static bool fold_step(const struct carry_ref *cr, struct fold *f, struct carry *cur, uint64_t key,
+		      unsigned par, uint64_t avail, uint64_t *skip, unsigned par_after)
+{
+	carry_take(cr, par, cur);
+	if (!f->have || f->key != key) {
+		f->have = 1;
+		f->key = key;
+		carry_copy(cr, &f->s, cur);
+		return false;
+	}
+	struct carry d;
+	if (!carry_delta(cr, &f->s, cur, &d)) {
+		f->have = 1;
+		carry_copy(cr, &f->s, cur);
+		return false;
+	}
+	bool same = f->have >= 2 && carry_same(cr, &f->d, &d);
+	carry_copy(cr, &f->d, &d);
+	f->have = 2;
+	carry_copy(cr, &f->s, cur);
+	if (!same || !avail)
+		return false;
+	carry_apply(cr, &f->s, &f->d, avail, par_after);
+	*skip = avail;
+	return true;
+}
+
+static int predict(const struct qmx_model_config *cfg, const struct qmx_model_gemm *g,
+		   struct qmx_model_result *out, bool fold)
 {
 	int err = qmx_model_config_check(cfg);
 
@@ -504,6 +673,9 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 	wr.credit = 0;
 	wr.bucket_at = 0;
 	wr.wd = cfg->wr_outstanding <= M_WD_RING ? cfg->wr_outstanding : 0;
+	/* The drain folds count fewer rows than they write: a slot may be
+	 * read before any row set it.  Unset, it holds back nothing. */
+	memset(wr.ring, 0, sizeof(wr.ring));
 	double x = (double)(R + C - 2) + M_ARR_OUT;
 	double rel_prev = 0, rel_prev2 = 0; /* releases of the last two chunks */
 	double seq_free = 0;                /* sequencer back in S_WAIT */
@@ -524,8 +696,23 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 	for (unsigned i = 0; i < 4; i++)
 		cache[i].valid = false;
 
+	struct carry_ref cr = {
+		.lin = { &ls.issue, &ls.data, &rel_prev, &rel_prev2, &seq_free, &load_exposed,
+			 &drain_exposed, &wc_t0, &wc_t1, &wr.free_at, &wr.slot[0], &wr.slot[1],
+			 &wr.last_beat, &wr.bucket_at },
+		.nlin = M_LIN,
+		.rep = { &ls.tp, &ls.nb, &ls.credit, &wr.credit, &wc_bytes },
+		.nrep = 5,
+		.fin = fin,
+		.w = &wr,
+		.valid = { &cache[0].valid, &cache[1].valid, &cache[2].valid, &cache[3].valid },
+	};
+	struct fold fb, fr = { .have = 0 };
+	struct carry cur;
+
 	for (uint64_t bi = 0; bi < nb_m; bi++) {
 		uint64_t m0 = bi * BM, mt = M - m0 < BM ? M - m0 : BM;
+		fb.have = 0;
 		uint64_t pp = (mt + R - 1) / R, rv_last = mt - (pp - 1) * R;
 		for (uint64_t bj = 0; bj < nb_n; bj++, blk++) {
 			uint64_t n0 = bj * BN, nt = N - n0 < BN ? N - n0 : BN;
@@ -725,6 +912,35 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 				cbb = bb;
 				ccr = ls.credit;
 			}
+			/* The full blocks of a row whose columns start alike
+			 * within a bus word (B, vectors, C) are alike. */
+			if (fold && bj + 2 < nb_n) {
+				uint64_t avail = 0, skip = 0;
+				if (BN % WB == 0)
+					avail = nb_n - 2 - bj;
+				else
+					while (bj + 1 + avail < nb_n - 1 &&
+					       (bj + 1 + avail) * BN % WB == n0 % WB)
+						avail++;
+				if (fold_step(&cr, &fb, &cur, n0 % WB, blk, avail, &skip,
+					      (unsigned)(blk + avail))) {
+					bj += skip;
+					blk += (unsigned)skip;
+				}
+			}
+		}
+		/* Full rows of blocks whose A and C rows start alike. */
+		if (fold && bi + 2 < nb_m) {
+			uint64_t key = (m0 * lda % WB) << 32 | (m0 * ldc * e % WB), avail = 0, skip = 0;
+			while (bi + 1 + avail < nb_m - 1 &&
+			       (((bi + 1 + avail) * BM * lda % WB) << 32 |
+				((bi + 1 + avail) * BM * ldc * e % WB)) == key)
+				avail++;
+			if (fold_step(&cr, &fr, &cur, key, blk - 1, avail, &skip,
+				      (unsigned)(blk - 1 + avail * nb_n))) {
+				bi += skip;
+				blk += (unsigned)(skip * nb_n);
+			}
 		}
 	}
 	double end = seq_free + 1;
@@ -748,4 +964,16 @@ int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model
 	out->drain_exposed = (uint64_t)llround(drain_exposed);
 	out->seconds = (double)out->cycles / (cfg->clock_mhz * 1e6);
 	return 0;
+}
+
+int qmx_model_predict(const struct qmx_model_config *cfg, const struct qmx_model_gemm *g,
+		      struct qmx_model_result *out)
+{
+	return predict(cfg, g, out, true);
+}
+
+int qmx_model_predict_unfolded(const struct qmx_model_config *cfg, const struct qmx_model_gemm *g,
+			       struct qmx_model_result *out)
+{
+	return predict(cfg, g, out, false);
 }

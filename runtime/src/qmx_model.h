@@ -104,4 +104,12 @@ QMX_API int qmx_model_predict(const struct qmx_model_config *cfg,
 			      const struct qmx_model_gemm *g,
 			      struct qmx_model_result *out);
 
+/* The same prediction without folding runs of alike blocks and rows of
+ * blocks into closed form: every block is evaluated.  Slow on large
+ * shapes; kept as the reference tests/model checks the folding against
+ * (the results are identical). */
+QMX_API int qmx_model_predict_unfolded(const struct qmx_model_config *cfg,
+				       const struct qmx_model_gemm *g,
+				       struct qmx_model_result *out);
+
 #endif /* QMX_MODEL_H */

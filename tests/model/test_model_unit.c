@@ -6,6 +6,7 @@
  * named in the error, and the model:RxC device (URI errors, results
  * bit-exact against the reference, stats from the model).
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "test_common.h"
@@ -105,6 +106,118 @@ static void test_random(void **state)
 			assert_true((double)r.cycles * c.mem_bytes_per_cycle >=
 				    0.98 * (double)(r.ext_rd_bytes + r.ext_wr_bytes));
 	}
+}
+
+/* Folding runs of alike blocks and rows of blocks into closed form
+ * (qmx_model_predict) against evaluating every block
+ * (qmx_model_predict_unfolded).  Counters never depend on it.  Timing is
+ * a sum of doubles: n steps at once round differently from n single
+ * steps, which moves llround(cycles) only where the sum is within
+ * rounding of a half cycle, or by parts in 1e8 over billions of cycles. */
+static void expect_same(const struct qmx_model_config *c, const struct qmx_model_gemm *g,
+			bool exact, unsigned *differ)
+{
+	struct qmx_model_result f, u;
+
+	assert_int_equal(qmx_model_predict(c, g, &f), 0);
+	assert_int_equal(qmx_model_predict_unfolded(c, g, &u), 0);
+	assert_int_equal(f.macs, u.macs);
+	assert_int_equal(f.steps, u.steps);
+	assert_int_equal(f.sram_rd_bytes, u.sram_rd_bytes);
+	assert_int_equal(f.sram_wr_bytes, u.sram_wr_bytes);
+	assert_int_equal(f.ext_rd_bytes, u.ext_rd_bytes);
+	assert_int_equal(f.ext_wr_bytes, u.ext_wr_bytes);
+	const uint64_t fv[] = { f.cycles, f.stall_cycles, f.load_exposed, f.drain_exposed };
+	const uint64_t uv[] = { u.cycles, u.stall_cycles, u.load_exposed, u.drain_exposed };
+	bool same = true;
+	for (size_t i = 0; i < sizeof(fv) / sizeof(fv[0]); i++) {
+		double d = fabs((double)fv[i] - (double)uv[i]);
+		same = same && fv[i] == uv[i];
+		if (d > (exact ? 0 : 1 + 1e-7 * (double)uv[i]))
+			fail_msg("%ux%u block %ux%u tile_k %u bus %u out %u/%u lat %u bw %u, "
+				 "%ux%ux%u ld %u/%u/%u off %u/%u/%u/%u: value %zu folded %llu, unfolded %llu",
+				 c->rows, c->cols, c->block_m, c->block_n, c->tile_k, c->axi_data_bits,
+				 c->rd_outstanding, c->wr_outstanding, c->mem_latency_cycles,
+				 c->mem_bytes_per_cycle, g->m, g->n, g->k, g->lda, g->ldb, g->ldc,
+				 g->a_off, g->b_off, g->c_off, g->vec_off, i, (unsigned long long)fv[i],
+				 (unsigned long long)uv[i]);
+	}
+	*differ += !same;
+}
+
+static void test_fold(void **state)
+{
+	static const unsigned shapes[][3] = {
+		{ 128, 768, 768 }, { 128, 3072, 768 }, { 128, 768, 3072 }, { 1024, 1024, 1024 },
+		{ 4096, 4096, 4096 }, { 4095, 4097, 4093 }, { 3001, 2999, 257 }, { 2048, 511, 4100 },
+	};
+	const char *env = getenv("QMX_TEST_SEED");
+	unsigned seed = env ? (unsigned)strtoul(env, NULL, 0) : 2026, differ = 0, n = 0;
+	(void)state;
+	/* The benchmark's shapes and large ragged ones on every array, the
+	 * RTL's defaults and slower memories: identical. */
+	for (unsigned a = 8; a <= 256; a *= 2) {
+		for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+			for (unsigned v = 0; v < 3; v++) {
+				struct qmx_model_config c;
+				qmx_model_config_default(&c, a, a);
+				c.mem_latency_cycles = v == 1 ? 200 : 40;
+				c.mem_bytes_per_cycle = v == 2 ? a / 2 : 0;
+				struct qmx_model_gemm g = { .m = shapes[s][0], .n = shapes[s][1],
+							    .k = shapes[s][2], .out_int8 = v != 1,
+							    .bias = true };
+				expect_same(&c, &g, true, &differ);
+			}
+		}
+	}
+	/* Random configurations, shapes, strides and offsets. */
+	print_message("seed %u (QMX_TEST_SEED)\n", seed);
+	while (n < 1500) {
+		struct qmx_model_config c;
+		unsigned rows = 1u << (rand_r(&seed) % 9), cols = 1 + rand_r(&seed) % 256;
+		if (rows + cols < 3)
+			cols = 2;
+		qmx_model_config_default(&c, rows, cols);
+		if (rand_r(&seed) % 2) {
+			c.block_m = rows * (1 + rand_r(&seed) % 8);
+			c.block_n = cols * (2 + rand_r(&seed) % 8);
+		}
+		if (rand_r(&seed) % 2)
+			c.tile_k = 1 + rand_r(&seed) % 512;
+		if (rand_r(&seed) % 2)
+			c.axi_data_bits = 32u << (rand_r(&seed) % 6);
+		c.rd_outstanding = 2u << (rand_r(&seed) % 6);
+		c.wr_outstanding = 2u << (rand_r(&seed) % 6);
+		c.mem_latency_cycles = rand_r(&seed) % 300;
+		c.mem_bytes_per_cycle = rand_r(&seed) % 3 ? 0 : 1 + rand_r(&seed) % 200;
+		struct qmx_model_gemm g = {
+			.m = 1 + rand_r(&seed) % 4500, .n = 1 + rand_r(&seed) % 4500,
+			.k = 1 + rand_r(&seed) % 4500, .out_int8 = rand_r(&seed) & 1,
+			.bias = rand_r(&seed) & 1, .queued = rand_r(&seed) & 1,
+		};
+		g.per_channel = g.out_int8 && (rand_r(&seed) & 1);
+		if (rand_r(&seed) % 4 == 0) {
+			g.lda = g.k + rand_r(&seed) % 100;
+			g.ldb = g.n + rand_r(&seed) % 100;
+			g.ldc = g.n + rand_r(&seed) % 100;
+		}
+		if (rand_r(&seed) % 4 == 0) {
+			g.a_off = rand_r(&seed) % 128;
+			g.b_off = rand_r(&seed) % 128;
+			g.c_off = rand_r(&seed) % 128;
+			g.vec_off = rand_r(&seed) % 128;
+		}
+		/* The unfolded path is linear in the blocks: keep it quick. */
+		uint64_t blocks = (uint64_t)(g.m / c.block_m + 1) * (g.n / c.block_n + 1) *
+				  (g.k / c.tile_k + 1);
+		if (blocks > 4000)
+			continue;
+		expect_same(&c, &g, false, &differ);
+		n++;
+	}
+	print_message("%u random jobs: %u differ by rounding\n", n, differ);
+	/* Rounding moves a result rarely. */
+	assert_true(differ * 100 <= n);
 }
 
 static void test_bad_inputs(void **state)
@@ -216,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_device_uri),
 		cmocka_unit_test(test_device_gemm),

@@ -27,6 +27,7 @@ for sym in qmx_strerror qmx_error_name qmx_last_error qmx_device_open qmx_device
 	qmx_batch_wait qmx_batch_entry_status qmx_batch_entry_message qmx_batch_destroy \
 	qmx_gemm_tiled qmx_job_stats_add \
 	qmx_model_config_default qmx_model_config_check qmx_model_memory qmx_model_predict \
+	qmx_model_predict_unfolded \
 	qmx_design_fit_get qmx_design_die_get qmx_design_energy qmx_design_embodied \
 	qmx_time_parse qmx_time_format qmx_grid_trace_load qmx_grid_trace_parse \
 	qmx_grid_trace_del qmx_grid_trace_get_info qmx_grid_trace_get_sample qmx_grid_trace_at \
