@@ -280,6 +280,37 @@ static int native_wait(qmx_batch *b, int64_t deadline)
 	return err;
 }
 
+/* The backend's wait failed (not a timeout): before qmx_batch_wait()
+ * returns, nothing of the batch may still run, since the caller may then
+ * free its buffers (qmx.h).  Entries the loop never started end with the
+ * error; started ones are waited for until the deadline.  0 when the batch
+ * is settled (the entries' statuses then tell), QMX_ETIMEDOUT when one
+ * still runs at the deadline (the batch stays in flight). */
+static int settle_after_error(qmx_batch *b, int err, int64_t deadline)
+{
+	char why[256];
+
+	snprintf(why, sizeof(why), "%s", qmx_last_error());
+	for (uint32_t i = 0; i < b->count; i++) {
+		qmx_job *job = &b->entries[i].job;
+		if (qmx_job_done(job))
+			continue;
+		if (!b->dev->ops->batch_submit && i >= b->next) {
+			qmx_fail(err, "not run: the batch's wait failed first (%s)", why);
+			qmx_job_complete(job, err);
+			continue;
+		}
+		qmx_job_wait_deadline(job, deadline);
+		if (!qmx_job_done(job))
+			return qmx_fail(QMX_ETIMEDOUT,
+					"qmx_batch_wait: entry %u still runs after the wait failed (%s)",
+					i, why);
+	}
+	if (!b->dev->ops->batch_submit)
+		b->next = b->count;
+	return 0;
+}
+
 QMX_API int qmx_batch_wait(qmx_batch *b, int64_t timeout_ms)
 {
 	if (!b)
@@ -301,10 +332,10 @@ QMX_API int qmx_batch_wait(qmx_batch *b, int64_t timeout_ms)
 			if (qmx_job_done(job))
 				err = 0;
 		}
+		if (err && err != QMX_ETIMEDOUT && (err = settle_after_error(b, err, deadline)))
+			return err;
 		if (err == QMX_ETIMEDOUT)
 			return wait_timed_out(timeout_ms);
-		if (err)
-			return err; /* the backend's wait said why */
 		b->in_flight = false;
 	}
 
