@@ -624,28 +624,10 @@ static void make_run_id(char *out, size_t len, uint64_t seed)
 		 (unsigned long long)(b & 0xffffffffffffULL));
 }
 
-void cmp_cpu_model_name(char *out, size_t len)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[256];
-	snprintf(out, len, "unknown");
-	while (f && fgets(line, sizeof(line), f)) {
-		char *c = strchr(line, ':');
-		if (!strncmp(line, "model name", 10) && c) {
-			c += 1 + strspn(c + 1, " \t");
-			c[strcspn(c, "\n")] = '\0';
-			snprintf(out, len, "%s", c);
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-}
-
 static void host_facts(struct cmp_report *rep)
 {
 	struct utsname u;
-	cmp_cpu_model_name(rep->cpu_model, sizeof(rep->cpu_model));
+	qmx_util_cpu_model(rep->cpu_model, sizeof(rep->cpu_model));
 	if (uname(&u) == 0)
 		snprintf(rep->os, sizeof(rep->os), "%.20s-%.50s-%.20s", u.sysname, u.release, u.machine);
 	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);

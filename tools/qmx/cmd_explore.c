@@ -548,6 +548,22 @@ static void print_report(const struct xp_run *x, bool all)
 
 /* ---------------------------------------------------------------- main */
 
+static int write_json_file(void *ctx, const char *tmp)
+{
+	FILE *f = fopen(tmp, "we");
+	if (!f)
+		return -1;
+	int bad = xp_write_json(ctx, f) != 0;
+	if (fclose(f))
+		bad = 1;
+	return bad ? -1 : 0;
+}
+
+static int write_svg_file(void *ctx, const char *tmp)
+{
+	return xp_write_svg(ctx, tmp) ? -1 : 0;
+}
+
 int cmd_explore(int argc, char **argv)
 {
 	enum { O_WL = 256, O_ARRAYS, O_BLOCKS, O_TILEK, O_AXI, O_PROF, O_UTIL, O_LIFE, O_GRID,
@@ -583,6 +599,9 @@ int cmd_explore(int argc, char **argv)
 	static struct xp_run x;
 	memset(&x, 0, sizeof(x));
 	x.n_levels = 3;
+	/* Utilisation levels (runs of the mix per day): illustrative decades
+	 * from a mostly idle chip to one busy around the clock, not measured
+	 * usage; --utilisation sets others. */
 	x.level[0] = 100, x.level[1] = 1e4, x.level[2] = 1e6;
 
 	optind = 1;
@@ -660,7 +679,7 @@ int cmd_explore(int argc, char **argv)
 	x.days = x.lifetime_s / 86400.0;
 	if ((err = qmx_design_fit_get(&x.fit)))
 		return cli_error("explore", "area fit", err);
-	cmp_cpu_model_name(x.cpu_model, sizeof(x.cpu_model));
+	qmx_util_cpu_model(x.cpu_model, sizeof(x.cpu_model));
 
 	/* With --json, stdout holds the JSON alone: the baseline's rates go
 	 * to stderr. */
@@ -735,21 +754,18 @@ int cmd_explore(int argc, char **argv)
 	else
 		print_report(&x, all);
 	if (files) {
-		char path[1024];
-		snprintf(path, sizeof(path), "%s/explore.json", out_dir);
-		FILE *f = fopen(path, "w");
-		if (!f || xp_write_json(&x, f) || fclose(f)) {
-			fprintf(stderr, "qmx explore: writing %s: %s\n", path, strerror(errno));
-			status = 1;
-		} else if (!json) {
-			printf("wrote %s\n", path);
-		}
-		snprintf(path, sizeof(path), "%s/explore.svg", out_dir);
-		if (xp_write_svg(&x, path)) {
-			fprintf(stderr, "qmx explore: writing %s: %s\n", path, strerror(errno));
-			status = 1;
-		} else if (!json) {
-			printf("wrote %s\n", path);
+		/* Both files whole or not at all (a reader never sees half). */
+		int (*const writers[2])(void *, const char *) = { write_json_file, write_svg_file };
+		const char *const names[2] = { "explore.json", "explore.svg" };
+		for (int i = 0; i < 2; i++) {
+			char path[1024];
+			snprintf(path, sizeof(path), "%s/%s", out_dir, names[i]);
+			if (cli_write_atomic(path, writers[i], &x)) {
+				fprintf(stderr, "qmx explore: writing %s: %s\n", path, strerror(errno));
+				status = 1;
+			} else if (!json) {
+				printf("wrote %s\n", path);
+			}
 		}
 	}
 out:

@@ -143,9 +143,6 @@ int cmp_finish_side(struct cmp_side *s, const struct cmp_workload *w,
 int cmp_env_option(const char *cmd, const char *opt, const char *arg, double lo, double hi,
 		   const char *unit, const char *env);
 
-/* /proc/cpuinfo's model name, "unknown" when there is none. */
-void cmp_cpu_model_name(char *out, size_t len);
-
 int report_write_json(const struct cmp_report *rep, const char *path);
 int report_write_csv(const struct cmp_report *rep, const char *path);
 int report_write_svg(const struct cmp_report *rep, const char *path);

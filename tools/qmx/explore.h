@@ -92,7 +92,7 @@ int xp_write_json(const struct xp_run *x, FILE *f);
 int xp_write_svg(const struct xp_run *x, const char *path);
 /* Load the measured GPU reference and match the mix's shapes. */
 void xp_gpu_load(struct xp_run *x);
-/* "128x16:512/256/128b@asic-7nm" */
+/* "128x16 BM512 BK256 W128 asic-7nm": array, output block, K chunk, bus bits, profile */
 void xp_design_name(const struct xp_run *x, const struct xp_design *d, char *buf, size_t len);
 
 #endif

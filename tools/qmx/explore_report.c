@@ -61,6 +61,11 @@ void xp_gpu_load(struct xp_run *x)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(g->error, sizeof(g->error), "%.200s:%d: line longer than %zu characters",
+				 g->path, lineno, sizeof(line) - 2);
+			goto out;
+		}
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '#') {
 			if (!g->what[0] && strstr(line, "NVIDIA")) {
@@ -73,10 +78,11 @@ void xp_gpu_load(struct xp_run *x)
 			}
 			continue;
 		}
-		char *fields[16], *save = NULL;
+		/* strsep keeps empty fields, so an empty cell cannot shift the
+		 * columns after it. */
+		char *fields[16], *rest = line;
 		int nf = 0;
-		for (char *t = strtok_r(line, ",", &save); t && nf < 16;
-		     t = strtok_r(NULL, ",", &save))
+		for (char *t; nf < 16 && (t = strsep(&rest, ",")); )
 			fields[nf++] = t;
 		if (!header) {
 			for (int c = 0; c < C_COLS; c++) {

@@ -175,7 +175,14 @@ int cmp_workload_file_load(const char *path, struct cmp_workload *out, int cap, 
 			bad(&ps, NULL, "line longer than %zu characters", sizeof(buf) - 2);
 			goto fail;
 		}
-		buf[strcspn(buf, "#")] = '\0';
+		/* A comment starts with '#' at the start of the line or after
+		 * whitespace, so a '#' inside a value (a URL fragment in
+		 * `source`) is kept. */
+		for (char *h = buf; (h = strchr(h, '#')); h++)
+			if (h == buf || *(h - 1) == ' ' || *(h - 1) == '\t') {
+				*h = '\0';
+				break;
+			}
 		char *s = trim(buf);
 		if (!*s)
 			continue;
