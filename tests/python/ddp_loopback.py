@@ -29,11 +29,22 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "python" / "examples" / "ddp_train.py"
-TIMEOUT_S = 120
+# One deadline for the whole test, inside ctest's TIMEOUT (300 s), shared by
+# every wait; SIGTERM (ctest's kill) unwinds through the finally blocks, which
+# kill the ranks' process groups.
+DEADLINE = time.monotonic() + 240
+
+
+def remaining() -> float:
+    left = DEADLINE - time.monotonic()
+    if left <= 0:
+        raise SystemExit("ddp_loopback: out of time (240 s for the whole test)")
+    return left
 SEED = 1
 TIGHT, LOOSE = 1e-4, 0.02
 
@@ -56,7 +67,7 @@ def run_ranks(device: str, out: Path, world: int = 2) -> dict:
                 [sys.executable, str(EXAMPLE), "--device", device, "--seed", str(SEED),
                  "--json", str(out)], env=env, start_new_session=True))
         for p in procs:
-            if p.wait(timeout=TIMEOUT_S):
+            if p.wait(timeout=remaining()):
                 raise SystemExit(f"rank exited with {p.returncode}")
     finally:
         for p in procs:
@@ -69,11 +80,12 @@ def run_ranks(device: str, out: Path, world: int = 2) -> dict:
 def run_single(device: str, out: Path, shards: int) -> dict:
     subprocess.run([sys.executable, str(EXAMPLE), "--single", "--shards", str(shards),
                     "--device", device, "--seed", str(SEED), "--json", str(out)],
-                   check=True, timeout=TIMEOUT_S)
+                   check=True, timeout=remaining())
     return json.loads(out.read_text())
 
 
 def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     device = sys.argv[1] if len(sys.argv) > 1 else "cpu"
     tmp = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(tempfile.mkdtemp())
     tmp.mkdir(parents=True, exist_ok=True)
