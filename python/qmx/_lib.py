@@ -21,6 +21,12 @@ c_int32_p = ctypes.POINTER(ctypes.c_int32)
 c_float_p = ctypes.POINTER(ctypes.c_float)
 
 
+# Constants of qmx/qmx.h the package uses (tests/python/test_abi.py checks
+# them against the C header through abi_dump).
+QMX_ETIMEDOUT = -5           # qmx_job_wait / qmx_batch_wait: still in flight
+QMX_GROUP_MAX_MEMBERS = 8    # members of a device group
+
+
 class Closing:
     """A handle on a library object: ``close()`` frees it; ``with`` and the
     garbage collector call it too."""

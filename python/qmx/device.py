@@ -13,7 +13,7 @@ import numpy as np
 from . import _arrays
 from ._lib import (PROGRESS_FN, Closing, DeviceInfo, GemmDesc,
                    GemmHostOperands, GemmParams, GroupMemberStats, JobStats,
-                   check, lib)
+                   QMX_ETIMEDOUT, QMX_GROUP_MAX_MEMBERS, check, lib)
 
 OUT_INT32 = 0
 OUT_INT8 = 1
@@ -98,7 +98,7 @@ class Device(Closing):
         every split and where it came from, parts run, their stats summed
         (``total``) and its part of the latest GEMM (``last``).  Raises
         QmxError for a device that is not a group (docs/distributed.md)."""
-        cap = 8  # QMX_GROUP_MAX_MEMBERS
+        cap = QMX_GROUP_MAX_MEMBERS
         members = (GroupMemberStats * cap)()
         count = ctypes.c_size_t()
         check(lib().qmx_device_group_stats(self.handle, members, cap,
@@ -510,7 +510,7 @@ class Batch(Closing):
         ms = -1 if timeout_s is None else int(_arrays.timeout_ns(
             "timeout_s", timeout_s) // 1000000)
         err = lib().qmx_batch_wait(self.handle, ms)
-        if err != -5:  # QMX_ETIMEDOUT: still in flight
+        if err != QMX_ETIMEDOUT:  # still in flight
             self._flight._handle = None
         check(err)
 

@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from . import _arrays
-from ._lib import GemmDesc, JobStats, QParamsC, check, lib
+from ._lib import QMX_ETIMEDOUT, GemmDesc, JobStats, QParamsC, check, lib
 from .device import SYNC_FROM_DEVICE, SYNC_TO_DEVICE, Batch, Buffer, Device, Weights
 from .meter import Meter
 from .quant import (QGemm, _scheme, choose_qparams,
@@ -108,7 +108,7 @@ class _Batch:
         t = layer.timeout_s
         err = L.qmx_batch_wait(self.handle, -1 if t is None else
                                _arrays.timeout_ns("timeout_s", t) // 1000000)
-        if err != -5:  # QMX_ETIMEDOUT leaves it in flight (as Batch.wait)
+        if err != QMX_ETIMEDOUT:  # leaves it in flight (as Batch.wait)
             self.batch._flight._handle = None
         _check(err)
         for h, size in self.from_device:

@@ -342,6 +342,7 @@ static void job_accounting_rapl(void **state)
 	setenv("QMX_SYSFS_ROOT", root, 1);
 	setenv("QMX_PROCFS_ROOT", fixture("proc-xeon"), 1);
 	memset(&dev, 0, sizeof(dev));
+	pthread_mutex_init(&dev.acct_lock, NULL); /* as qmx_device_open() does */
 	memset(&job, 0, sizeof(job));
 	snprintf(dev.info.backend, sizeof(dev.info.backend), "cpu");
 	job.dev = &dev;
@@ -375,6 +376,7 @@ static void job_accounting_keeps_measured(void **state)
 	qmx_device dev;
 	qmx_job job;
 	memset(&dev, 0, sizeof(dev));
+	pthread_mutex_init(&dev.acct_lock, NULL); /* as qmx_device_open() does */
 	memset(&job, 0, sizeof(job));
 	snprintf(dev.info.backend, sizeof(dev.info.backend), "xrt");
 	job.dev = &dev;
@@ -518,6 +520,7 @@ static void job_accounting_kept_figures(void **state)
 			     .macs = 512000, .sram_bytes_read = 4096, .ext_bytes_read = 2048,
 			     .ext_bytes_written = 1024 };
 	memset(&dev, 0, sizeof(dev));
+	pthread_mutex_init(&dev.acct_lock, NULL); /* as qmx_device_open() does */
 	snprintf(dev.info.backend, sizeof(dev.info.backend), "sim");
 	dev.info.array_rows = dev.info.array_cols = 8;
 	double first = 0;
@@ -588,6 +591,7 @@ static void pue_setting(void **state)
 	assert_int_equal(qmx_carbon_config_get(&c), 0);
 	assert_string_equal(c.pue_source, "QMX_PUE");
 	memset(&dev, 0, sizeof(dev));
+	pthread_mutex_init(&dev.acct_lock, NULL); /* as qmx_device_open() does */
 	memset(&job, 0, sizeof(job));
 	snprintf(dev.info.backend, sizeof(dev.info.backend), "xrt");
 	job.dev = &dev;

@@ -95,5 +95,8 @@ int main(void)
 	SIZE(qmx_shape_choice);
 	FIELD(qmx_shape_choice, g_per_kwh);
 	FIELD(qmx_shape_choice, quality_cost);
+	/* Constants the package mirrors (python/qmx/_lib.py). */
+	printf("const QMX_ETIMEDOUT %d\n", QMX_ETIMEDOUT);
+	printf("const QMX_GROUP_MAX_MEMBERS %d\n", QMX_GROUP_MAX_MEMBERS);
 	return 0;
 }

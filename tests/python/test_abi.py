@@ -42,6 +42,10 @@ def test_layouts_match_c() -> None:
     checked = 0
     for line in out.splitlines():
         struct, field, value = line.split()
+        if struct == "const":
+            assert getattr(_lib, field) == int(value), field
+            checked += 1
+            continue
         mirror = MIRRORS[struct]
         if field == "-":
             assert ctypes.sizeof(mirror) == int(value), struct

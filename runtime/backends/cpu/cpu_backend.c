@@ -81,7 +81,11 @@ static int cpu_open_common(qmx_device *dev, const char *arg, bool reference)
 	if (!cd)
 		return qmx_fail(QMX_ENOMEM, "cpu device: out of memory");
 	char args[64];
-	snprintf(args, sizeof(args), "%s", arg);
+	if (snprintf(args, sizeof(args), "%s", arg) >= (int)sizeof(args)) {
+		free(cd);
+		return qmx_fail(QMX_EINVAL, "cpu device: arguments '%.80s' longer than %zu characters",
+				arg, sizeof(args) - 1);
+	}
 	int err = cpu_parse_max_dim(args, &cd->max_dim);
 	if (!err)
 		err = cpu_parse_threads(args, &cd->threads);
