@@ -61,7 +61,7 @@ GOOD = """# a comment
 what = test
 unit = GEMM
 units = 2
-source = test file
+source = test file https://example.org/page#sec-3
 gemm = 16x32x64 * 3   # three of them
 gemm = 8x8x8
 """
@@ -93,6 +93,8 @@ with tempfile.TemporaryDirectory() as d:
         f.write(GOOD)
     got = mix(good)
     check(got.get("w1") == (4, 3 * 16 * 32 * 64 + 8 * 8 * 8), f"good file: {got}")
+    rc, out, err = run("explore", "--workloads", good, "--list")
+    check("page#sec-3" in out, f"a '#' inside a value is kept: {out.strip()[:300]}")
     for i, (text, line, field, why) in enumerate(BAD):
         path = os.path.join(d, f"bad{i}.ini")
         with open(path, "w") as f:
