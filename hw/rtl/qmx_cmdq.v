@@ -120,6 +120,7 @@ module qmx_cmdq #(
 );
 
   localparam integer EB    = `QMX_CQ_ENTRY_BYTES;
+  localparam integer EB_LOG2 = $clog2(EB); // a slot's byte offset: slot << EB_LOG2
   localparam integer EBITS = EB * 8;
   localparam integer W     = AXI_DATA_WIDTH;
   localparam integer BEATS = EBITS / W;
@@ -191,8 +192,8 @@ module qmx_cmdq #(
   assign shift_o = dw32(`QMX_CQD_SHIFT_OFF);
   assign flags_o = dw32(`QMX_CQD_FLAGS_OFF);
 
-  wire hdr_ok = hdr[`QMX_CQD_HEADER_VERSION_LSB +: 8] == `QMX_CQD_HEADER_VERSION_1 &&
-                hdr[`QMX_CQD_HEADER_OPCODE_LSB +: 8] == `QMX_CQD_HEADER_OPCODE_GEMM &&
+  wire hdr_ok = hdr[`QMX_CQD_HEADER_VERSION_LSB +: `QMX_CQD_HEADER_VERSION_WIDTH] == `QMX_CQD_HEADER_VERSION_1 &&
+                hdr[`QMX_CQD_HEADER_OPCODE_LSB +: `QMX_CQD_HEADER_OPCODE_WIDTH] == `QMX_CQD_HEADER_OPCODE_GEMM &&
                 hdr[31:16] == 16'd0;
   wire bad_desc = !hdr_ok || seq == 32'd0 || dw32(`QMX_CQD_RESERVED0_OFF) != 32'd0 ||
                   dw64(`QMX_CQD_RESERVED1_OFF) != 64'd0;
@@ -209,7 +210,7 @@ module qmx_cmdq #(
 
   // ------------------------------------------------------------ ring addresses
   wire [31:0] slot = head_o & (size_i - 32'd1);
-  wire [63:0] slot_off = {25'd0, slot, 7'd0};
+  wire [63:0] slot_off = {32'd0, slot} << EB_LOG2;
   wire [63:0] desc_addr = cq_base_i + slot_off;
   wire [63:0] rec_addr  = cpl_base_i + slot_off;
 
@@ -227,7 +228,7 @@ module qmx_cmdq #(
     rec = {EBITS{1'b0}};
     rec[`QMX_CQC_SEQ_OFF * 8 +: 32] = rec_seq;
     rec[`QMX_CQC_STATUS_OFF * 8 + `QMX_CQC_STATUS_VALID_BIT] = 1'b1;
-    rec[`QMX_CQC_STATUS_OFF * 8 + `QMX_CQC_STATUS_ERROR_LSB +: 8] = err_q;
+    rec[`QMX_CQC_STATUS_OFF * 8 + `QMX_CQC_STATUS_ERROR_LSB +: `QMX_CQC_STATUS_ERROR_WIDTH] = err_q;
     rec[`QMX_CQC_ERROR_ADDR_OFF * 8 +: 64]    = err_addr_q;
     rec[`QMX_CQC_BUSY_CYCLES_OFF * 8 +: 64]   = ext(d_busy_q);
     rec[`QMX_CQC_STALL_CYCLES_OFF * 8 +: 64]  = ext(d_stall_q);

@@ -162,6 +162,8 @@ module qmx_regs #(
   reg ap_start_q, ap_done_q, ap_ready_q, gie_q;
   reg [2:0] ier_q, isr_q;
   reg [63:0] cq_base_q, cq_cpl_q;
+  // Ring bases are aligned to one entry (hw/regmap: cq.entry_bytes).
+  localparam [63:0] CQ_ALIGN_MASK = `QMX_CQ_ENTRY_BYTES - 1;
   reg [31:0] cq_size_q, cq_tail_q;
   reg        cq_en_q, cq_badcfg_q;
   reg [7:0]  cq_coal_q;
@@ -183,7 +185,7 @@ module qmx_regs #(
   wire cq_ctrl_wr = wr_fire && waddr == `QMX_REG_CQ_CTRL;
   wire cq_cfg_ok  = cq_size_q >= `QMX_CQ_SIZE_MIN && cq_size_q <= `QMX_CQ_SIZE_MAX &&
                     (cq_size_q & (cq_size_q - 32'd1)) == 32'd0 &&
-                    cq_base_q[6:0] == 7'd0 && cq_cpl_q[6:0] == 7'd0;
+                    (cq_base_q & CQ_ALIGN_MASK) == 64'd0 && (cq_cpl_q & CQ_ALIGN_MASK) == 64'd0;
   assign cq_base_o      = cq_base_q;
   assign cq_cpl_base_o  = cq_cpl_q;
   assign cq_size_o      = cq_size_q;
@@ -215,7 +217,7 @@ module qmx_regs #(
         `QMX_REG_CQ_CTRL: begin
           cq_en_q     <= wdata_i[`QMX_CQ_CTRL_ENABLE_BIT] && cq_cfg_ok;
           cq_badcfg_q <= wdata_i[`QMX_CQ_CTRL_ENABLE_BIT] && !cq_cfg_ok;
-          cq_coal_q   <= wdata_i[`QMX_CQ_CTRL_COALESCE_LSB +: 8];
+          cq_coal_q   <= wdata_i[`QMX_CQ_CTRL_COALESCE_LSB +: `QMX_CQ_CTRL_COALESCE_WIDTH];
         end
         default: ;
       endcase
@@ -351,7 +353,7 @@ module qmx_regs #(
       `QMX_REG_CQ_HEAD:        rmux = cq_head_i;
       `QMX_REG_CQ_CTRL: begin
         rmux[`QMX_CQ_CTRL_ENABLE_BIT] = cq_en_q;
-        rmux[`QMX_CQ_CTRL_COALESCE_LSB +: 8] = cq_coal_q;
+        rmux[`QMX_CQ_CTRL_COALESCE_LSB +: `QMX_CQ_CTRL_COALESCE_WIDTH] = cq_coal_q;
       end
       `QMX_REG_CQ_STATUS: begin
         rmux[`QMX_CQ_STATUS_RUNNING_BIT]    = cq_running_i;
