@@ -97,7 +97,7 @@ struct qmx_job {
 	struct drm_qmx_job_stats stats;
 };
 
-void qmx_job_entry_end(struct qmx_device *qdev, struct qmx_job *job,
+bool qmx_job_entry_end(struct qmx_device *qdev, struct qmx_job *job,
 		       u32 index, u32 status);
 void qmx_job_finish(struct qmx_device *qdev, struct qmx_job *job);
 void qmx_job_stats_set_counters(struct drm_qmx_job_stats *st,

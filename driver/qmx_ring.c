@@ -131,9 +131,10 @@ static void qmx_ring_fill(struct qmx_device *qdev)
 				dep = &job->entries[e->wait_for];
 				if (dep->done && dep->stats.status != DRM_QMX_JOB_DONE) {
 					e->stats.hw_error = QMX_ERROR_DEP_FAILED;
-					/* May finish (and unlink) the job. */
-					qmx_job_entry_end(qdev, job, i,
-							  DRM_QMX_JOB_HW_ERROR);
+					/* Finished (and unlinked): it may be freed. */
+					if (qmx_job_entry_end(qdev, job, i,
+							      DRM_QMX_JOB_HW_ERROR))
+						break;
 					continue;
 				}
 				if (!dep->done)
@@ -230,7 +231,7 @@ void qmx_ring_fail_all(struct qmx_device *qdev, u32 hung_status,
 	struct qmx_ring *r = &qdev->ring;
 	struct qmx_job *job, *next;
 	bool hung = true;
-	u32 i, n;
+	u32 i, n, status;
 
 	list_for_each_entry_safe(job, next, &r->active, ring_node) {
 		n = job->nr_entries;
@@ -240,10 +241,11 @@ void qmx_ring_fail_all(struct qmx_device *qdev, u32 hung_status,
 			if (hung && rest_status == DRM_QMX_JOB_CANCELED)
 				drm_warn(&qdev->drm, "job %u: entry %u hung; canceling (not re-run) every entry behind it\n",
 					 job->id, i);
-			/* The last entry ended frees the job from the list. */
-			qmx_job_entry_end(qdev, job, i,
-					  hung ? hung_status : rest_status);
+			status = hung ? hung_status : rest_status;
 			hung = false;
+			/* The last entry ended unlinks the job, may free it. */
+			if (qmx_job_entry_end(qdev, job, i, status))
+				break;
 		}
 	}
 	memset(r->slots, 0, r->size * sizeof(*r->slots));
