@@ -123,6 +123,7 @@ void qmx_job_finish(struct qmx_device *qdev, struct qmx_job *job)
 	const struct drm_qmx_job_stats *e;
 	struct dma_fence *finished = &job->base.s_fence->finished;
 	u32 status = DRM_QMX_JOB_DONE, i;
+	u64 energy_fj = 0;
 	int err;
 
 	st->end_ns = ktime_get_ns();
@@ -140,8 +141,10 @@ void qmx_job_finish(struct qmx_device *qdev, struct qmx_job *job)
 		st->sram_wr_bytes += e->sram_wr_bytes;
 		st->ext_rd_bytes += e->ext_rd_bytes;
 		st->ext_wr_bytes += e->ext_wr_bytes;
-		st->energy_nj += e->energy_nj;
+		energy_fj += job->entries[i].energy_fj;
 	}
+	/* Rounded once, not per entry: a batch of small GEMMs adds up. */
+	st->energy_nj = div_u64(energy_fj, 1000000);
 	st->energy_modelled = qmx_hw_energy_modelled(qdev);
 	st->clock_khz = qdev->info.clock_khz;
 	st->status = status;
@@ -208,7 +211,6 @@ bool qmx_job_entry_end(struct qmx_device *qdev, struct qmx_job *job,
 		.ext_rd_bytes = st->ext_rd_bytes,
 		.ext_wr_bytes = st->ext_wr_bytes,
 	};
-	u64 energy;
 
 	if (e->done)
 		return false;
@@ -221,9 +223,9 @@ bool qmx_job_entry_end(struct qmx_device *qdev, struct qmx_job *job,
 	    (status == DRM_QMX_JOB_DONE || status == DRM_QMX_JOB_TIMEOUT))
 		status = DRM_QMX_JOB_DEVICE_LOST;
 	st->status = status;
-	energy = qmx_hw_energy_fj(qdev, &d);
-	qdev->energy_fj += energy;
-	st->energy_nj = div_u64(energy, 1000000);
+	e->energy_fj = qmx_hw_energy_fj(qdev, &d);
+	qdev->energy_fj += e->energy_fj;
+	st->energy_nj = div_u64(e->energy_fj, 1000000);
 	st->energy_modelled = qmx_hw_energy_modelled(qdev);
 	st->clock_khz = qdev->info.clock_khz;
 	e->done = true;

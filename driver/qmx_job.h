@@ -48,6 +48,8 @@ struct qmx_job_entry {
 	u32 seq;
 	/** @done: the entry ended (@stats.status is final) */
 	bool done;
+	/** @energy_fj: modelled energy, femtojoules (@stats has it in nJ) */
+	u64 energy_fj;
 	/** @stats: status, hw_error, error_addr, counters of the entry */
 	struct drm_qmx_job_stats stats;
 };
