@@ -49,6 +49,13 @@ struct qmx_ring {
 	u32 head_at_timeout;
 	/** @slots: job and entry of each slot written and not yet consumed */
 	struct qmx_ring_slot *slots;
+	/**
+	 * @failed: a record with an error was consumed since the engine last
+	 * forgot its failed seqs; the next fill of the idle ring rewrites
+	 * CQ_CTRL so that the engine's full failure table (or a fetch error)
+	 * does not fail every later wait DEP_FAILED
+	 */
+	bool failed;
 	/** @active: jobs with entries not yet completed, in submission order */
 	struct list_head active;
 	/**

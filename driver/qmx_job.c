@@ -123,6 +123,7 @@ void qmx_job_finish(struct qmx_device *qdev, struct qmx_job *job)
 	const struct drm_qmx_job_stats *e;
 	struct dma_fence *finished = &job->base.s_fence->finished;
 	u32 status = DRM_QMX_JOB_DONE, i;
+	u64 energy_fj = 0;
 	int err;
 
 	st->end_ns = ktime_get_ns();
@@ -140,8 +141,10 @@ void qmx_job_finish(struct qmx_device *qdev, struct qmx_job *job)
 		st->sram_wr_bytes += e->sram_wr_bytes;
 		st->ext_rd_bytes += e->ext_rd_bytes;
 		st->ext_wr_bytes += e->ext_wr_bytes;
-		st->energy_nj += e->energy_nj;
+		energy_fj += job->entries[i].energy_fj;
 	}
+	/* Rounded once, not per entry: a batch of small GEMMs adds up. */
+	st->energy_nj = div_u64(energy_fj, 1000000);
 	st->energy_modelled = qmx_hw_energy_modelled(qdev);
 	st->clock_khz = qdev->info.clock_khz;
 	st->status = status;
@@ -188,8 +191,13 @@ void qmx_job_stats_set_counters(struct drm_qmx_job_stats *st,
 	st->ext_wr_bytes = d->ext_wr_bytes;
 }
 
-/* Entry @index of @job ended with @status (counters already in its stats). */
-void qmx_job_entry_end(struct qmx_device *qdev, struct qmx_job *job,
+/*
+ * Entry @index of @job ended with @status (counters already in its stats).
+ * True if this finished the job: its done fence signalled, so free_job (on
+ * another thread) may drop the last reference; the caller must not touch
+ * @job again.
+ */
+bool qmx_job_entry_end(struct qmx_device *qdev, struct qmx_job *job,
 		       u32 index, u32 status)
 {
 	struct qmx_job_entry *e = &job->entries[index];
@@ -203,10 +211,9 @@ void qmx_job_entry_end(struct qmx_device *qdev, struct qmx_job *job,
 		.ext_rd_bytes = st->ext_rd_bytes,
 		.ext_wr_bytes = st->ext_wr_bytes,
 	};
-	u64 energy;
 
 	if (e->done)
-		return;
+		return false;
 	st->submit_ns = job->stats.submit_ns;
 	st->end_ns = ktime_get_ns();
 	if (!st->start_ns)
@@ -216,14 +223,16 @@ void qmx_job_entry_end(struct qmx_device *qdev, struct qmx_job *job,
 	    (status == DRM_QMX_JOB_DONE || status == DRM_QMX_JOB_TIMEOUT))
 		status = DRM_QMX_JOB_DEVICE_LOST;
 	st->status = status;
-	energy = qmx_hw_energy_fj(qdev, &d);
-	qdev->energy_fj += energy;
-	st->energy_nj = div_u64(energy, 1000000);
+	e->energy_fj = qmx_hw_energy_fj(qdev, &d);
+	qdev->energy_fj += e->energy_fj;
+	st->energy_nj = div_u64(e->energy_fj, 1000000);
 	st->energy_modelled = qmx_hw_energy_modelled(qdev);
 	st->clock_khz = qdev->info.clock_khz;
 	e->done = true;
-	if (++job->nr_done == job->nr_entries)
-		qmx_job_finish(qdev, job);
+	if (++job->nr_done < job->nr_entries)
+		return false;
+	qmx_job_finish(qdev, job);
+	return true;
 }
 
 /* End every entry of @job not ended yet with @status. */
@@ -232,8 +241,10 @@ static void qmx_job_end_rest(struct qmx_device *qdev, struct qmx_job *job,
 {
 	u32 i, n = job->nr_entries;
 
-	for (i = 0; i < n && job->nr_done < n; i++)
-		qmx_job_entry_end(qdev, job, i, status);
+	for (i = 0; i < n && job->nr_done < n; i++) {
+		if (qmx_job_entry_end(qdev, job, i, status))
+			return;
+	}
 }
 
 /* ------------------------------------------------- register path */
@@ -288,8 +299,7 @@ static void qmx_job_reg_end(struct qmx_device *qdev, struct qmx_job *job,
 	}
 	qmx_job_stats_set_counters(st, &d);
 	qdev->active_job = NULL;
-	qmx_job_entry_end(qdev, job, index, status);
-	if (job->nr_done == job->nr_entries)
+	if (qmx_job_entry_end(qdev, job, index, status))
 		return;
 	if (status == DRM_QMX_JOB_DONE || status == DRM_QMX_JOB_HW_ERROR)
 		qmx_job_reg_start(qdev, job);
@@ -311,7 +321,8 @@ static void qmx_job_reg_start(struct qmx_device *qdev, struct qmx_job *job)
 		if (e->wait_for >= 0 &&
 		    job->entries[e->wait_for].stats.status != DRM_QMX_JOB_DONE) {
 			e->stats.hw_error = QMX_ERROR_DEP_FAILED;
-			qmx_job_entry_end(qdev, job, i, DRM_QMX_JOB_HW_ERROR);
+			if (qmx_job_entry_end(qdev, job, i, DRM_QMX_JOB_HW_ERROR))
+				return;
 			continue;
 		}
 		if (!qdev->counters_valid)

@@ -48,6 +48,8 @@ struct qmx_job_entry {
 	u32 seq;
 	/** @done: the entry ended (@stats.status is final) */
 	bool done;
+	/** @energy_fj: modelled energy, femtojoules (@stats has it in nJ) */
+	u64 energy_fj;
 	/** @stats: status, hw_error, error_addr, counters of the entry */
 	struct drm_qmx_job_stats stats;
 };
@@ -97,7 +99,7 @@ struct qmx_job {
 	struct drm_qmx_job_stats stats;
 };
 
-void qmx_job_entry_end(struct qmx_device *qdev, struct qmx_job *job,
+bool qmx_job_entry_end(struct qmx_device *qdev, struct qmx_job *job,
 		       u32 index, u32 status);
 void qmx_job_finish(struct qmx_device *qdev, struct qmx_job *job);
 void qmx_job_stats_set_counters(struct drm_qmx_job_stats *st,

@@ -44,17 +44,26 @@ static struct qmx_cq_cpl *qmx_ring_cpl(struct qmx_ring *r, u32 slot)
 }
 
 /*
+ * One interrupt when the queue drains, or every half ring so that a batch
+ * larger than the free space is refilled before the engine runs dry.
+ */
+static u32 qmx_ring_coalesce(const struct qmx_ring *r)
+{
+	return clamp_t(u32, r->size / 2, 1, 255);
+}
+
+/*
  * (Re)start the queue on an idle device (after probe or SOFT_RESET, which
  * sets HEAD and TAIL to 0): empty rings, bases, size, enable, interrupt.
  */
 int qmx_ring_hw_start(struct qmx_device *qdev)
 {
 	struct qmx_ring *r = &qdev->ring;
-	u32 coalesce = clamp_t(u32, r->size / 2, 1, 255);
 	u32 status;
 
 	r->tail = 0;
 	r->head = 0;
+	r->failed = false;
 	r->head_at_timeout = 0;
 	memset(r->vaddr, 0, 2 * (size_t)r->size * QMX_CQ_ENTRY_BYTES);
 	memset(r->slots, 0, r->size * sizeof(*r->slots));
@@ -63,15 +72,10 @@ int qmx_ring_hw_start(struct qmx_device *qdev)
 	qmx_reg_write(qdev, CQ_CTRL, 0);
 	qmx_jobprog_clear_isr(qmx_hw_jobprog_read32, qmx_hw_jobprog_write32,
 			      qdev, QMX_ISR_DONE | QMX_ISR_READY | QMX_ISR_CQ);
-	/*
-	 * One interrupt when the queue drains, or every half ring so that a
-	 * batch larger than the free space is refilled before the engine
-	 * runs dry.
-	 */
 	status = qmx_jobprog_cq_enable(qmx_hw_jobprog_read32,
 				       qmx_hw_jobprog_write32, qdev, r->dev_addr,
 				       r->dev_addr + (u64)r->size * QMX_CQ_ENTRY_BYTES,
-				       r->size, coalesce, 1);
+				       r->size, qmx_ring_coalesce(r), 1);
 	if (qmx_hw_lost(qdev))
 		return -ENODEV;
 	if (status & QMX_CQ_STATUS_BAD_CONFIG) {
@@ -119,6 +123,7 @@ static void qmx_ring_fill(struct qmx_device *qdev)
 	struct qmx_job *job, *next;
 	struct qmx_job_entry *e, *dep;
 	u32 start = r->tail, i, wait_seq;
+	bool idle = r->tail == r->head;
 
 	list_for_each_entry_safe(job, next, &r->active, ring_node) {
 		while (job->nr_written < job->nr_entries) {
@@ -131,9 +136,10 @@ static void qmx_ring_fill(struct qmx_device *qdev)
 				dep = &job->entries[e->wait_for];
 				if (dep->done && dep->stats.status != DRM_QMX_JOB_DONE) {
 					e->stats.hw_error = QMX_ERROR_DEP_FAILED;
-					/* May finish (and unlink) the job. */
-					qmx_job_entry_end(qdev, job, i,
-							  DRM_QMX_JOB_HW_ERROR);
+					/* Finished (and unlinked): it may be freed. */
+					if (qmx_job_entry_end(qdev, job, i,
+							      DRM_QMX_JOB_HW_ERROR))
+						break;
 					continue;
 				}
 				if (!dep->done)
@@ -145,6 +151,17 @@ static void qmx_ring_fill(struct qmx_device *qdev)
 doorbell:
 	if (r->tail == start)
 		return;
+	/*
+	 * The engine fails every wait once it remembers too many failures
+	 * (or a descriptor it could not read): with nothing queued, none of
+	 * them matters any more (a dependency that already ended is resolved
+	 * above), so make it forget before it fetches the new descriptors.
+	 */
+	if (idle && r->failed) {
+		qmx_reg_write(qdev, CQ_CTRL,
+			      qmx_jobprog_cq_ctrl(qmx_ring_coalesce(r)));
+		r->failed = false;
+	}
 	qmx_gem_sync_for_device(qdev, r->bo);
 	/* Descriptors in memory before the doorbell. */
 	wmb();
@@ -203,6 +220,8 @@ bool qmx_ring_reap(struct qmx_device *qdev)
 			drm_dbg(&qdev->drm, "job %u entry %u: device error %s (%s) at 0x%llx\n",
 				job->id, index, qmx_jobprog_error_name(err),
 				qmx_jobprog_error_text(err), st->error_addr);
+		if (err)
+			r->failed = true;
 		WRITE_ONCE(c->status, 0);
 		r->slots[slot].job = NULL;
 		r->head++;
@@ -230,7 +249,7 @@ void qmx_ring_fail_all(struct qmx_device *qdev, u32 hung_status,
 	struct qmx_ring *r = &qdev->ring;
 	struct qmx_job *job, *next;
 	bool hung = true;
-	u32 i, n;
+	u32 i, n, status;
 
 	list_for_each_entry_safe(job, next, &r->active, ring_node) {
 		n = job->nr_entries;
@@ -240,10 +259,11 @@ void qmx_ring_fail_all(struct qmx_device *qdev, u32 hung_status,
 			if (hung && rest_status == DRM_QMX_JOB_CANCELED)
 				drm_warn(&qdev->drm, "job %u: entry %u hung; canceling (not re-run) every entry behind it\n",
 					 job->id, i);
-			/* The last entry ended frees the job from the list. */
-			qmx_job_entry_end(qdev, job, i,
-					  hung ? hung_status : rest_status);
+			status = hung ? hung_status : rest_status;
 			hung = false;
+			/* The last entry ended unlinks the job, may free it. */
+			if (qmx_job_entry_end(qdev, job, i, status))
+				break;
 		}
 	}
 	memset(r->slots, 0, r->size * sizeof(*r->slots));

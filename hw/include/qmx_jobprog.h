@@ -121,6 +121,15 @@ static inline void qmx_jobprog_cq_desc(const struct qmx_jobprog_gemm *g, uint32_
 	d->reserved1 = 0;
 }
 
+/* CQ_CTRL enabling the queue with ISR.CQ after `coalesce` records.  Written
+ * again while the queue is idle, it also makes the engine forget the seqs
+ * that failed (and the overflow that fails every later wait). */
+static inline uint32_t qmx_jobprog_cq_ctrl(uint32_t coalesce)
+{
+	return QMX_CQ_CTRL_ENABLE | ((coalesce << QMX_CQ_CTRL_COALESCE_SHIFT) &
+				     QMX_CQ_CTRL_COALESCE_MASK);
+}
+
 /* Program the rings (after reset or SOFT_RESET: HEAD = TAIL = 0) and enable
  * the queue with ISR.CQ after `coalesce` records or when it drains; irq != 0
  * also enables the interrupt line.  Returns CQ_STATUS (BAD_CONFIG when the
@@ -136,9 +145,7 @@ static inline uint32_t qmx_jobprog_cq_enable(qmx_jobprog_read32_fn read32,
 	write32(ctx, QMX_REG_CQ_TAIL, 0);
 	write32(ctx, QMX_REG_IER, irq ? QMX_IER_CQ : 0u);
 	write32(ctx, QMX_REG_GIE, irq ? QMX_GIE_ENABLE : 0u);
-	write32(ctx, QMX_REG_CQ_CTRL, QMX_CQ_CTRL_ENABLE |
-				      ((coalesce << QMX_CQ_CTRL_COALESCE_SHIFT) &
-				       QMX_CQ_CTRL_COALESCE_MASK));
+	write32(ctx, QMX_REG_CQ_CTRL, qmx_jobprog_cq_ctrl(coalesce));
 	return read32(ctx, QMX_REG_CQ_STATUS);
 }
 

@@ -567,7 +567,7 @@ static void sim_cq_push(struct sim_device *sd)
 		 * forgets them (CQ_CTRL written with ENABLE). */
 		if (sd->cq_failed) {
 			qmxsim_write32(sd->sim, QMX_REG_CQ_CTRL,
-				       QMX_CQ_CTRL_ENABLE | (SIM_CQ_COALESCE << QMX_CQ_CTRL_COALESCE_SHIFT));
+				       qmx_jobprog_cq_ctrl(SIM_CQ_COALESCE));
 			sd->cq_failed = false;
 		}
 	}

@@ -98,6 +98,7 @@ else
 	step uapi 120 /bin/qmx_uapi_test
 	step cq-ring 180 /bin/qmx_ktest ring --seed "$SEED"
 	step cq-badbatch 120 /bin/qmx_ktest badbatch --seed "$SEED"
+	step cq-failforget 120 /bin/qmx_ktest failforget --seed "$SEED"
 	step fuzz "$FUZZ_SECS" /bin/qmx_ktest fuzz --count "$FUZZ" --seed "$SEED"
 	# After the fuzzer: the device must still be exact.
 	step conformance 300 /bin/qmx_conformance --device kmod --quick --seed "$SEED"

@@ -40,6 +40,10 @@
  *                               before and the independent one after are exact, it
  *                               fails BAD_DESC naming its entry, its dependants are
  *                               not run (C untouched); the queue goes on
+ *   qmx_ktest failforget        more failures than the engine remembers (a refused
+ *                               descriptor, 11 entries chained behind it): the next
+ *                               chained batch is bit-exact (the driver makes the
+ *                               idle engine forget them)
  *   qmx_ktest hangbatch         a hang injected mid-batch: timeout, reset; the hung
  *                               entry "timed out", the ones behind "canceled" and not
  *                               re-run; the next batch bit-exact
@@ -1822,6 +1826,25 @@ static int cmd_ring(void)
 	return failures != 0;
 }
 
+/* Make the driver corrupt the next descriptor of a job's entry @entry
+ * (debugfs cq_inject_bad_desc: the device refuses it, BAD_DESC). */
+static int kt_inject_bad_desc(int entry)
+{
+	char path[256];
+	FILE *f;
+
+	if (kt_debugfs("cq_inject_bad_desc", path, sizeof(path))) {
+		fail("no debugfs cq_inject_bad_desc");
+		return -1;
+	}
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%d\n", entry + 1) < 0 || fclose(f)) {
+		fail("arming %s failed", path);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * A descriptor the device refuses in the middle of a batch (the driver's
  * debugfs fault injection corrupts entry 2's opcode): entries before it and
@@ -1837,14 +1860,9 @@ static int cmd_badbatch(void)
 	qmx_rng rng = { seed };
 	qmx_device *dev;
 	qmx_batch *b;
-	char path[256], name[64];
-	FILE *f;
+	char name[64];
 	int ret;
 
-	if (kt_debugfs("cq_inject_bad_desc", path, sizeof(path))) {
-		fail("no debugfs cq_inject_bad_desc");
-		return 1;
-	}
 	if (qmx_device_open("kmod", &dev) || qmx_batch_create(dev, &b)) {
 		fail("open kmod: %s", qmx_last_error());
 		return 1;
@@ -1856,11 +1874,8 @@ static int cmd_badbatch(void)
 			return 1;
 		}
 	}
-	f = fopen(path, "w");
-	if (!f || fprintf(f, "3\n") < 0 || fclose(f)) {
-		fail("arming %s failed", path);
+	if (kt_inject_bad_desc(2))
 		return 1;
-	}
 	if (qmx_batch_submit(b)) {
 		fail("submit: %s", qmx_last_error());
 		return 1;
@@ -1892,6 +1907,64 @@ static int cmd_badbatch(void)
 		kt_entry_free(&e[i]);
 	/* The queue goes on: the next batch is exact. */
 	kt_batches(dev, &rng, 1, 5, true, "after the bad descriptor");
+	qmx_device_del(dev);
+	return failures != 0;
+}
+
+/*
+ * More failures than the engine remembers (8 seqs, hw/rtl/qmx_cmdq.v), after
+ * which it fails every wait DEP_FAILED until the queue is enabled again:
+ * entry 0's descriptor is refused, the 11 entries chained behind it fail
+ * DEP_FAILED on the device.  The driver re-enables the idle queue before the
+ * next batch, whose chained entries must all be bit-exact.
+ */
+static int cmd_failforget(void)
+{
+	enum { N = 12 };
+	struct kt_entry e[N];
+	qmx_rng rng = { seed };
+	qmx_device *dev;
+	qmx_batch *b;
+	char name[64];
+	int ret, st;
+
+	if (qmx_device_open("kmod", &dev) || qmx_batch_create(dev, &b)) {
+		fail("open kmod: %s", qmx_last_error());
+		return 1;
+	}
+	for (int i = 0; i < N; i++) {
+		if (kt_entry_init(dev, &e[i], &rng, 4 + i % 3, 5, 6) ||
+		    qmx_batch_add_gemm(b, &e[i].d, i - 1, NULL)) {
+			fail("entry %d: %s", i, qmx_last_error());
+			return 1;
+		}
+	}
+	if (kt_inject_bad_desc(0))
+		return 1;
+	if (qmx_batch_submit(b)) {
+		fail("submit: %s", qmx_last_error());
+		return 1;
+	}
+	ret = qmx_batch_wait(b, 120000);
+	if (ret != QMX_EDEVICE)
+		fail("batch wait: %s, expected QMX_EDEVICE", qmx_error_name(ret));
+	for (int i = 0; i < N; i++) {
+		int want = i ? QMX_EDEPENDENCY : QMX_EDEVICE;
+
+		st = 1;
+		qmx_batch_entry_status(b, (uint32_t)i, &st, NULL);
+		snprintf(name, sizeof(name), "failing entry %d", i);
+		if (st != want)
+			fail("entry %d: %s, expected %s", i, qmx_error_name(st),
+			     qmx_error_name(want));
+		kt_entry_check(&e[i], false, name);
+	}
+	qmx_batch_destroy(b);
+	for (int i = 0; i < N; i++)
+		kt_entry_free(&e[i]);
+	if (!failures)
+		printf("ok: %d failed entries (entry 0 refused, the rest DEP_FAILED)\n", N);
+	kt_batches(dev, &rng, 1, 6, true, "after more failures than the engine remembers");
 	qmx_device_del(dev);
 	return failures != 0;
 }
@@ -2137,6 +2210,8 @@ int main(int argc, char **argv)
 		return cmd_ring();
 	if (!strcmp(cmd, "badbatch"))
 		return cmd_badbatch();
+	if (!strcmp(cmd, "failforget"))
+		return cmd_failforget();
 	if (!strcmp(cmd, "hangbatch"))
 		return cmd_hangbatch();
 	if (!strcmp(cmd, "killbatch"))
@@ -2151,7 +2226,7 @@ int main(int argc, char **argv)
 		return cmd_exit(atoi(argv[2]));
 	fprintf(stderr, "usage: qmx_ktest nodev WHY|gemm|badinput|kill|"
 			"closeloop [--reader] [--iterations N]|fuzz [--count N]|multiproc|pinlimit|unbind BDF|lost BDF|fault hang|axi|"
-			"ring|badbatch|hangbatch|killbatch|exit CODE "
+			"ring|badbatch|failforget|hangbatch|killbatch|exit CODE "
 			"[--seed S]\n");
 	return 2;
 }
